@@ -1,0 +1,62 @@
+"""The ``imagestudio`` command: thin, it calls the same public functions notebooks call.
+
+Each command group lives in its own module with a ``register(app)`` function, listed in
+``COMMAND_MODULES``. Errors of the toolkit are printed as one line and mapped to exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from ..errors import ImageStudioError
+
+#: Modules under ``imagestudio_nb.cli`` that add commands; each defines ``register(app)``.
+COMMAND_MODULES = [
+    "generate_cmd",
+    "project_cmd",
+    "assets_cmd",
+    "config_cmd",
+]
+
+app = typer.Typer(
+    name="imagestudio",
+    help="Image Studio for Jupyter: generate, edit and manage images and projects from the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"{__name__}.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return (and exit with) the documented exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ImageStudioError as exc:
+        from ._output import print_error
+
+        print_error(exc)
+        code = exc.exit_code
+    except typer.Abort:
+        print("Aborted.", file=sys.stderr)
+        code = 1
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except Exception as exc:  # click usage errors carry their own codes
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            code = exc.exit_code
+        else:
+            raise
+    else:
+        code = 0
+    if argv is None:
+        sys.exit(code)
+    return code
