@@ -1,0 +1,214 @@
+"""``remove_background``: one call from an RGB(A) image to a cut-out and its soft alpha matte.
+
+The automatic matte comes from a segmentation model (or the classical fallback), is refined at the
+edges, and then the user's keep/remove strokes are applied on top, so a result is reproducible from
+data: the image, the parameters and the strokes. Nothing here touches files or Jupyter.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ...errors import InvalidArgumentError, UnsupportedParameterError
+from ..codec import check_image_array
+from ..strokes import mask_from_strokes
+from . import classical, refine as refine_mod, segmentation
+
+#: Values of ``method``.
+METHODS = ("auto", "u2netp", "classical", "onnx")
+#: Values of ``refine``.
+REFINES = ("guided", "matting", None)
+#: Stroke tools that ``remove_background`` accepts.
+STROKE_TOOLS = ("keep", "remove")
+
+
+@dataclass(frozen=True, eq=False)
+class BackgroundResult:
+    """The outcome of :func:`remove_background`.
+
+    Attributes
+    ----------
+    image : numpy.ndarray
+        uint8 (H, W, 4) RGBA cut-out: colours with background bleed removed at soft edges, alpha = matte.
+    matte : numpy.ndarray
+        float32 (H, W) alpha in [0, 1] after refinement and strokes (``matte_uint8`` gives 0..255).
+    auto_matte : numpy.ndarray
+        float32 (H, W) alpha before the strokes were applied.
+    source : numpy.ndarray
+        The input's uint8 RGB pixels (used e.g. to blur the original background on replacement).
+    method : str
+        The method that actually ran (``"u2netp"``, ``"u2netp+border"``, ``"classical"``, ``"onnx"``).
+    params : dict
+        Everything needed to reproduce the result from the source image (method, refine, model, strokes).
+    """
+
+    image: np.ndarray
+    matte: np.ndarray
+    auto_matte: np.ndarray
+    source: np.ndarray
+    method: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def matte_uint8(self) -> np.ndarray:
+        """The matte as uint8 0..255."""
+        return np.clip(self.matte * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _check_strokes(strokes) -> list[dict]:
+    if strokes is None:
+        return []
+    if isinstance(strokes, Mapping) or not isinstance(strokes, Sequence):
+        raise InvalidArgumentError("strokes must be a list of stroke dicts {'tool': 'keep'|'remove', ...}")
+    checked = []
+    for stroke in strokes:
+        if not isinstance(stroke, Mapping):
+            raise InvalidArgumentError(f"each stroke must be a dict; got {type(stroke).__name__}")
+        tool = stroke.get("tool")
+        if tool not in STROKE_TOOLS:
+            raise UnsupportedParameterError("stroke tool", tool, STROKE_TOOLS)
+        checked.append(dict(stroke))
+    return checked
+
+
+def _resolve_method(method: str, model_path) -> str:
+    if method not in METHODS:
+        raise UnsupportedParameterError("method", method, METHODS)
+    if method == "onnx" and model_path is None:
+        raise InvalidArgumentError("method='onnx' needs model_path, the path of an ONNX segmentation model")
+    if method in ("u2netp", "classical") and model_path is not None:
+        raise InvalidArgumentError(f"model_path is only used with method='onnx' or 'auto', not {method!r}")
+    if method == "auto":
+        if not segmentation.onnxruntime_available():
+            return "classical"
+        return "onnx" if model_path is not None else "u2netp"
+    return method
+
+
+def _studio_fusion(rgb: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, bool]:
+    """On studio-style backgrounds, let the border colour model confirm the learned matte.
+
+    Where the background is smooth, a pixel far from every background explanation is foreground even if
+    the network hesitated (thin parts, handles), and a pixel the network kept but that matches the
+    background exactly and touches it is background (holes in handles). Elsewhere the matte is unchanged.
+    """
+    h, w = matte.shape
+    scale = min(1.0, 256 / max(h, w))
+    small = cv2.resize(rgb, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+    model = classical.border_model(small)
+    if not model.studio_like:
+        return matte, False
+    distance = cv2.resize(model.distance, (w, h), interpolation=cv2.INTER_LINEAR)
+    t = model.threshold
+    # Colour evidence in 0..1: 0 at the background's own spread, 1 well beyond it.
+    unlike = np.clip((distance - t) / t, 0, 1)
+    like = distance < 0.5 * t
+    # Only overrule the network near what it already found: a confident colour difference far from the
+    # object is more likely a shadow or a reflection on the sweep than a missed part.
+    near = cv2.dilate((matte > 0.5).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    fused = np.where(near, np.maximum(matte, unlike), matte)
+    fused = np.where(like & (matte < 0.9), np.minimum(fused, matte * 0.5), fused)
+    return fused.astype(np.float32), True
+
+
+def remove_background(image: np.ndarray, *, method: str = "auto", model_path: str | os.PathLike | None = None,
+                      refine: str | None = "guided", strokes: Sequence[Mapping] | None = None,
+                      normalization: str | Sequence = "imagenet", input_size: int | None = None,
+                      studio_fusion: bool = True) -> BackgroundResult:
+    """Cut the foreground out of an image: an RGBA cut-out and its soft alpha matte.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        uint8 RGB or RGBA (H, W, 3|4); an existing alpha channel multiplies the result.
+    method : {"auto", "u2netp", "classical", "onnx"}
+        ``"u2netp"``: the embedded U2-Net-p model; ``"classical"``: border colour model + GrabCut (no
+        model needed); ``"onnx"``: the model at ``model_path``; ``"auto"``: ``"onnx"`` if a model path is
+        given, else ``"u2netp"``, falling back to ``"classical"`` when onnxruntime is not installed.
+    model_path : path, optional
+        A user ONNX model (IS-Net, BiRefNet, ...), run under the same pre/post-processing contract.
+    refine : {"guided", "matting", None}
+        Edge refinement: a colour guided filter (fast, default), closed-form matting on the uncertain
+        band (slower, finer hair and fur), or none.
+    strokes : list of dict, optional
+        ``{"tool": "keep"|"remove", "size": px, "hardness": 0..1, "opacity": 0..1, "points": [x0, y0, ...]}``
+        in image pixels, applied in order on top of the automatic matte.
+    normalization : str or (mean, std)
+        Input normalisation of a user model: ``"imagenet"`` (default), ``"isnet"``, ``"none"`` or values.
+    input_size : int, optional
+        Square input size for user models with dynamic input dimensions (default 1024).
+    studio_fusion : bool
+        Combine the learned matte with the border colour model when the background is studio-style.
+
+    Returns
+    -------
+    BackgroundResult
+        ``.image`` (RGBA uint8), ``.matte`` (float32 0..1), ``.auto_matte``, ``.method``, ``.params``.
+
+    Raises
+    ------
+    InvalidArgumentError, UnsupportedParameterError
+        For a bad image, method, refine value or stroke; ``NotFoundError`` for a missing model file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.full((96, 96, 3), 245, np.uint8); img[24:72, 30:66] = (180, 40, 40)
+    >>> result = remove_background(img)
+    >>> result.image.shape, result.matte.dtype.name
+    ((96, 96, 4), 'float32')
+    >>> bool(result.matte[48, 48] > 0.9 and result.matte[4, 4] < 0.1)
+    True
+    >>> kept = remove_background(img, strokes=[{"tool": "keep", "size": 10, "points": [8, 8]}])
+    >>> bool(kept.matte[8, 8] > 0.9)
+    True
+    """
+    check_image_array(image)
+    if refine not in REFINES:
+        raise UnsupportedParameterError("refine", refine, REFINES)
+    stroke_list = _check_strokes(strokes)
+    used = _resolve_method(method, model_path)
+    rgb = np.ascontiguousarray(image[..., :3])
+    h, w = rgb.shape[:2]
+    fused = False
+    if used == "classical":
+        coarse = classical.classical_matte(rgb)
+    else:
+        coarse = segmentation.predict_matte(
+            rgb,
+            model_path=model_path if used == "onnx" else None,
+            normalization=normalization if used == "onnx" else "imagenet",
+            input_size=input_size,
+        )
+        if studio_fusion:
+            coarse, fused = _studio_fusion(rgb, coarse)
+    if refine == "guided":
+        matte = refine_mod.refine_guided(rgb, coarse)
+    elif refine == "matting":
+        matte = refine_mod.refine_matting(rgb, coarse)
+    else:
+        matte = coarse.astype(np.float32)
+    if image.shape[2] == 4:
+        matte = matte * (image[..., 3].astype(np.float32) / 255)
+    auto = matte.astype(np.float32)
+    final = mask_from_strokes(stroke_list, h, w, base=auto) if stroke_list else auto.copy()
+    final = np.clip(final, 0, 1).astype(np.float32)
+    colours = refine_mod.estimate_foreground(rgb, final)
+    cutout = np.dstack([colours, np.clip(final * 255 + 0.5, 0, 255).astype(np.uint8)])
+    params = {
+        "method": method,
+        "used": used + ("+border" if fused else ""),
+        "model_path": None if model_path is None else str(model_path),
+        "refine": refine,
+        "strokes": stroke_list,
+    }
+    if used == "onnx":
+        params["normalization"] = normalization
+        params["input_size"] = input_size
+    return BackgroundResult(image=cutout, matte=final, auto_matte=auto, source=rgb.copy(),
+                            method=params["used"], params=params)
