@@ -1,0 +1,102 @@
+"""Project lifecycle: rename, delete, fork, export, and clean-up of unreferenced assets."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidArgumentError, ProjectExistsError
+from .document import now_iso
+from .workspace import check_name
+
+if TYPE_CHECKING:
+    from .project import Project
+
+
+def rename(self: Project, new_name: str) -> Project:
+    """Rename the project (its folder and its name); returns ``self``."""
+    check_name(new_name)
+    target = self.path.parent / new_name
+    if target.exists():
+        raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
+    self.path.rename(target)
+    self.path = target
+    self.assets.folder = target / "assets"
+    self.index.path = target / "cache" / "index.sqlite"
+    with self._change():
+        self._meta["name"] = new_name
+    return self
+
+
+def delete(self: Project, *, confirm: bool = False) -> None:
+    """Delete the project folder. Pass ``confirm=True``: this cannot be undone."""
+    if not confirm:
+        raise InvalidArgumentError("delete() removes the project and all its assets; call delete(confirm=True)")
+    shutil.rmtree(self.path)
+
+
+def fork(self: Project, new_name: str) -> Project:
+    """Copy the project under a new name and a new id, with a link to its source."""
+    from .project import Project
+
+    check_name(new_name)
+    target = self.path.parent / new_name
+    if target.exists():
+        raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
+    tmp = self.path.parent / f".fork-{uuid.uuid4().hex[:8]}"
+    try:
+        shutil.copytree(self.path, tmp, ignore=shutil.ignore_patterns("cache"))
+        forked = Project.open(tmp)
+        with forked._change():
+            forked._meta["forked_from"] = {"id": self.id, "name": self.name, "at": now_iso()}
+            forked._meta["id"] = uuid.uuid4().hex
+            forked._meta["name"] = new_name
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Project.open(target)
+
+
+def export(self: Project, archive: str | Path) -> Path:
+    """Export the document and its assets to one ``.zip`` (see ``archive.py``)."""
+    from .archive import export_archive
+
+    self.save()
+    return export_archive(self, Path(archive))
+
+
+def references(self: Project) -> set[str]:
+    """Hashes of assets referenced by any layer, generation or checkpoint."""
+    refs: set[str] = set()
+
+    def from_layers(layers: list[dict[str, Any]]) -> None:
+        refs.update(layer["asset"] for layer in layers if layer.get("asset"))
+
+    from_layers(self.layers())
+    for record in self.generations():
+        refs.update(record.get("assets") or [])
+        refs.update((record.get("request") or {}).get("images") or [])
+        mask = (record.get("request") or {}).get("mask")
+        if mask:
+            refs.add(mask)
+    from pycrdt import Array
+
+    from .document import restore_ints
+
+    for cp in restore_ints(self.doc.get("checkpoints", type=Array).to_py() or []):
+        from_layers(cp["snapshot"]["layers"])
+    return refs
+
+
+def clean_assets(self: Project, *, dry_run: bool = True) -> list[dict[str, Any]]:
+    """Remove assets no layer, generation or checkpoint references; with ``dry_run`` only list them."""
+    keep = self.references()
+    unreferenced = [info for info in self.assets.list() if info.hash not in keep]
+    if not dry_run:
+        with self.batch():
+            for info in unreferenced:
+                self.assets._remove(info.hash)
+    return [info.as_dict() for info in unreferenced]

@@ -1,0 +1,412 @@
+"""``Project``: a project folder and its Y document, with layers, generations, comments and checkpoints.
+
+Every mutating method runs in one Y transaction and saves the document atomically afterwards (unless
+inside ``with project.batch():``, which saves once at the end). The document on disk is canonical JSON.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Array, Doc, Map, UndoManager
+
+from ..errors import (CheckpointNotFoundError, InvalidArgumentError, NotFoundError, ProjectExistsError,
+                      UnsupportedParameterError)
+from .assets import AssetStore
+from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, dumps_canonical, fill_doc, layer_to_y,
+                       loads_document, new_document_data, new_id, new_layer, now_iso, restore_ints)
+from .files import write_atomic
+from .index import ProjectIndex
+from .workspace import DOCUMENT_NAME, check_name, find_project_dir, workspace_path
+
+_LAYER_FIELDS = {"name", "kind", "asset", "visible", "locked", "opacity", "blend_mode", "transform", "filters",
+                 "strokes", "mask", "text", "source"}
+
+
+class Project:
+    """An open project. Create one with :meth:`create`, open one with :meth:`open`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Project.create("Demo", workspace=tempfile.mkdtemp())
+    >>> layer = p.add_layer("paint", name="Sketch")
+    >>> [l["name"] for l in p.layers()]
+    ['Sketch']
+    >>> Project.open("Demo", workspace=p.path.parent).layers()[0]["id"] == layer
+    True
+    """
+
+    def __init__(self, path: Path, doc: Doc):
+        self.path = Path(path)
+        self.doc = doc
+        self.assets = AssetStore(self)
+        self.index = ProjectIndex(self.path / "cache" / "index.sqlite")
+        self._batch_depth = 0
+        self._dirty = False
+        self._undo = UndoManager(scopes=[doc.get("layers", type=Array), doc.get("meta", type=Map),
+                                         doc.get("comments", type=Array)], capture_timeout_millis=0)
+        # Only this view's own edits are undoable here; loading and peers' edits are not.
+        self._undo.include_origin("local")
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, name: str, *, workspace: str | Path | None = None, width: int = 1024, height: int = 1024,
+               owner: str | None = None) -> Project:
+        """Create a new empty project folder in the workspace.
+
+        Raises
+        ------
+        ProjectExistsError
+            When a project of that name exists.
+        InvalidArgumentError
+            For a bad name or canvas size.
+        """
+        check_name(name)
+        for value, label in ((width, "width"), (height, "height")):
+            if not isinstance(value, int) or not 1 <= value <= 16384:
+                raise InvalidArgumentError(f"{label}={value!r} is out of range; allowed: 1..16384 pixels")
+        root = workspace_path(workspace)
+        folder = root / name
+        if folder.exists():
+            raise ProjectExistsError(f"project {name!r} already exists in {root}; open it or choose another name")
+        if owner is None:
+            from ..config import load_config
+
+            owner = load_config().user
+        folder.mkdir(parents=True)
+        (folder / "assets").mkdir()
+        project = cls(folder, Doc())
+        fill_doc(project.doc, new_document_data(name, width=width, height=height, owner=owner))
+        project.save()
+        return project
+
+    @classmethod
+    def open(cls, name_or_path: str | Path, *, workspace: str | Path | None = None) -> Project:
+        """Open a project by name (in the workspace), folder, or ``.isproj`` path.
+
+        Raises
+        ------
+        ProjectNotFoundError
+            Listing the projects that exist.
+        DocumentFormatError
+            When the document is not readable by this version.
+        """
+        folder = find_project_dir(name_or_path, workspace)
+        document = folder / DOCUMENT_NAME
+        data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
+        doc = Doc()
+        fill_doc(doc, data)
+        return cls(folder, doc)
+
+    def save(self) -> Path:
+        """Write the document atomically as canonical JSON and refresh the search index."""
+        data = self.to_data()
+        document = self.path / DOCUMENT_NAME
+        write_atomic(document, dumps_canonical(data))
+        self.index.rebuild(data)
+        self._dirty = False
+        return document
+
+    @contextmanager
+    def batch(self) -> Iterator[Project]:
+        """Group changes into one transaction and one save."""
+        self._batch_depth += 1
+        try:
+            with self.doc.transaction(origin="local"):
+                yield self
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0 and self._dirty:
+                self.save()
+
+    @contextmanager
+    def _change(self) -> Iterator[None]:
+        self._batch_depth += 1
+        try:
+            with self.doc.transaction(origin="local"):
+                yield
+            self._dirty = True
+        finally:
+            self._batch_depth -= 1
+        if self._batch_depth == 0:
+            self.save()
+
+    def apply_update(self, update: bytes) -> None:
+        """Apply a binary Y update from another view (a widget, a peer) and save."""
+        self.doc.apply_update(update)
+        self._dirty = True
+        if self._batch_depth == 0:
+            self.save()
+
+    def to_data(self) -> dict[str, Any]:
+        """The document as plain data."""
+        return doc_to_data(self.doc)
+
+    # --- meta ------------------------------------------------------------------------------------
+    @property
+    def _meta(self) -> Map:
+        return self.doc.get("meta", type=Map)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Name, id, canvas size, created, owners, fork origin, settings."""
+        return restore_ints(self._meta.to_py())
+
+    @property
+    def name(self) -> str:
+        return self._meta["name"]
+
+    @property
+    def id(self) -> str:
+        return self._meta["id"]
+
+    @property
+    def canvas_size(self) -> tuple[int, int]:
+        canvas = restore_ints(self._meta["canvas"])
+        return canvas["width"], canvas["height"]
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Project overrides of the configuration (never secrets)."""
+        return dict(self.meta.get("settings") or {})
+
+    def update_settings(self, **settings: Any) -> dict[str, Any]:
+        """Set project overrides (``None`` removes one). Only non-secret keys are allowed."""
+        from ..config import PROJECT_OVERRIDABLE
+
+        unknown = set(settings) - PROJECT_OVERRIDABLE
+        if unknown:
+            raise UnsupportedParameterError("settings", sorted(unknown), sorted(PROJECT_OVERRIDABLE))
+        merged = {**self.settings, **settings}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        with self._change():
+            self._meta["settings"] = merged
+        return merged
+
+    def config(self, **arguments: Any):
+        """The configuration as seen from this project (its overrides applied)."""
+        from ..config import load_config
+
+        return load_config(project_overrides=self.settings, **arguments)
+
+    # --- layers ----------------------------------------------------------------------------------
+    @property
+    def _layers(self) -> Array:
+        return self.doc.get("layers", type=Array)
+
+    def _find_layer(self, layer_id: str) -> tuple[int, Map]:
+        for index, layer in enumerate(self._layers):
+            if layer["id"] == layer_id:
+                return index, layer
+        raise NotFoundError(f"no layer {layer_id!r} in project {self.name!r}; layers: "
+                            f"{[l['id'] for l in self._layers] or 'none'}")
+
+    def layers(self) -> list[dict[str, Any]]:
+        """All layers as plain data, bottom first."""
+        return restore_ints(self._layers.to_py() or [])
+
+    def layer(self, layer_id: str) -> dict[str, Any]:
+        """One layer as plain data."""
+        return restore_ints(self._find_layer(layer_id)[1].to_py())
+
+    @staticmethod
+    def _check_layer_fields(props: dict[str, Any]) -> None:
+        unknown = set(props) - _LAYER_FIELDS
+        if unknown:
+            raise UnsupportedParameterError("layer field", sorted(unknown), sorted(_LAYER_FIELDS))
+        if "kind" in props and props["kind"] not in LAYER_KINDS:
+            raise UnsupportedParameterError("kind", props["kind"], LAYER_KINDS)
+        if "blend_mode" in props and props["blend_mode"] not in BLEND_MODES:
+            raise UnsupportedParameterError("blend_mode", props["blend_mode"], BLEND_MODES)
+        if "opacity" in props and not (isinstance(props["opacity"], (int, float)) and 0 <= props["opacity"] <= 1):
+            raise UnsupportedParameterError("opacity", props["opacity"], "a number from 0 to 1")
+
+    def add_layer(self, kind: str = "image", *, name: str | None = None, asset: str | None = None,
+                  index: int | None = None, **props: Any) -> str:
+        """Add a layer (on top, or at ``index``) and return its id.
+
+        ``asset`` may be a hash (or unique prefix) of a stored asset. Other fields: visible, locked,
+        opacity, blend_mode, transform, filters, strokes, mask, text.
+        """
+        self._check_layer_fields({"kind": kind, **props})
+        if asset is not None:
+            asset = self.assets.resolve(asset)
+        layer = new_layer(kind, name=name, asset=asset, **props)
+        with self._change():
+            if index is None:
+                self._layers.append(layer_to_y(layer))
+            else:
+                self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(layer))
+        return layer["id"]
+
+    def update_layer(self, layer_id: str, **props: Any) -> dict[str, Any]:
+        """Change fields of a layer; ``transform`` updates are merged key by key."""
+        self._check_layer_fields(props)
+        if props.get("asset") is not None:
+            props["asset"] = self.assets.resolve(props["asset"])
+        _, layer = self._find_layer(layer_id)
+        with self._change():
+            for key, value in props.items():
+                if key == "transform":
+                    transform = layer["transform"]
+                    for t_key, t_value in (value or {}).items():
+                        transform[t_key] = t_value
+                elif key == "strokes":
+                    strokes = layer["strokes"]
+                    strokes.clear()
+                    strokes.extend(list(value or []))
+                else:
+                    layer[key] = value
+        return self.layer(layer_id)
+
+    def add_stroke(self, layer_id: str, stroke: dict[str, Any]) -> None:
+        """Append one stroke (a compact point list) to a paint or mask layer."""
+        _, layer = self._find_layer(layer_id)
+        if layer["kind"] not in ("paint", "mask"):
+            raise InvalidArgumentError(f"layer {layer_id!r} is a {layer['kind']} layer; strokes go on paint or mask layers")
+        with self._change():
+            layer["strokes"].append(dict(stroke))
+
+    def remove_layer(self, layer_id: str) -> None:
+        """Delete a layer."""
+        index, _ = self._find_layer(layer_id)
+        with self._change():
+            del self._layers[index]
+
+    def move_layer(self, layer_id: str, index: int) -> None:
+        """Move a layer to position ``index`` (0 is the bottom)."""
+        current, _ = self._find_layer(layer_id)
+        data = self.layer(layer_id)
+        with self._change():
+            del self._layers[current]
+            self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(data))
+
+    def duplicate_layer(self, layer_id: str, *, name: str | None = None) -> str:
+        """Copy a layer just above itself and return the copy's id."""
+        index, _ = self._find_layer(layer_id)
+        data = self.layer(layer_id)
+        data.update(id=new_id("l"), name=name or f"{data['name']} copy")
+        with self._change():
+            self._layers.insert(index + 1, layer_to_y(data))
+        return data["id"]
+
+    def undo(self) -> bool:
+        """Undo the last change to layers, meta or comments; ``False`` when there is nothing to undo."""
+        if not self._undo.can_undo():
+            return False
+        self._undo.undo()
+        self.save()
+        return True
+
+    def redo(self) -> bool:
+        """Redo the last undone change; ``False`` when there is nothing to redo."""
+        if not self._undo.can_redo():
+            return False
+        self._undo.redo()
+        self.save()
+        return True
+
+    # --- generations and comments ----------------------------------------------------------------
+    def add_generation(self, record: dict[str, Any]) -> str:
+        """Append a provenance record (see ``imagestudio_nb.generation``) and return its id."""
+        record = {"id": record.get("id") or new_id("g"), "created": record.get("created") or now_iso(), **record}
+        with self._change():
+            self.doc.get("generations", type=Array).append(record)
+        return record["id"]
+
+    def generations(self) -> list[dict[str, Any]]:
+        """Provenance records, oldest first."""
+        return restore_ints(self.doc.get("generations", type=Array).to_py() or [])
+
+    def generation(self, generation_id: str) -> dict[str, Any]:
+        """One provenance record by id."""
+        for record in self.generations():
+            if record["id"] == generation_id:
+                return record
+        raise NotFoundError(f"no generation {generation_id!r} in project {self.name!r}")
+
+    def add_comment(self, text: str, *, author: str | None = None, layer: str | None = None,
+                    x: float | None = None, y: float | None = None) -> str:
+        """Add a comment (optionally pinned to a layer or a point) and return its id."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgumentError("comment text must be a non-empty string")
+        if layer is not None:
+            self._find_layer(layer)
+        comment = {"id": new_id("c"), "text": text, "author": author or self.config().user, "created": now_iso(),
+                   "layer": layer, "x": x, "y": y, "resolved": False}
+        with self._change():
+            self.doc.get("comments", type=Array).append(Map(comment))
+        return comment["id"]
+
+    def comments(self, *, include_resolved: bool = True) -> list[dict[str, Any]]:
+        """Comments, oldest first."""
+        items = restore_ints(self.doc.get("comments", type=Array).to_py() or [])
+        return [c for c in items if include_resolved or not c.get("resolved")]
+
+    def resolve_comment(self, comment_id: str, resolved: bool = True) -> None:
+        """Mark a comment resolved (or open again)."""
+        for comment in self.doc.get("comments", type=Array):
+            if comment["id"] == comment_id:
+                with self._change():
+                    comment["resolved"] = resolved
+                return
+        raise NotFoundError(f"no comment {comment_id!r} in project {self.name!r}")
+
+    # --- assets metadata (used by AssetStore) ----------------------------------------------------
+    def _asset_meta(self, digest: str) -> dict[str, Any] | None:
+        value = self.doc.get("assets", type=Map).get(digest)
+        return restore_ints(value) if value is not None else None
+
+    def _asset_hashes(self) -> list[str]:
+        return list(self.doc.get("assets", type=Map).keys())
+
+    def _all_asset_meta(self) -> list[dict[str, Any]]:
+        return [restore_ints(v) for v in self.doc.get("assets", type=Map).values()]
+
+    def _set_asset_meta(self, digest: str, meta: dict[str, Any]) -> None:
+        with self._change():
+            self.doc.get("assets", type=Map)[digest] = meta
+
+    def _delete_asset_meta(self, digest: str) -> None:
+        with self._change():
+            del self.doc.get("assets", type=Map)[digest]
+
+    # --- search ----------------------------------------------------------------------------------
+    def search(self, query: str, *, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Full-text search over asset tags and sources, generation prompts and models, and prompts."""
+        return self.index.search(query, kind=kind, limit=limit)
+
+    def __repr__(self) -> str:
+        return f"Project({self.name!r}, layers={len(self._layers)}, path={str(self.path)!r})"
+
+    # --- versions, lifecycle and clean-up live in their own modules ------------------------------
+    from .versions import checkpoint, checkpoints, diff, restore  # noqa: E402
+    from .lifecycle import clean_assets, delete, export, fork, references, rename  # noqa: E402
+
+    def render(self):
+        """The final RGBA image of the visible layers (the reference renderer, DESIGN.md D3)."""
+        from ..imaging.compositing import render_layers
+
+        return render_layers(self.layers(), lambda digest: self.assets.read_array(digest, mode="RGBA"),
+                             self.canvas_size)
+
+
+def import_project(archive: str | Path, *, name: str | None = None, workspace: str | Path | None = None) -> Project:
+    """Import a project from a ``.zip`` made by :meth:`Project.export` (see ``archive.py``)."""
+    from .archive import import_archive
+
+    return import_archive(Path(archive), name=name, workspace=workspace)
+
+
+def delete_project(name: str, *, workspace: str | Path | None = None) -> None:
+    """Delete a project folder and everything in it."""
+    folder = find_project_dir(name, workspace)
+    shutil.rmtree(folder)
+
+
+__all__ = ["Project", "import_project", "delete_project", "check_name"]
