@@ -1,0 +1,32 @@
+"""Image Studio for Jupyter: generate, edit, filter and manage images with provenance, offline or on Azure.
+
+The public functions here are the same ones the CLI and the widgets call.
+"""
+
+from __future__ import annotations
+
+from .errors import ImageStudioError
+from .generation import GenerationResult, GenerationResults, edit, generate
+from .project import Project, import_project, list_projects
+
+__version__ = "0.1.0"
+
+__all__ = ["GenerationResult", "GenerationResults", "ImageStudioError", "Project", "edit", "generate",
+           "import_project", "list_projects", "__version__"]
+
+
+def __getattr__(name: str):
+    # Heavier pieces load on first use so that `import imagestudio_nb` stays fast.
+    if name == "Studio":
+        from .widgets import Studio
+
+        return Studio
+    if name in ("apply_chain", "apply_filters"):
+        from .imaging import chains
+
+        return getattr(chains, name)
+    if name == "remove_background":
+        from .imaging.background import remove_background
+
+        return remove_background
+    raise AttributeError(f"module 'imagestudio_nb' has no attribute {name!r}")

@@ -1,0 +1,298 @@
+"""``generate`` and ``edit``: the one public path from a prompt to stored, attributed images.
+
+The model resolves to a provider (DESIGN.md D4); every parameter is validated against the model's
+declared capabilities before anything is sent; every returned image is decoded under the pixel limit,
+stored as an asset and described by a provenance record in the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import Settings, load_config
+from .errors import InvalidArgumentError, PartialResultError
+from .imaging.codec import DEFAULT_MAX_PIXELS, MIME_TYPES, decode_image, encode_image, sniff_format
+from .project.document import new_id, now_iso
+from .providers.base import ImageRequest, ProviderResult, validate_request
+from .providers.registry import resolve_model
+
+
+@dataclass
+class GenerationResult:
+    """One generated image: its bytes, decoded pixels, asset hash and provenance record."""
+
+    data: bytes
+    image: np.ndarray
+    asset: str
+    record: dict[str, Any]
+    seed: int | None = None
+    revised_prompt: str | None = None
+
+    @property
+    def mime(self) -> str:
+        return MIME_TYPES[sniff_format(self.data)]
+
+    def pil(self):
+        """The image as a PIL image."""
+        from PIL import Image
+
+        return Image.fromarray(self.image)
+
+    def save(self, path) -> None:
+        """Write the original bytes to ``path``."""
+        from pathlib import Path
+
+        Path(path).write_bytes(self.data)
+
+    def _repr_png_(self) -> bytes:
+        return self.data if self.mime == "image/png" else encode_image(self.image, "png")
+
+    def __repr__(self) -> str:
+        h, w = self.image.shape[:2]
+        return f"GenerationResult({w}x{h}, asset={self.asset[:12]}, seed={self.seed})"
+
+
+class GenerationResults(list):
+    """The images of one request; shows as a contact sheet in a notebook."""
+
+    record: dict[str, Any]
+
+    def _repr_png_(self) -> bytes:
+        return encode_image(contact_sheet([r.image for r in self]), "png")
+
+    @property
+    def images(self) -> list[np.ndarray]:
+        return [r.image for r in self]
+
+
+def contact_sheet(images: Sequence[np.ndarray], *, cell: int = 256, gap: int = 8) -> np.ndarray:
+    """Lay images out in a grid of ``cell``-sized thumbnails on a light grey RGBA background."""
+    from .imaging.codec import thumbnail
+
+    if not images:
+        return np.full((cell, cell, 4), 240, np.uint8)
+    columns = min(len(images), 4)
+    rows = (len(images) + columns - 1) // columns
+    sheet = np.full((rows * (cell + gap) + gap, columns * (cell + gap) + gap, 4), 240, np.uint8)
+    sheet[..., 3] = 255
+    for i, image in enumerate(images):
+        rgba = image if image.shape[2] == 4 else np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+        small = thumbnail(rgba, cell)
+        alpha = small[..., 3:].astype(np.float32) / 255
+        r, c = divmod(i, columns)
+        y, x = gap + r * (cell + gap), gap + c * (cell + gap)
+        h, w = small.shape[:2]
+        region = sheet[y:y + h, x:x + w, :3].astype(np.float32)
+        sheet[y:y + h, x:x + w, :3] = (small[..., :3] * alpha + region * (1 - alpha)).round().astype(np.uint8)
+    return sheet
+
+
+def _open_project(project):
+    if project is None:
+        return None
+    from .project import Project
+
+    if isinstance(project, Project):
+        return project
+    try:
+        return Project.open(project)
+    except Exception:
+        from .errors import ProjectNotFoundError
+
+        raise ProjectNotFoundError(
+            f"no project {project!r}; create it with Project.create({project!r}) or `imagestudio project create`"
+        ) from None
+
+
+def _as_png_bytes(image: Any, *, name: str) -> bytes:
+    if isinstance(image, (bytes, bytearray)):
+        decode_image(bytes(image))  # refuse what is not a safe image
+        return bytes(image)
+    if isinstance(image, np.ndarray):
+        if image.dtype == np.bool_ or image.ndim == 2:  # a mask array: True/255 = edit here
+            return mask_to_png(image)
+        return encode_image(image, "png")
+    try:
+        from PIL import Image
+
+        if isinstance(image, Image.Image):
+            return encode_image(np.asarray(image.convert("RGBA")), "png")
+    except ImportError:  # pragma: no cover
+        pass
+    raise InvalidArgumentError(f"{name} must be image bytes, a numpy array or a PIL image; got {type(image).__name__}")
+
+
+def mask_to_png(mask: np.ndarray, *, size: tuple[int, int] | None = None) -> bytes:
+    """Convert an edit mask (True/nonzero = area to edit) into the PNG alpha mask the API expects.
+
+    The OpenAI images API edits where the mask is transparent, so the edit area gets alpha 0.
+
+    Examples
+    --------
+    >>> png = mask_to_png(np.array([[True, False]]))
+    >>> decode_image(png, mode="RGBA")[..., 3].tolist()
+    [[0, 255]]
+    """
+    mask = np.asarray(mask)
+    if mask.ndim == 3:
+        mask = mask[..., 3] if mask.shape[2] == 4 else mask[..., 0]
+    edit = mask.astype(bool) if mask.dtype == np.bool_ else mask > 127
+    rgba = np.zeros(edit.shape + (4,), np.uint8)
+    rgba[..., 3] = np.where(edit, 0, 255).astype(np.uint8)
+    if size is not None and (rgba.shape[1], rgba.shape[0]) != size:
+        import cv2
+
+        rgba = cv2.resize(rgba, size, interpolation=cv2.INTER_NEAREST)
+    return encode_image(rgba, "png")
+
+
+def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, edit: bool,
+         extra_record: dict[str, Any] | None = None) -> GenerationResults:
+    resolved = resolve_model(request.model, settings)
+    request.model = resolved.capabilities.model
+    if request.size is None:
+        request.size = settings.default_size if settings.default_size in resolved.capabilities.sizes \
+            else resolved.capabilities.sizes[0]
+    if resolved.capabilities.seed and request.seed is None:
+        # Record a seed even when none was asked for, so the result can be reproduced.
+        request.seed = random.SystemRandom().randrange(2**31)
+    validate_request(request, resolved.capabilities)
+
+    bar = None
+    if progress and request.n > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=request.n, desc=f"{request.model}", unit="image", leave=False)
+    started = time.perf_counter()
+    try:
+        call = resolved.provider.edit if edit else resolved.provider.generate
+        result: ProviderResult = call(request, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    provider_ms = (time.perf_counter() - started) * 1000
+
+    decoded = [decode_image(image.data, max_pixels=DEFAULT_MAX_PIXELS) for image in result.images]
+    hashes = [hashlib.sha256(image.data).hexdigest() for image in result.images]
+    record = {
+        "id": new_id("g"), "created": now_iso(), "kind": "edit" if edit else "generate",
+        "provider": result.provider, "model": result.model, "endpoint": result.endpoint or resolved.endpoint,
+        "deployment": result.deployment or resolved.deployment, "request": request.to_record(),
+        "revised_prompts": [image.revised_prompt for image in result.images if image.revised_prompt],
+        "seeds": [image.seed for image in result.images], "usage": result.usage, "metadata": result.metadata,
+        "timings": {"provider_ms": round(provider_ms, 1)}, "user": settings.user, "assets": hashes,
+        "status": "ok" if len(result.images) == request.n else "partial",
+        **(extra_record or {}),
+    }
+    if project is not None:
+        with project.batch():
+            for data in [*request.images, *([request.mask] if request.mask else [])]:
+                project.assets.add(data, source="input")
+            for image in result.images:
+                project.assets.add(image.data, source=f"generation:{record['id']}", tags=[request.model])
+            record["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            project.add_generation(record)
+        try:
+            from .prompts.history import record_generation_default
+        except ImportError:
+            pass
+        else:
+            record_generation_default(record)
+    results = GenerationResults(
+        GenerationResult(image.data, array, digest, record, image.seed, image.revised_prompt)
+        for image, array, digest in zip(result.images, decoded, hashes))
+    results.record = record
+    if len(result.images) < request.n:
+        raise PartialResultError(
+            f"{result.model} returned {len(result.images)} of {request.n} images; the returned ones are in "
+            f"the error's .results" + (" and stored in the project" if project is not None else ""),
+            results=list(results))
+    return results
+
+
+def generate(prompt: str, *, model: str | None = None, size: str | None = None, n: int = 1, seed: int | None = None,
+             project=None, quality: str | None = None, background: str | None = None,
+             output_format: str | None = None, style: str | None = None, progress: bool = True,
+             settings: Settings | None = None, **options: Any) -> GenerationResults:
+    """Generate images from a prompt and (when ``project`` is given) store them with their provenance.
+
+    Parameters
+    ----------
+    prompt : str
+        What to draw.
+    model : str, optional
+        ``"local"`` (offline placeholder), or a configured model or deployment name such as
+        ``"gpt-image-1"``, ``"dall-e-3"``, ``"flux-1.1-pro"``. Defaults to the configured
+        ``default_model``, else ``"local"``.
+    size : str, optional
+        ``"WIDTHxHEIGHT"`` from the model's sizes; defaults to the configured or the model's first size.
+    n : int
+        Number of images (1 to the model's maximum).
+    seed : int, optional
+        For models that take one; a random seed is chosen and recorded otherwise.
+    project : Project or str, optional
+        Where to store the assets and the provenance record; nothing is stored when omitted.
+    quality, background, output_format, style : str, optional
+        Model options, validated against its capabilities.
+    **options
+        Further model options (e.g. ``output_compression``, ``moderation``).
+
+    Returns
+    -------
+    GenerationResults
+        A list of :class:`GenerationResult`; displays as a contact sheet in a notebook.
+
+    Raises
+    ------
+    UnknownModelError, UnsupportedParameterError, CredentialsError, ContentFilterError, RateLimitError,
+    PartialResultError
+        Each with a message that says what to do.
+
+    Examples
+    --------
+    >>> results = generate("a red fox at dawn", model="local", size="256x256", seed=7)
+    >>> results[0].image.shape, results[0].seed
+    ((256, 256, 4), 7)
+    """
+    project = _open_project(project)
+    settings = settings or (project.config() if project is not None else load_config())
+    request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size or None, n=n,
+                           seed=seed, quality=quality or settings.default_quality, background=background,
+                           output_format=output_format, style=style, options=dict(options))
+    return _run(request, settings=settings, project=project, progress=progress, edit=False)
+
+
+def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None, size: str | None = None,
+         n: int = 1, seed: int | None = None, project=None, quality: str | None = None,
+         background: str | None = None, output_format: str | None = None, progress: bool = True,
+         settings: Settings | None = None, **options: Any) -> GenerationResults:
+    """Edit one or more images following ``prompt``, optionally only inside ``mask``.
+
+    ``images`` is image bytes, a numpy array or a PIL image, or a list of them. ``mask`` marks the
+    area to edit: a boolean/uint8 numpy array (True/255 = edit), a PIL image, or a PNG whose
+    transparent pixels mark the edit area (the API's own convention).
+    """
+    project = _open_project(project)
+    settings = settings or (project.config() if project is not None else load_config())
+    items = images if isinstance(images, (list, tuple)) else [images]
+    encoded = [_as_png_bytes(item, name="images") for item in items]
+    mask_bytes = None
+    if mask is not None:
+        if isinstance(mask, (bytes, bytearray)):
+            mask_bytes = _as_png_bytes(mask, name="mask")
+        else:
+            array = np.asarray(mask.convert("L")) if hasattr(mask, "convert") else np.asarray(mask)
+            first = decode_image(encoded[0])
+            mask_bytes = mask_to_png(array, size=(first.shape[1], first.shape[0]))
+    request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size, n=n, seed=seed,
+                           quality=quality, background=background, output_format=output_format,
+                           options=dict(options), images=encoded, mask=mask_bytes)
+    return _run(request, settings=settings, project=project, progress=progress, edit=True)
