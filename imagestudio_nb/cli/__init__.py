@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "project_cmd",
     "assets_cmd",
     "config_cmd",
+    "remove_bg_cmd",
 ]
 
 app = typer.Typer(

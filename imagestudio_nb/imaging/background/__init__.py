@@ -4,12 +4,23 @@ refinement, stroke corrections, replacement backgrounds and batches.
 Pure numpy/OpenCV/onnxruntime work on arrays; nothing here imports Jupyter or reaches the network.
 """
 
+from .batch import BATCH_FORMATS, BatchItem, BatchReport, remove_background_batch
 from .classical import border_model, classical_matte
 from .refine import estimate_foreground, guided_filter, refine_guided, refine_matting, trimap_from_matte
 from .removal import METHODS, REFINES, BackgroundResult, remove_background
+from .replace import BACKGROUND_TEMPLATES, DEFAULT_SHADOW, drop_shadow, render_background, replace_background
 from .segmentation import NORMALIZATIONS, predict_matte, u2netp_model_path
 
 __all__ = [
+    "BACKGROUND_TEMPLATES",
+    "BATCH_FORMATS",
+    "BatchItem",
+    "BatchReport",
+    "DEFAULT_SHADOW",
+    "drop_shadow",
+    "remove_background_batch",
+    "render_background",
+    "replace_background",
     "METHODS",
     "NORMALIZATIONS",
     "REFINES",

@@ -62,9 +62,9 @@ def render_background(spec, height: int, width: int, *, source: np.ndarray | Non
 
     Examples
     --------
-    >>> bg = render_background({"type": "linear", "colors": ["#000000", "#ffffff"], "angle": 0}, 2, 3)
-    >>> bg[0, :, 0].round().tolist()
-    [0.0, 128.0, 255.0]
+    >>> bg = render_background({"type": "linear", "colors": ["#000000", "#ffffff"], "angle": 0}, 2, 4)
+    >>> bg.shape, bool(np.all(np.diff(bg[0, :, 0]) > 0))  # dark on the left, light on the right
+    ((2, 4, 3), True)
     """
     if fit not in FITS:
         raise UnsupportedParameterError("fit", fit, FITS)

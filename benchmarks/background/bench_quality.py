@@ -1,0 +1,133 @@
+"""Background-removal quality and speed benchmark.
+
+Run: ``.venv/bin/python benchmarks/background/bench_quality.py [--size 1024] [--seeds 2] [--configs ...]``
+
+Prints, per background family and configuration: mean IoU at alpha > 0.5, alpha MAE, the share of images
+with IoU >= 0.9, and the same for opaque objects only; then the time per 1024x1024 image of each
+configuration beside the bare U2-Net-p inference (the reference), as medians over repeats, with the ratio.
+The scenes come from ``scenes.py`` (exact supersampled alpha); nothing here is tuned per image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from scenes import FAMILIES, OBJECTS, OPAQUE, STUDIO, make_scene, real_scenes  # noqa: E402
+
+from imagestudio_nb.imaging.background import remove_background  # noqa: E402
+from imagestudio_nb.imaging.background import segmentation  # noqa: E402
+
+CONFIGS = {
+    "u2netp-raw": dict(method="u2netp", refine=None, studio_fusion=False),
+    "u2netp+guided": dict(method="u2netp", refine="guided", studio_fusion=False),
+    "default": dict(),  # auto: u2netp + border fusion on studio backgrounds + guided filter
+    "matting": dict(refine="matting"),
+    "classical": dict(method="classical"),
+}
+
+
+def scores(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float]:
+    p, g = pred > 0.5, gt > 0.5
+    union = np.logical_or(p, g).sum()
+    iou = float(np.logical_and(p, g).sum() / union) if union else 1.0
+    return iou, float(np.abs(pred.astype(np.float32) - gt).mean())
+
+
+def summarise(rows, label):
+    if not rows:
+        return None
+    ious = [r[0] for r in rows]
+    maes = [r[1] for r in rows]
+    return dict(family=label, n=len(rows), iou=statistics.fmean(ious), mae=statistics.fmean(maes),
+                share=sum(i >= 0.9 for i in ious) / len(ious))
+
+
+def run(size: int, seeds: int, configs: list[str]):
+    scenes = []
+    for family in FAMILIES:
+        for obj in OBJECTS:
+            for seed in range(seeds):
+                img, alpha = make_scene(obj, family, size=size, seed=seed)
+                scenes.append((family, obj, img, alpha))
+    for name, img, alpha in real_scenes(size):
+        scenes.append(("real-photo", name, img, alpha))
+    print(f"{len(scenes)} scenes at {size}x{size} ({seeds} seed(s) per object and family)\n")
+    tables = {}
+    for config in configs:
+        kwargs = CONFIGS[config]
+        per = {}
+        for family, obj, img, alpha in scenes:
+            result = remove_background(img, **kwargs)
+            per.setdefault(family, []).append((obj, *scores(result.matte, alpha)))
+        tables[config] = per
+        print(f"## {config}  {kwargs or '(defaults)'}\n")
+        print("| family | n | mean IoU | alpha MAE | IoU>=0.9 | opaque mean IoU | opaque IoU>=0.9 |")
+        print("|---|---|---|---|---|---|---|")
+        groups = [(f, per[f]) for f in (*FAMILIES, "real-photo")]
+        groups.append(("studio (white+solid+gradient+sweep)", [r for f in STUDIO for r in per[f]]))
+        groups.append(("all synthetic", [r for f in FAMILIES for r in per[f]]))
+        for label, rows in groups:
+            s = summarise([r[1:] for r in rows], label)
+            o = summarise([r[1:] for r in rows if r[0] in OPAQUE], label)
+            opaque = f"{o['iou']:.3f} | {o['share']:.0%}" if o else "- | -"
+            print(f"| {label} | {s['n']} | {s['iou']:.3f} | {s['mae']:.4f} | {s['share']:.0%} | {opaque} |")
+        print("\nper object on studio backgrounds:",
+              ", ".join(f"{obj} {statistics.fmean(r[1] for f in STUDIO for r in per[f] if r[0] == obj):.3f}"
+                        for obj in OBJECTS), "\n")
+    return tables
+
+
+def timing(configs: list[str], repeats: int = 7):
+    img, _ = make_scene("mug", "sweep", size=1024, seed=0)
+    session = segmentation.get_session(segmentation.u2netp_model_path())
+    mean, std = segmentation.resolve_normalization("imagenet")
+    tensor = segmentation.prepare_input(img, (320, 320), mean, std)
+    name = session.get_inputs()[0].name
+    first = session.get_outputs()[0].name
+
+    def bare():
+        session.run([first], {name: tensor})
+
+    def median(fn):
+        fn()  # warm-up (session creation, JIT)
+        ts = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+        return statistics.median(ts)
+
+    ref = median(bare)
+    print(f"## time per 1024x1024 image (median of {repeats})\n")
+    print("| configuration | seconds | reference: bare U2-Net-p inference | ratio |")
+    print("|---|---|---|---|")
+    for config in configs:
+        kwargs = CONFIGS[config]
+        t = median(lambda: remove_background(img, **kwargs))
+        ref = median(bare)  # measured again beside each configuration: the machine is shared
+        print(f"| {config} | {t:.3f} | {ref:.3f} | {t / ref:.2f}x |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--no-timing", action="store_true")
+    args = parser.parse_args()
+    run(args.size, args.seeds, args.configs)
+    if not args.no_timing:
+        timing(args.configs)
+
+
+if __name__ == "__main__":
+    main()
