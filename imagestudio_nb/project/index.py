@@ -85,7 +85,7 @@ class ProjectIndex:
         expression = _match_expression(query)
         if not expression:
             return []
-        sql = ("SELECT kind, ref, snippet(search, 2, '[', ']', '...', 12), tags, bm25(search) "
+        sql = ("SELECT kind, ref, snippet(search, 2, '**', '**', '...', 12), tags, bm25(search) "
                "FROM search WHERE search MATCH ?")
         params: list[Any] = [expression]
         if kind:
