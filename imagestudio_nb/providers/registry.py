@@ -68,6 +68,20 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+def _find_by_alias(name: str, settings: Settings) -> tuple[Endpoint, Deployment] | None:
+    """The first deployment whose model is ``name`` under another spelling (``FLUX-1.1-pro`` = ``flux-1.1-pro``)."""
+    from .capabilities import canonical_model
+
+    wanted = canonical_model(name)
+    if wanted is None:
+        return None
+    for endpoint in settings.endpoints:
+        for deployment in endpoint.deployments:
+            if canonical_model(deployment.model) == wanted:
+                return endpoint, deployment
+    return None
+
+
 def resolve_model(model: str | None, settings: Settings) -> ResolvedModel:
     """Resolve ``model`` (or the default) to its provider and capabilities.
 
@@ -79,7 +93,7 @@ def resolve_model(model: str | None, settings: Settings) -> ResolvedModel:
     name = model or settings.default_model or LOCAL_MODEL
     if name == LOCAL_MODEL:
         return ResolvedModel(LocalProvider(), LOCAL_CAPABILITIES)
-    found = settings.find_deployment(name)
+    found = settings.find_deployment(name) or _find_by_alias(name, settings)
     if found is None:
         available = [LOCAL_MODEL, *settings.deployments()]
         raise UnknownModelError(
