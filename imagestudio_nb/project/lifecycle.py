@@ -21,8 +21,13 @@ def rename(self: Project, new_name: str) -> Project:
     target = self.path.parent / new_name
     if target.exists():
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
-    self.path.rename(target)
-    self.path = target
+    from .project import _open_lock, _open_projects
+
+    with _open_lock:
+        self.path.rename(target)
+        _open_projects.pop(self.path.resolve(), None)
+        self.path = target
+        _open_projects[target.resolve()] = self
     self.assets.folder = target / "assets"
     self.index.path = target / "cache" / "index.sqlite"
     with self._change():
@@ -34,7 +39,11 @@ def delete(self: Project, *, confirm: bool = False) -> None:
     """Delete the project folder. Pass ``confirm=True``: this cannot be undone."""
     if not confirm:
         raise InvalidArgumentError("delete() removes the project and all its assets; call delete(confirm=True)")
-    shutil.rmtree(self.path)
+    from .project import _open_lock, _open_projects
+
+    with _open_lock:
+        _open_projects.pop(self.path.resolve(), None)
+        shutil.rmtree(self.path)
 
 
 def fork(self: Project, new_name: str) -> Project:
@@ -49,6 +58,7 @@ def fork(self: Project, new_name: str) -> Project:
     try:
         shutil.copytree(self.path, tmp, ignore=shutil.ignore_patterns("cache"))
         forked = Project.open(tmp)
+        _forget(tmp)
         with forked._change():
             forked._meta["forked_from"] = {"id": self.id, "name": self.name, "at": now_iso()}
             forked._meta["id"] = uuid.uuid4().hex
@@ -58,6 +68,13 @@ def fork(self: Project, new_name: str) -> Project:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Project.open(target)
+
+
+def _forget(folder: Path) -> None:
+    from .project import _open_lock, _open_projects
+
+    with _open_lock:
+        _open_projects.pop(Path(folder).resolve(), None)
 
 
 def export(self: Project, archive: str | Path) -> Path:

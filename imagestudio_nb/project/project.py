@@ -7,6 +7,8 @@ inside ``with project.batch():``, which saves once at the end). The document on 
 from __future__ import annotations
 
 import shutil
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,11 @@ from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, dumps_canonical, f
 from .files import write_atomic
 from .index import ProjectIndex
 from .workspace import DOCUMENT_NAME, check_name, find_project_dir, workspace_path
+
+# One Project instance per folder in a process, so that a notebook's `p` and a `generate(project="name")`
+# call see (and save) the same document instead of overwriting each other's changes.
+_open_projects: weakref.WeakValueDictionary[Path, Project] = weakref.WeakValueDictionary()
+_open_lock = threading.RLock()
 
 _LAYER_FIELDS = {"name", "kind", "asset", "visible", "locked", "opacity", "blend_mode", "transform", "filters",
                  "strokes", "mask", "text", "source"}
@@ -48,6 +55,7 @@ class Project:
         self.index = ProjectIndex(self.path / "cache" / "index.sqlite")
         self._batch_depth = 0
         self._dirty = False
+        self._disk_stamp: tuple[int, int] | None = None
         self._undo = UndoManager(scopes=[doc.get("layers", type=Array), doc.get("meta", type=Map),
                                          doc.get("comments", type=Array)], capture_timeout_millis=0)
         # Only this view's own edits are undoable here; loading and peers' edits are not.
@@ -83,6 +91,8 @@ class Project:
         project = cls(folder, Doc())
         fill_doc(project.doc, new_document_data(name, width=width, height=height, owner=owner))
         project.save()
+        with _open_lock:
+            _open_projects[folder.resolve()] = project
         return project
 
     @classmethod
@@ -96,25 +106,55 @@ class Project:
         DocumentFormatError
             When the document is not readable by this version.
         """
-        folder = find_project_dir(name_or_path, workspace)
-        document = folder / DOCUMENT_NAME
-        data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
-        doc = Doc()
-        fill_doc(doc, data)
-        return cls(folder, doc)
+        folder = find_project_dir(name_or_path, workspace).resolve()
+        with _open_lock:
+            project = _open_projects.get(folder)
+            if project is not None and project.path.exists():
+                project.refresh()
+                return project
+            document = folder / DOCUMENT_NAME
+            data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
+            doc = Doc()
+            fill_doc(doc, data)
+            project = cls(folder, doc)
+            project._disk_stamp = project._stamp()
+            _open_projects[folder] = project
+            return project
 
     def save(self) -> Path:
         """Write the document atomically as canonical JSON and refresh the search index."""
         data = self.to_data()
         document = self.path / DOCUMENT_NAME
         write_atomic(document, dumps_canonical(data))
+        self._disk_stamp = self._stamp()
         self.index.rebuild(data)
         self._dirty = False
         return document
 
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = (self.path / DOCUMENT_NAME).stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def refresh(self) -> bool:
+        """Reload the document if another process (the CLI, a text editor) changed the file; ``True`` if it did.
+
+        Every change made through this object starts with this check, so work is not lost to a stale copy.
+        """
+        if self._batch_depth or self._disk_stamp is None or self._stamp() == self._disk_stamp:
+            return False
+        document = self.path / DOCUMENT_NAME
+        data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
+        fill_doc(self.doc, data)
+        self._disk_stamp = self._stamp()
+        return True
+
     @contextmanager
     def batch(self) -> Iterator[Project]:
         """Group changes into one transaction and one save."""
+        self.refresh()
         self._batch_depth += 1
         try:
             with self.doc.transaction(origin="local"):
@@ -126,6 +166,7 @@ class Project:
 
     @contextmanager
     def _change(self) -> Iterator[None]:
+        self.refresh()
         self._batch_depth += 1
         try:
             with self.doc.transaction(origin="local"):
@@ -405,8 +446,10 @@ def import_project(archive: str | Path, *, name: str | None = None, workspace: s
 
 def delete_project(name: str, *, workspace: str | Path | None = None) -> None:
     """Delete a project folder and everything in it."""
-    folder = find_project_dir(name, workspace)
-    shutil.rmtree(folder)
+    folder = find_project_dir(name, workspace).resolve()
+    with _open_lock:
+        _open_projects.pop(folder, None)
+        shutil.rmtree(folder)
 
 
 __all__ = ["Project", "import_project", "delete_project", "check_name"]

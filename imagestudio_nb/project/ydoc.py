@@ -11,8 +11,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Array, Awareness, Doc, Map
+# Importing jupyter_ydoc loads every `jupyter_ydoc` entry point, this module's among them. When this
+# module is imported first, that re-enters it half-initialised: a placeholder keeps the import from
+# failing, and the real class is registered at the end of the module.
+YIsproj = None
+
+import jupyter_ydoc  # noqa: E402
+from jupyter_ydoc.ybasedoc import YBaseDoc  # noqa: E402
+from pycrdt import Array, Awareness, Doc, Map  # noqa: E402
 
 from .document import doc_to_data, dumps_canonical, fill_doc, loads_document
 
@@ -55,3 +61,8 @@ class YIsproj(YBaseDoc):
         self._subscriptions[self._ystate] = self._ystate.observe(partial(callback, "state"))
         for name, root in self._roots.items():
             self._subscriptions[root] = root.observe_deep(partial(callback, name))
+
+
+_registry = getattr(jupyter_ydoc, "ydocs", None)  # absent while jupyter_ydoc itself is loading us
+if _registry is not None and _registry.get("isproj") is None:
+    _registry["isproj"] = YIsproj
