@@ -226,8 +226,10 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, *, radius: int | Non
     soft = (a[..., 0] > 0.002) & (a[..., 0] < 0.998)
     if not soft.any():
         return rgb.copy()
-    wb = (1 - a) ** 2
-    wf = a ** 2
+    # Background and foreground colours are averaged from confident pixels only, so that the soft band
+    # itself does not pull both estimates towards its mixed colour.
+    wb = np.where(a < 0.02, 1.0, 1e-3 * (1 - a) ** 2).astype(np.float32)
+    wf = np.where(a > 0.98, 1.0, 1e-3 * a ** 2).astype(np.float32)
     bg = cv2.blur(img * wb, (k, k)) / np.maximum(cv2.blur(wb, (k, k)), 1e-4)[..., None]
     fg_local = cv2.blur(img * wf, (k, k)) / np.maximum(cv2.blur(wf, (k, k)), 1e-4)[..., None]
     solved = (img - (1 - a) * bg) / np.maximum(a, 1e-3)
