@@ -250,19 +250,25 @@ def load_config(path: Path | None = None, *, project_overrides: Mapping[str, Any
             raise ConfigError(f"a project may not override {sorted(bad)}; allowed: {sorted(PROJECT_OVERRIDABLE)}")
         data.update({k: v for k, v in project_overrides.items() if v is not None})
     data.update({k: v for k, v in arguments.items() if v is not None})
+    return _validate(data, path or config_path())
+
+
+def _validate(data: Mapping[str, Any], source: Path) -> Settings:
+    # The message lists locations and reasons only: pydantic's default text repeats input values,
+    # which may be secrets.
     try:
-        return Settings.model_validate(data)
+        return Settings.model_validate(dict(data))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid configuration ({path or config_path()}): {problems}") from None
+        raise ConfigError(f"invalid configuration ({source}): {problems}") from None
 
 
 def write_config_file(data: Mapping[str, Any], path: Path | None = None) -> Path:
     """Write ``data`` as the TOML config file atomically, readable by the owner only."""
     import tomli_w
 
-    Settings.model_validate(dict(data))  # refuse to write what we could not read back
     path = path or config_path()
+    _validate(data, path)  # refuse to write what could not be read back
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
