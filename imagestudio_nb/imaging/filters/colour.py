@@ -107,7 +107,7 @@ def exposure(image: np.ndarray, *, stops: float = 0.0) -> np.ndarray:
     Examples
     --------
     >>> exposure(np.array([[[0, 100, 255]]], np.uint8), stops=1.0)[0, 0].tolist()
-    [0, 136, 255]
+    [0, 138, 255]
     """
     return apply_colour_ops(image, [_exposure_op(stops)])
 
@@ -140,12 +140,12 @@ def vibrance(image: np.ndarray, *, amount: float = 0.0) -> np.ndarray:
     Examples
     --------
     >>> vibrance(np.array([[[120, 100, 100], [255, 0, 0]]], np.uint8), amount=1.0)[0].tolist()
-    [[137, 98, 98], [255, 0, 0]]
+    [[135, 96, 96], [255, 0, 0]]
     """
     if amount == 0:
         return image.copy()
     rgb = image.astype(np.float32)
-    luma = cv2.transform(rgb, LUMA[None, :].astype(np.float32))
+    luma = cv2.transform(rgb, LUMA[None, :].astype(np.float32)).reshape(rgb.shape[:2] + (1,))
     chroma = (rgb.max(axis=2, keepdims=True) - rgb.min(axis=2, keepdims=True)) * (1 / 255)
     factor = 1 + amount * (1 - chroma)
     return np.clip(luma + (rgb - luma) * factor + 0.5, 0, 255).astype(np.uint8)
@@ -165,8 +165,9 @@ def shadows_highlights(image: np.ndarray, *, shadows: float = 0.0, highlights: f
 
     Examples
     --------
-    >>> shadows_highlights(np.array([[[0, 128, 255]]], np.uint8), shadows=0.5, radius=0)[0, 0].tolist()
-    [0, 128, 255]
+    >>> grey = np.array([[[0] * 3, [128] * 3, [255] * 3]], np.uint8)
+    >>> shadows_highlights(grey, shadows=0.5, radius=0)[..., 0].tolist()
+    [[64, 128, 255]]
     """
     if shadows == 0 and highlights == 0:
         return image.copy()
@@ -273,7 +274,7 @@ def curves(image: np.ndarray, *, rgb: list = _LINE, red: list = _LINE, green: li
     Examples
     --------
     >>> curves(np.array([[[64, 128, 192]]], np.uint8), rgb=[[0, 0], [128, 160], [255, 255]])[0, 0].tolist()
-    [85, 160, 217]
+    [89, 160, 215]
     """
     return apply_colour_ops(image, [_curves_op(rgb, red, green, blue)])
 

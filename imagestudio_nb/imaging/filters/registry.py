@@ -217,7 +217,10 @@ def register(name: str, *, category: str, params: list[Param], identity: Mapping
                           params=tuple(params), impl=impl, identity=dict(identity), colour_op=colour_op,
                           alpha=alpha, rgb_only=rgb_only, uses_assets=uses_assets,
                           defaults={p.name: p.default for p in params})
-        if name in _REGISTRY:
+        previous = _REGISTRY.get(name)
+        # The same function loaded twice (a module imported under two names, as doctest collection
+        # may do) replaces itself; two different functions under one name are a mistake.
+        if previous is not None and previous.impl.__code__.co_filename != impl.__code__.co_filename:
             raise ValueError(f"filter {name!r} is registered twice")
         _REGISTRY[name] = spec
 
