@@ -64,8 +64,8 @@ class Project:
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
     def create(cls, name: str, *, workspace: str | Path | None = None, width: int = 1024, height: int = 1024,
-               owner: str | None = None) -> Project:
-        """Create a new empty project folder in the workspace.
+               owner: str | None = None, exist_ok: bool = False) -> Project:
+        """Create a new empty project folder in the workspace (or open it, with ``exist_ok=True``).
 
         Raises
         ------
@@ -80,6 +80,8 @@ class Project:
                 raise InvalidArgumentError(f"{label}={value!r} is out of range; allowed: 1..16384 pixels")
         root = workspace_path(workspace)
         folder = root / name
+        if exist_ok and (folder / DOCUMENT_NAME).is_file():
+            return cls.open(folder)
         if folder.exists():
             raise ProjectExistsError(f"project {name!r} already exists in {root}; open it or choose another name")
         if owner is None:
