@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import InvalidArgumentError, UnsupportedParameterError
+from ..errors import ImageStudioError, InvalidArgumentError, UnsupportedParameterError
 from ._output import JsonOption, print_json
 
 _REFINES = {"guided": "guided", "matting": "matting", "none": None}
@@ -77,7 +77,9 @@ def remove_bg(
     if not rows:
         raise InvalidArgumentError("no input images found (png, jpg, jpeg, webp)")
     if failed:
-        raise typer.Exit(1)
+        # An error (not typer.Exit) so that main() maps it to exit code 1: with standalone_mode=False
+        # click returns an Exit's code instead of raising it, and main() does not look at the return.
+        raise ImageStudioError(f"{len(failed)} of {len(rows)} images failed; see the lines above")
 
 
 def register(app: typer.Typer) -> None:

@@ -232,7 +232,7 @@ class MaskEditor:
             return
         from ipycanvas import hold_canvas
 
-        with hold_canvas(self._canvas):
+        with hold_canvas():
             self._canvas.put_image_data(self.overlay_image(), 0, 0)
 
     def _draw_segment(self, a, b, stroke: Mapping):
