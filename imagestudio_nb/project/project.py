@@ -114,11 +114,7 @@ class Project:
             if project is not None and project.path.exists():
                 project.refresh()
                 return project
-            document = folder / DOCUMENT_NAME
-            data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
-            doc = Doc()
-            fill_doc(doc, data)
-            project = cls(folder, doc)
+            project = cls(folder, _load_doc(folder))
             project._disk_stamp = project._stamp()
             _open_projects[folder] = project
             return project
@@ -127,7 +123,11 @@ class Project:
         """Write the document atomically as canonical JSON and refresh the search index."""
         data = self.to_data()
         document = self.path / DOCUMENT_NAME
-        write_atomic(document, dumps_canonical(data))
+        text = dumps_canonical(data)
+        # The Y state travels beside the JSON so that later merges (cloud sync, peers) share this
+        # document's history instead of seeing a stranger's copy of the same content.
+        write_atomic(self.path / YSTATE_NAME, _ystate_header(text) + self.doc.get_update())
+        write_atomic(document, text)
         self._disk_stamp = self._stamp()
         self.index.rebuild(data)
         self._dirty = False
@@ -152,6 +152,10 @@ class Project:
         fill_doc(self.doc, data)
         self._disk_stamp = self._stamp()
         return True
+
+    def merge_update(self, update: bytes) -> None:
+        """Merge a Y update (or a whole remote state) into this document and save: no edit is lost."""
+        self.apply_update(update)
 
     @contextmanager
     def batch(self) -> Iterator[Project]:
@@ -437,6 +441,40 @@ class Project:
 
         return render_layers(self.layers(), lambda digest: self.assets.read_array(digest, mode="RGBA"),
                              self.canvas_size)
+
+
+YSTATE_NAME = "project.ystate"
+
+
+def _ystate_header(text: str) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest().encode() + b"\n"
+
+
+def _load_doc(folder: Path) -> Doc:
+    """Load a project's document: from its Y state when that matches the JSON file, else from the JSON.
+
+    When the JSON was changed by something that does not write the Y state (a collaborative server,
+    an editor), the JSON content is applied on top of the old Y state, so the history continues.
+    """
+    document = folder / DOCUMENT_NAME
+    text = document.read_text(encoding="utf-8")
+    data = loads_document(text, source=str(document))
+    doc = Doc()
+    ystate = folder / YSTATE_NAME
+    if ystate.is_file():
+        raw = ystate.read_bytes()
+        header, _, update = raw.partition(b"\n")
+        try:
+            doc.apply_update(update)
+        except Exception:  # a damaged Y state: the JSON alone is the truth
+            doc = Doc()
+        else:
+            if header + b"\n" == _ystate_header(text):
+                return doc
+    fill_doc(doc, data)
+    return doc
 
 
 def import_project(archive: str | Path, *, name: str | None = None, workspace: str | Path | None = None) -> Project:
