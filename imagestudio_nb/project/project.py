@@ -30,6 +30,10 @@ from .workspace import DOCUMENT_NAME, check_name, find_project_dir, workspace_pa
 _open_projects: weakref.WeakValueDictionary[Path, Project] = weakref.WeakValueDictionary()
 _open_lock = threading.RLock()
 
+#: Functions called as ``hook(project)`` after every save (e.g. a debounced cloud backup). A hook must
+#: return quickly and never raise; failures are logged and ignored so that saving always succeeds.
+SAVE_HOOKS: list = []
+
 _LAYER_FIELDS = {"name", "kind", "asset", "visible", "locked", "opacity", "blend_mode", "transform", "filters",
                  "strokes", "mask", "text", "source"}
 
@@ -131,6 +135,13 @@ class Project:
         self._disk_stamp = self._stamp()
         self.index.rebuild(data)
         self._dirty = False
+        for hook in list(SAVE_HOOKS):
+            try:
+                hook(self)
+            except Exception:  # a hook must never make a save fail
+                import logging
+
+                logging.getLogger(__name__).exception("save hook %r failed", hook)
         return document
 
     def _stamp(self) -> tuple[int, int] | None:
