@@ -44,6 +44,9 @@ class ProjectIndex:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path)
+        # Derived data, rebuilt on every save: durability is not worth an fsync per save.
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA journal_mode = MEMORY")
         connection.executescript(_SCHEMA)
         return connection
 
