@@ -13,6 +13,16 @@ apt_install() {
   fi
 }
 
+# Azurite (the Azure Blob Storage emulator) for tests/cloud, notebooks/06_cloud_sync.ipynb and
+# benchmarks/cloud: a pinned npm package in .tools/azurite (gitignored), installed only when missing.
+AZURITE_VERSION=3.37.0
+if [ ! -x .tools/azurite/node_modules/.bin/azurite-blob ] \
+   || ! grep -q "\"version\": \"$AZURITE_VERSION\"" .tools/azurite/node_modules/azurite/package.json 2>/dev/null; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  mkdir -p .tools/azurite
+  npm install --silent --no-audit --no-fund --prefix .tools/azurite "azurite@$AZURITE_VERSION" >/dev/null
+fi
+
 # (More blocks are added by the features that need them: Chromium for the browser tests,
 #  Azurite for the Blob Storage tests.)
 true
