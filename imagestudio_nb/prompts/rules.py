@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from ..errors import InvalidArgumentError
 from .enhancement import Change, Enhancement
 from .language import detect_language, language_note
 from .slots import conflict_groups, parse_prompt
-from .styles import STYLE_SLOTS, StylePreset, get_style
+from .styles import STYLE_SLOTS, StylePreset, _read_data, get_style
 
 #: The preset used when neither the call, the context nor the settings name a style.
 DEFAULT_STYLE = "general"
@@ -35,6 +36,31 @@ _REASONS = {
     "colour": "sets the colour palette",
     "detail": "asks for finish and detail",
 }
+
+
+@lru_cache(maxsize=1)
+def _inference() -> tuple[tuple[str, re.Pattern], ...]:
+    table = _read_data("lexicon.toml")["inference"]
+    return tuple((name, re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len,
+                                                                                           reverse=True))
+                                   + r")(?![\w-])", re.IGNORECASE)) for name, words in table.items())
+
+
+def infer_style(prompt: str) -> tuple[str, str] | None:
+    """Guess a style preset from the prompt's words: ``(preset, word)``, or ``None``.
+
+    Examples
+    --------
+    >>> infer_style("a logo for a bakery")
+    ('flat_vector', 'logo')
+    >>> infer_style("an abstract shape") is None
+    True
+    """
+    for name, pattern in _inference():
+        found = pattern.search(prompt)
+        if found:
+            return name, found.group(0)
+    return None
 
 
 def clean_prompt(prompt: str) -> tuple[str, list[Change]]:
@@ -183,8 +209,13 @@ def enhance_local(prompt: str, *, style: str | None = None, context: str | Mappi
     context_slots = _context_slots(context)
     context_style = context.get("style") if isinstance(context, Mapping) else None
     chosen = get_style(style) if style else None
-    fallback_name = (context_style if isinstance(context_style, str) and context_style else None) \
-        or default_style or DEFAULT_STYLE
+    fallback_name = (context_style if isinstance(context_style, str) and context_style else None) or default_style
+    if fallback_name is None and chosen is None:
+        inferred = infer_style(text)
+        fallback_name = inferred[0] if inferred else DEFAULT_STYLE
+        notes.append(f"no style chosen: used the {fallback_name!r} preset"
+                     + (f" (the prompt mentions {inferred[1]!r})" if inferred else "") + "; pass style= to choose")
+    fallback_name = fallback_name or DEFAULT_STYLE
     try:
         fallback = get_style(fallback_name)
     except InvalidArgumentError:
