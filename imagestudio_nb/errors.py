@@ -126,3 +126,29 @@ class UnsafeArchiveError(DataError):
 
 class DocumentFormatError(DataError):
     """A project file is not valid JSON, or not a project document this version can read."""
+
+
+class CloudError(ImageStudioError):
+    """Cloud storage (Azure Blob) failed or holds something unexpected; local work is never lost by it."""
+
+    exit_code = 7
+
+
+class CloudUnavailableError(CloudError):
+    """The storage service could not be reached (offline, stopped); work stays saved locally."""
+
+
+class QuotaExceededError(CloudError):
+    """An upload would take the cloud workspace past its configured quota; nothing was uploaded."""
+
+    exit_code = 8
+
+    def __init__(self, message: str, *, used: int = 0, needed: int = 0, quota: int = 0):
+        self.used, self.needed, self.quota = used, needed, quota
+        super().__init__(message)
+
+
+class SyncConflictError(CloudError):
+    """The remote document kept changing while merging; try the sync again."""
+
+    exit_code = 9
