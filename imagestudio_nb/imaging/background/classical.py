@@ -24,6 +24,8 @@ class BorderModel:
         float32 (H, W): Lab distance from each pixel to the closest background explanation.
     threshold : float
         Distance above which a pixel is unlike any border pixel (a high percentile of border distances).
+    surface_distance : numpy.ndarray
+        float32 (H, W): Lab distance to the smooth surface alone (the background "plate" at that pixel).
     surface_residual : float
         Median Lab residual of the border pixels to the smooth surface alone; small on plain,
         gradient and sweep backgrounds ("studio-style"), large on textures and photos.
@@ -32,6 +34,7 @@ class BorderModel:
     distance: np.ndarray
     threshold: float
     surface_residual: float
+    surface_distance: np.ndarray
 
     @property
     def studio_like(self) -> bool:
@@ -87,7 +90,8 @@ def border_model(rgb: np.ndarray, *, border: float = 0.03, clusters: int = 4) ->
     cluster = np.sqrt(((flat - centres[None]) ** 2).sum(-1)).min(1).reshape(h, w).astype(np.float32)
     distance = np.minimum(surface, cluster)
     threshold = max(6.0, float(np.percentile(distance[ring], 99)) * 1.5)
-    return BorderModel(distance=distance, threshold=threshold, surface_residual=residual)
+    return BorderModel(distance=distance, threshold=threshold, surface_residual=residual,
+                       surface_distance=surface)
 
 
 def classical_matte(rgb: np.ndarray, *, work_side: int = 320, iterations: int = 5,

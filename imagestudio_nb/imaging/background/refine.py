@@ -149,7 +149,10 @@ def refine_guided(rgb: np.ndarray, matte: np.ndarray, *, radius: int | None = No
         radius = max(2, round(side / 80))
     subsample = max(1, side // 512)
     out = guided_filter(rgb, matte, radius=radius, eps=eps, subsample=subsample)
-    return np.clip(out, 0.0, 1.0)
+    # The filter's averaging leaks a faint halo (a few percent alpha) up to a radius beyond the edge;
+    # where the coarse matte is already certain, keep its certainty so the halo does not show.
+    out = np.where(matte <= 0.02, 0.0, np.where(matte >= 0.98, 1.0, out))
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def trimap_from_matte(matte: np.ndarray, *, band: int | None = None, low: float = 0.1,
