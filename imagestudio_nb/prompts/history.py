@@ -8,6 +8,8 @@ never image bytes or secrets.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -21,6 +23,8 @@ from typing import Any
 import platformdirs
 
 from ..errors import InvalidArgumentError, NotFoundError
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 # Ratings are ranked by a Bayesian mean: PRIOR_WEIGHT imaginary ratings of PRIOR_MEAN, so that one 5
@@ -77,9 +81,17 @@ class HistoryEntry:
     models: list[str] = field(default_factory=list)
 
 
-def default_history_path() -> Path:
-    """``<user data dir>/imagestudio/prompt_history.sqlite``."""
-    return platformdirs.user_data_path("imagestudio") / "prompt_history.sqlite"
+#: Environment variable naming the history file; ``off`` turns the default history off.
+HISTORY_VARIABLE = "IMAGESTUDIO_PROMPT_HISTORY"
+
+
+def default_history_path() -> Path | None:
+    """``$IMAGESTUDIO_PROMPT_HISTORY``, else ``<user data dir>/imagestudio/prompt_history.sqlite``;
+    ``None`` when the variable is ``off``."""
+    value = os.environ.get(HISTORY_VARIABLE, "").strip()
+    if value.lower() in ("off", "0", "false", "none"):
+        return None
+    return Path(value).expanduser() if value else platformdirs.user_data_path("imagestudio") / "prompt_history.sqlite"
 
 
 def normalize_prompt(text: str) -> str:
@@ -142,7 +154,12 @@ class PromptHistory:
     """
 
     def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path not in (None, ":memory:") else path or default_history_path()
+        if path is None:
+            path = default_history_path()
+            if path is None:
+                raise InvalidArgumentError(f"the default prompt history is off ({HISTORY_VARIABLE}=off); "
+                                           "pass a path")
+        self.path = path if path == ":memory:" else Path(path)
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -377,3 +394,33 @@ def record_generation(history: PromptHistory, record: Mapping[str, Any]) -> int 
     model = request.get("model") or record.get("model")
     return history.add(prompt, model=model, user=record.get("user"), assets=_asset_hashes(record.get("assets")),
                        generation_id=record.get("id"), created=record.get("created"), style=request.get("style"))
+
+
+_default: dict[str, PromptHistory] = {}
+_default_lock = threading.Lock()
+
+
+def default_history() -> PromptHistory | None:
+    """The process-wide history at :func:`default_history_path` (opened once), or ``None`` when off."""
+    path = default_history_path()
+    if path is None:
+        return None
+    with _default_lock:
+        store = _default.get(str(path))
+        if store is None:
+            store = _default[str(path)] = PromptHistory(path)
+        return store
+
+
+def record_generation_default(record: Mapping[str, Any]) -> int | None:
+    """Record a generation in the default history; never raises (a history problem must not fail a generation).
+
+    Called by :func:`imagestudio_nb.generate` after each stored generation. Set
+    ``IMAGESTUDIO_PROMPT_HISTORY`` to a file to move the history, or to ``off`` to keep none.
+    """
+    try:
+        store = default_history()
+        return record_generation(store, record) if store is not None else None
+    except (sqlite3.Error, OSError, InvalidArgumentError) as exc:
+        log.warning("could not record the prompt in the history: %s", exc)
+        return None

@@ -56,9 +56,12 @@ def infer_style(prompt: str) -> tuple[str, str] | None:
     >>> infer_style("an abstract shape") is None
     True
     """
+    lowered = prompt.lower()
     for name, pattern in _inference():
         found = pattern.search(prompt)
-        if found:
+        # A preset the prompt already contradicts ("a cartoon of a dog" is no photograph) is passed over.
+        if found and not any(re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", lowered)
+                             for term in get_style(name).avoid):
             return name, found.group(0)
     return None
 
@@ -207,9 +210,16 @@ def enhance_local(prompt: str, *, style: str | None = None, context: str | Mappi
     text, changes = clean_prompt(prompt)
     notes: list[str] = []
     context_slots = _context_slots(context)
-    context_style = context.get("style") if isinstance(context, Mapping) else None
+    context_style = None
+    if isinstance(context, Mapping) and isinstance(context.get("style"), str):
+        # The context's "style" names the project's preset, or else it is a style phrase ("art deco").
+        try:
+            context_style = get_style(context["style"]).name
+            context_slots.pop("style", None)
+        except InvalidArgumentError:
+            pass
     chosen = get_style(style) if style else None
-    fallback_name = (context_style if isinstance(context_style, str) and context_style else None) or default_style
+    fallback_name = context_style or default_style
     if fallback_name is None and chosen is None:
         inferred = infer_style(text)
         fallback_name = inferred[0] if inferred else DEFAULT_STYLE
@@ -221,9 +231,6 @@ def enhance_local(prompt: str, *, style: str | None = None, context: str | Mappi
     except InvalidArgumentError:
         notes.append(f"the project's style {fallback_name!r} is unknown; used {DEFAULT_STYLE!r}")
         fallback = get_style(DEFAULT_STYLE)
-    if chosen is None and isinstance(context_style, str) and context_style:
-        # A context naming a preset is an explicit choice too: its phrases go before generic context.
-        chosen, context_slots = fallback, {k: v for k, v in context_slots.items() if k != "style"}
     preset = chosen or fallback
 
     parsed = parse_prompt(text)

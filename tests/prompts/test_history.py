@@ -144,3 +144,34 @@ def test_concurrent_writers_do_not_lose_uses(history):
 def test_empty_prompts_are_refused(history):
     with pytest.raises(InvalidArgumentError):
         history.add("  ")
+
+
+def test_generations_land_in_the_default_history_named_by_the_environment(tmp_path, monkeypatch):
+    from imagestudio_nb.prompts.history import default_history, record_generation_default
+
+    monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", str(tmp_path / "default.sqlite"))
+    assert record_generation_default(_record("g1", "a paper boat", [H1])) is not None
+    assert default_history().get("a paper boat").assets == [H1]
+    monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", "off")
+    assert default_history() is None
+    assert record_generation_default(_record("g2", "a paper boat", [H2])) is None
+
+
+def test_a_broken_history_file_does_not_fail_a_generation(tmp_path, monkeypatch):
+    from imagestudio_nb.prompts.history import record_generation_default
+
+    bad = tmp_path / "not-a-db.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", str(bad))
+    assert record_generation_default(_record("g1", "a paper boat", [H1])) is None
+
+
+def test_generate_records_its_prompt(tmp_path, monkeypatch, workspace):
+    import imagestudio_nb as studio
+    from imagestudio_nb.prompts.history import default_history
+
+    monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", str(tmp_path / "gen.sqlite"))
+    project = studio.Project.create("History", exist_ok=True)
+    results = studio.generate("a paper boat on a pond", seed=3, size="512x512", project=project, progress=False)
+    entry = default_history().get("a paper boat on a pond")
+    assert entry is not None and entry.assets == [r.asset for r in results] and entry.models == ["local"]

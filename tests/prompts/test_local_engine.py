@@ -161,3 +161,19 @@ def test_result_serialises_to_plain_data():
     data = enhance_local("a cat", style="anime").to_dict()
     assert json.loads(json.dumps(data))["engine"] == "local"
     assert set(data["slots"]) <= set(SLOTS)
+
+
+def test_inference_passes_over_a_preset_the_prompt_contradicts():
+    result = enhance_local("a cartoon of a dog")
+    assert result.style == "general"  # a dog suggests a photograph, but "cartoon" clashes with it
+    assert "photograph" not in result.prompt
+    assert parse_prompt(result.prompt).conflicts == []
+
+
+def test_the_projects_own_slot_values_win_over_the_projects_preset():
+    result = enhance_local("a ceramic teapot", context={"style": "product_studio", "colour": "brand teal palette"})
+    assert result.style == "product_studio"
+    assert "brand teal palette" in result.prompt and "clean neutral palette" not in result.prompt
+    assert "softbox studio lighting" in result.prompt
+    phrase = enhance_local("a ceramic teapot", context={"style": "art deco"})
+    assert "art deco" in phrase.prompt and {c.slot: c.source for c in phrase.added}["style"] == "context"
