@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections import Counter
 import statistics
 import sys
 import time
@@ -67,7 +68,7 @@ def main() -> None:
                           for p, r in zip(prompts, results))
     words_added = statistics.median(len(re.findall(r"\w+", r.prompt)) - len(re.findall(r"\w+", p))
                                     for p, r in zip(prompts, results))
-    styles = statistics.multimode(r.style for r in results)
+    presets = Counter(r.style for r in results).most_common()
 
     print(f"prompts: {len(prompts)} (benchmarks/prompts/short_prompts.txt)")
     print(f"mean local score before: {statistics.mean(before):5.1f} / 100  (min {min(before)}, max {max(before)})")
@@ -75,7 +76,8 @@ def main() -> None:
     print(f"mean gain: {statistics.mean(a - b for a, b in zip(after, before)):+.1f} points; "
           f"prompts at 80 or more: {sum(b >= 80 for b in before)} before, {sum(a >= 80 for a in after)} after")
     print(f"median words added: {words_added:.0f}; user text kept verbatim: {len(prompts) - len(lost)}/{len(prompts)}; "
-          f"contradictions added: {added_conflicts}; most used preset: {', '.join(styles)}")
+          f"contradictions added: {added_conflicts}")
+    print("presets used (no style given: inferred or general): " + ", ".join(f"{n} {c}" for n, c in presets))
     lowest = sorted(zip(after, prompts))[:3]
     print("lowest after: " + "; ".join(f"{s} {p!r}" for s, p in lowest))
     print("caveat: the rubric and the enhancer share one vocabulary; 'after' measures slot coverage, "
