@@ -21,6 +21,7 @@ def pytest_configure(config):
     os.environ["IMAGESTUDIO_CONFIG"] = str(root / "config.toml")
     os.environ["IMAGESTUDIO_WORKSPACE"] = str(root / "workspace")
     os.environ["IMAGESTUDIO_USER"] = "tester"
+    os.environ["IMAGESTUDIO_PROMPT_HISTORY"] = str(root / "prompt_history.sqlite")
     os.environ.setdefault("MPLBACKEND", "Agg")
     for name in _SECRET_VARIABLES:
         os.environ.pop(name, None)

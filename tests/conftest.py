@@ -13,6 +13,7 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("IMAGESTUDIO_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("IMAGESTUDIO_WORKSPACE", str(tmp_path / "workspace"))
     monkeypatch.setenv("IMAGESTUDIO_USER", "tester")
+    monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", str(tmp_path / "prompt_history.sqlite"))
     from imagestudio_nb.providers.registry import clear_cache
 
     clear_cache()
