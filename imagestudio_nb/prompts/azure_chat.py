@@ -23,6 +23,7 @@ from ..providers.errors_map import ErrorContext, filtered_names
 from ..providers.limiter import limiter_for
 from ..providers.retry import RetryPolicy, call_with_retries
 from .enhancement import Change, Enhancement
+from .language import language_name
 from .slots import parse_prompt
 from .styles import SLOTS, get_style
 
@@ -234,7 +235,7 @@ class ChatEngine:
     def enhance(self, prompt: str, *, style: str | None = None, context: str | Mapping[str, Any] | None = None,
                 language: str | None = None, hints: Enhancement | None = None) -> Enhancement:
         """Enhance ``prompt`` with the model; ``hints`` (the local engine's result) say which slots are empty."""
-        target = language or "English"
+        target = language_name(language) if language else "English"
         system = _ENHANCE_SYSTEM.format(language=target)
         preset = get_style(style) if style else None
         if preset is not None:

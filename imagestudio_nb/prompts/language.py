@@ -108,6 +108,17 @@ def detect_language(text: str) -> LanguageGuess:
     return LanguageGuess(best, languages.names[best], round(scores[best] / total, 2))
 
 
+def language_name(code_or_name: str) -> str:
+    """The English name of a language code this module knows (``"de"`` -> ``"German"``); other text as given.
+
+    Examples
+    --------
+    >>> language_name("de"), language_name("Klingon")
+    ('German', 'Klingon')
+    """
+    return _languages().names.get(code_or_name.strip().lower(), code_or_name.strip())
+
+
 def language_note(text: str) -> str | None:
     """Return a note for a prompt that is not in English, or ``None`` for English.
 

@@ -177,7 +177,7 @@ def test_a_foreign_prompt_is_translated_by_the_llm(azure_standin, chat_settings)
 
 
 def test_the_llm_writes_in_the_language_asked(azure_standin, chat_settings):
-    enhance("a cat", engine="llm", language="German", settings=chat_settings)
+    enhance("a cat", engine="llm", language="de", settings=chat_settings)
     assert "in German" in _last_chat(azure_standin)["messages"][0]["content"]
 
 
