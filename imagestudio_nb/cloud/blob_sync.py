@@ -1,0 +1,325 @@
+"""Push, pull, sync, status and clone of a project against a cloud workspace (DESIGN.md D5).
+
+Assets upload once, by hash, as conditional creates in parallel; the document uploads under its
+ETag; on a conflict the remote Y state is merged and the merge uploaded, so two machines that edited
+offline both keep all their work. Nothing here ever writes a secret, and a failed sync leaves the
+local project exactly as it was (or with the remote's work merged in, never less).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CloudError, DataError, ProjectExistsError, ProjectNotFoundError, SyncConflictError
+from ..project.files import write_atomic
+from .connection import CloudWorkspace, connect, translate_errors
+from .documents import (DOCUMENT_FILE, YSTATE_FILE, DocumentConflict, LocalDocument, RemoteDocument, read_remote,
+                        remote_etag, utc_now, write_document, ystate_file_bytes)
+from .history import make_version
+from .layout import ProjectLayout, document_assets
+from .record import RECORD_PATH, SyncRecord, load_record, save_record
+from .storage import check_quota
+from .transfer import BlobItem, ProgressCallback, download_items, upload_blob_once, upload_items
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+MAX_ATTEMPTS = 6
+
+_locks: dict[Path, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(path: Path) -> threading.RLock:
+    # One sync at a time per project folder in this process (a background backup and a foreground push).
+    with _locks_guard:
+        return _locks.setdefault(Path(path).resolve(), threading.RLock())
+
+
+@dataclass
+class SyncResult:
+    """What a push, pull, sync or clone did."""
+
+    project: str
+    action: str
+    state: str                    # "in sync", "local changes", ... (see ``status``)
+    uploaded_assets: int = 0
+    downloaded_assets: int = 0
+    document_uploaded: bool = False
+    merged_remote: bool = False
+    attempts: int = 0
+    version: str | None = None
+    requests: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _record_from_remote(remote: RemoteDocument, checkpoints: list[str]) -> SyncRecord:
+    return SyncRecord(etag=remote.etag, state_vector=remote.state_vector.hex(), json_sha256=remote.json_sha256,
+                      state_sha256=remote.state_sha256, checkpoints=checkpoints, last_sync=utc_now())
+
+
+def _asset_items(layout: ProjectLayout, folder: Path, data: dict[str, Any]) -> list[BlobItem]:
+    items = []
+    for digest, extension in document_assets(data).items():
+        size = int((data["assets"][digest] or {}).get("bytes") or 0)
+        items.append(BlobItem(digest, layout.asset(digest, extension), folder / "assets" / f"{digest}.{extension}", size))
+    return items
+
+
+def _remote_names(workspace: CloudWorkspace, prefix: str) -> set[str]:
+    with translate_errors(workspace, f"listing {prefix}"):
+        return set(workspace.container.list_blob_names(name_starts_with=prefix))
+
+
+def _upload_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Path, local: LocalDocument,
+                   progress: bool | ProgressCallback) -> int:
+    present = _remote_names(workspace, layout.assets)
+    missing = [item for item in _asset_items(layout, folder, local.data) if item.blob_name not in present]
+    for item in missing:
+        if not item.path.is_file():
+            raise DataError(f"asset {item.digest[:12]}… is listed by project {layout.name!r} but its file is "
+                            "missing here and in the cloud; restore it from a backup or an export")
+    check_quota(workspace, sum(item.size for item in missing) + len(local.update) + len(local.text.encode()))
+    return len(upload_items(workspace, missing, progress=progress, description=f"push {layout.name}"))
+
+
+def _download_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Path, data: dict[str, Any],
+                     progress: bool | ProgressCallback) -> int:
+    missing = [item for item in _asset_items(layout, folder, data) if not item.path.is_file()]
+    return len(download_items(workspace, missing, progress=progress, description=f"pull {layout.name}"))
+
+
+def _check_same_project(remote: RemoteDocument, project_id: str, layout: ProjectLayout) -> None:
+    if remote.project_id and remote.project_id != project_id:
+        raise CloudError(f"the cloud workspace already holds a different project named {layout.name!r} "
+                         f"(id {remote.project_id}, yours is {project_id}); rename yours before pushing, or "
+                         f"`imagestudio sync clone {layout.name}` into another workspace")
+
+
+def _finish(result: SyncResult, workspace: CloudWorkspace, before: dict[str, int], started: float) -> SyncResult:
+    moved = workspace.stats.since(before)
+    result.requests, result.bytes_sent, result.bytes_received = moved["requests"], moved["bytes_sent"], moved["bytes_received"]
+    result.seconds = round(time.perf_counter() - started, 4)
+    return result
+
+
+def push(project: Project, workspace: CloudWorkspace | None = None, *, progress: bool | ProgressCallback = True,
+         merge_into_local: bool = True, from_disk: bool = False) -> SyncResult:
+    """Upload the project's new assets and its document; merge the remote's work first if it moved on.
+
+    Parameters
+    ----------
+    project : Project
+    workspace : CloudWorkspace, optional
+        Defaults to :func:`connect` with the configuration.
+    progress : bool or callable
+        A progress bar (``True``), nothing, or ``progress(done, total, digest)`` after each asset.
+    merge_into_local : bool
+        On a conflict, merge the remote state into the open project (and save it). With ``False`` the
+        merge is only uploaded; the local project gets it at the next pull.
+    from_disk : bool
+        Push the project as last saved on disk rather than the live document (background backups).
+
+    Returns
+    -------
+    SyncResult
+
+    Raises
+    ------
+    CloudUnavailableError
+        When the storage cannot be reached (local work is kept; push again later).
+    QuotaExceededError
+        Before anything is sent, when the upload would pass the quota.
+    SyncConflictError
+        When the remote kept changing through every merge attempt.
+    """
+    workspace = workspace or connect()
+    started, before = time.perf_counter(), workspace.stats.snapshot()
+    layout = ProjectLayout(workspace.prefix, project.name)
+    with _lock(project.path):
+        record = load_record(project.path, workspace.identity)
+        local = LocalDocument.from_files(project.path) if from_disk else LocalDocument.from_doc(project.doc)
+        result = SyncResult(project.name, "push", "in sync")
+        if record.matches(local.state_vector, local.json_sha256):
+            return _finish(result, workspace, before, started)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            result.attempts = attempt
+            result.uploaded_assets += _upload_assets(workspace, layout, project.path, local, progress)
+            upload_blob_once(workspace, layout.state(local.state_sha256), local.update, digest=local.state_sha256)
+            try:
+                etag, metadata = write_document(workspace, layout, local, record.etag)
+            except DocumentConflict:
+                remote = read_remote(workspace, layout)
+                if remote is None:  # deleted in the meantime: create it again
+                    record = SyncRecord(checkpoints=record.checkpoints)
+                    continue
+                _check_same_project(remote, local.project_id, layout)
+                result.merged_remote = True
+                if merge_into_local:
+                    result.downloaded_assets += _download_assets(workspace, layout, project.path, remote.data, progress)
+                    project.merge_update(remote.update)
+                    local = LocalDocument.from_doc(project.doc)
+                else:
+                    local = local.merged_with(remote.update)
+                record = _record_from_remote(remote, record.checkpoints)
+                if remote.same_content(local):  # the remote already held all of our work
+                    save_record(project.path, workspace.identity, record)
+                    return _finish(result, workspace, before, started)
+                continue
+            new_checkpoints = [c["name"] for c in local.data.get("checkpoints") or []
+                               if c["id"] not in set(record.checkpoints)]
+            version = make_version(workspace, layout, local.text, metadata, checkpoints=new_checkpoints)
+            record = SyncRecord(etag=etag, state_vector=local.state_vector.hex(), json_sha256=local.json_sha256,
+                                state_sha256=local.state_sha256, checkpoints=local.checkpoint_ids,
+                                last_sync=utc_now(), last_version=version)
+            save_record(project.path, workspace.identity, record)
+            result.document_uploaded, result.version = True, version
+            return _finish(result, workspace, before, started)
+    raise SyncConflictError(f"the cloud copy of {project.name!r} kept changing through {MAX_ATTEMPTS} merges; "
+                            "your work is saved locally: sync again in a moment")
+
+
+def pull(project: Project, workspace: CloudWorkspace | None = None, *,
+         progress: bool | ProgressCallback = True) -> SyncResult:
+    """Merge the remote document into the local project, downloading the assets it needs (verified).
+
+    Local work is never overwritten: the remote Y state is merged into the local document.
+    """
+    workspace = workspace or connect()
+    started, before = time.perf_counter(), workspace.stats.snapshot()
+    layout = ProjectLayout(workspace.prefix, project.name)
+    with _lock(project.path):
+        record = load_record(project.path, workspace.identity)
+        result = SyncResult(project.name, "pull", "in sync")
+        etag = remote_etag(workspace, layout)
+        if etag is None:
+            result.state = "not pushed"
+            return _finish(result, workspace, before, started)
+        if etag != record.etag:
+            remote = read_remote(workspace, layout)
+            if remote is None:
+                result.state = "not pushed"
+                return _finish(result, workspace, before, started)
+            _check_same_project(remote, project.id, layout)
+            result.downloaded_assets = _download_assets(workspace, layout, project.path, remote.data, progress)
+            if not remote.same_content(LocalDocument.from_doc(project.doc)):
+                project.merge_update(remote.update)
+                result.merged_remote = True
+            save_record(project.path, workspace.identity, _record_from_remote(remote, record.checkpoints))
+        local = LocalDocument.from_doc(project.doc)
+        result.state = "in sync" if load_record(project.path, workspace.identity).matches(
+            local.state_vector, local.json_sha256) else "local changes"
+        return _finish(result, workspace, before, started)
+
+
+def sync(project: Project, workspace: CloudWorkspace | None = None, *,
+         progress: bool | ProgressCallback = True) -> SyncResult:
+    """Pull, then push: afterwards the local project and the cloud hold the same, merged document."""
+    workspace = workspace or connect()
+    started, before = time.perf_counter(), workspace.stats.snapshot()
+    with _lock(project.path):
+        pulled = pull(project, workspace, progress=progress)
+        pushed = push(project, workspace, progress=progress)
+    result = SyncResult(project.name, "sync", "in sync", pushed.uploaded_assets,
+                        pulled.downloaded_assets + pushed.downloaded_assets, pushed.document_uploaded,
+                        pulled.merged_remote or pushed.merged_remote, pushed.attempts, pushed.version)
+    return _finish(result, workspace, before, started)
+
+
+def status(project: Project, workspace: CloudWorkspace | None = None) -> dict[str, Any]:
+    """Where the project stands against the cloud, without changing anything.
+
+    ``state`` is ``"in sync"``, ``"local changes"`` (push), ``"remote changes"`` (pull), ``"diverged"``
+    (sync merges both), ``"not pushed"`` or ``"offline"`` (the storage cannot be reached).
+    """
+    from ..errors import CloudUnavailableError
+
+    workspace = workspace or connect(create_container=False)
+    layout = ProjectLayout(workspace.prefix, project.name)
+    record = load_record(project.path, workspace.identity)
+    local = LocalDocument.from_doc(project.doc)
+    local_changes = not record.matches(local.state_vector, local.json_sha256)
+    info: dict[str, Any] = {"project": project.name, "remote": f"{workspace.url}/{layout.root}",
+                            "last_sync": record.last_sync, "last_version": record.last_version,
+                            "local_changes": local_changes}
+    try:
+        etag = remote_etag(workspace, layout)
+    except CloudUnavailableError:
+        info.update(state="offline", remote_changes=None)
+        return info
+    remote_changes = etag is not None and etag != record.etag
+    info["remote_changes"] = remote_changes
+    if etag is None:
+        info["state"] = "not pushed"
+    else:
+        info["state"] = {(False, False): "in sync", (True, False): "local changes", (False, True): "remote changes",
+                         (True, True): "diverged"}[(local_changes, remote_changes)]
+    return info
+
+
+def clone(name: str, workspace: CloudWorkspace | None = None, *, local_workspace: str | Path | None = None,
+          progress: bool | ProgressCallback = True) -> Project:
+    """Restore a whole project from the cloud into the local workspace (a fresh machine's first step).
+
+    The project is assembled in a hidden folder and moved into place only when every asset has been
+    downloaded and verified, so an interrupted clone leaves nothing that looks like a project.
+
+    Raises
+    ------
+    ProjectExistsError
+        When the local workspace already has a project of that name (use ``pull`` on it).
+    ProjectNotFoundError
+        Listing the projects the cloud workspace holds.
+    """
+    from ..project import Project
+    from ..project.workspace import check_name, workspace_path
+
+    check_name(name)
+    workspace = workspace or connect()
+    root = workspace_path(local_workspace)
+    target = root / name
+    if target.exists():
+        raise ProjectExistsError(f"project {name!r} already exists in {root}; use `imagestudio sync pull {name}`")
+    layout = ProjectLayout(workspace.prefix, name)
+    remote = read_remote(workspace, layout)
+    if remote is None:
+        raise ProjectNotFoundError(f"no project {name!r} in the cloud workspace {workspace.url}/{workspace.prefix}; "
+                                   f"projects there: {', '.join(workspace.project_names()) or 'none'}")
+    staging = root / f".clone-{uuid.uuid4().hex[:8]}"
+    try:
+        (staging / "assets").mkdir(parents=True)
+        _download_assets(workspace, layout, staging, remote.data, progress)
+        local = LocalDocument.from_doc(remote.doc)
+        write_atomic(staging / YSTATE_FILE, ystate_file_bytes(local.text, local.update))
+        write_atomic(staging / DOCUMENT_FILE, local.text)
+        record = _record_from_remote(remote, local.checkpoint_ids)
+        save_record(staging, workspace.identity, record)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    project = Project.open(target)
+    project.save()  # builds the search index; the record already matches, so a backup hook has nothing to send
+    return project
+
+
+def forget(project: Project, workspace: CloudWorkspace) -> None:
+    """Drop the local sync record for ``workspace`` (the next push finds and merges the remote anew)."""
+    path = project.path / RECORD_PATH
+    if path.exists():
+        import json
+
+        records = json.loads(path.read_text(encoding="utf-8"))
+        records.pop(workspace.identity, None)
+        write_atomic(path, json.dumps(records, indent=1, sort_keys=True) + "\n")
