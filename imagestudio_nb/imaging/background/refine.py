@@ -204,7 +204,7 @@ def refine_matting(rgb: np.ndarray, matte: np.ndarray, *, band: int | None = Non
         small_rgb, small_tri = crop_rgb, crop_tri
     if not ((small_tri == 1).any() and (small_tri == 0).any()):
         return refine_guided(rgb, matte)
-    alpha = estimate_alpha_cf(small_rgb, small_tri)
+    alpha = estimate_alpha_cf(np.clip(small_rgb, 0, 1), small_tri)  # resizing may overshoot 1 by an ulp
     if scale < 1:
         alpha = cv2.resize(alpha, (cw, ch), interpolation=cv2.INTER_LINEAR)
     out = (trimap == 1).astype(np.float32)
