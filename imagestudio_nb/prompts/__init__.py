@@ -5,7 +5,6 @@ Everything here works offline except the LLM engine, which is used only when a c
 configured (``chat_deployment``) and falls back to the local engine, saying so, in ``auto`` mode.
 """
 
-from .azure_chat import ChatEngine, LlmJudgement, chat_configured
 from .enhancement import Change, Enhancement
 from .enhancer import ENGINES, enhance
 from .history import HistoryEntry, PromptHistory, default_history_path, record_generation
@@ -26,3 +25,12 @@ __all__ = [
     "list_templates", "parse_prompt", "record_generation", "render_template", "save_template", "score",
     "style_filters", "suggest", "user_templates_dir",
 ]
+
+
+def __getattr__(name: str):
+    # The LLM engine pulls in the openai SDK (about 0.3 s); load it only when it is asked for.
+    if name in ("ChatEngine", "LlmJudgement", "chat_configured"):
+        from . import azure_chat
+
+        return getattr(azure_chat, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
