@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "assets_cmd",
     "config_cmd",
     "remove_bg_cmd",
+    "sync_cmd",
     "filter_cmd",
     "enhance_cmd",
 ]

@@ -6,12 +6,15 @@ enforce a quota and clean up; make read-only, expiring share links and galleries
 automatically on save. Tests and notebooks run it against Azurite (:func:`start_azurite`).
 """
 
+from .autobackup import AutoBackup, auto_backup, disable_auto_backup, enable_auto_backup
 from .azurite import AzuriteServer, start_azurite
 from .blob_sync import SyncResult, clone, pull, push, status, sync
 from .connection import CloudWorkspace, TransferStats, connect
 from .history import Version, find_version, list_versions, restore_version
+from .sharing import ShareLink, gallery_html, list_shares, revoke, share
 from .storage import clean, usage
 
-__all__ = ["AzuriteServer", "CloudWorkspace", "SyncResult", "TransferStats", "Version", "clean", "clone", "connect",
-           "find_version", "list_versions", "pull", "push", "restore_version", "start_azurite", "status", "sync",
-           "usage"]
+__all__ = ["AutoBackup", "AzuriteServer", "CloudWorkspace", "ShareLink", "SyncResult", "TransferStats", "Version",
+           "auto_backup", "clean", "clone", "connect", "disable_auto_backup", "enable_auto_backup", "find_version",
+           "gallery_html", "list_shares", "list_versions", "pull", "push", "restore_version", "revoke", "share",
+           "start_azurite", "status", "sync", "usage"]

@@ -144,7 +144,7 @@ def _add_policy(workspace: CloudWorkspace, share_id: str, expiry: datetime) -> N
                 if policy is None or policy.expiry is None or _as_datetime(policy.expiry) > now}
     if len(policies) >= MAX_POLICIES:
         raise CloudError(f"the container already has {len(policies)} revocable shares, the service's limit; revoke "
-                         f"one first (`imagestudio sync share --revoke ID`): {', '.join(sorted(policies))}")
+                         f"one first (`imagestudio sync revoke ID`): {', '.join(sorted(policies))}")
     policies[share_id] = AccessPolicy(permission="r", start=now - timedelta(minutes=5), expiry=expiry)
     _set_policies(workspace, policies)
 
@@ -265,7 +265,7 @@ def revoke(share_id: str, workspace: CloudWorkspace | None = None) -> dict[str, 
             record = None
     policies = _policies(workspace)
     if record is None and share_id not in policies:
-        raise NotFoundError(f"no share {share_id!r}; `imagestudio sync share --list` shows them")
+        raise NotFoundError(f"no share {share_id!r}; `imagestudio sync shares` lists them")
     revoked = share_id in policies
     if revoked:
         del policies[share_id]
