@@ -23,6 +23,13 @@ if [ ! -x .tools/azurite/node_modules/.bin/azurite-blob ] \
   npm install --silent --no-audit --no-fund --prefix .tools/azurite "azurite@$AZURITE_VERSION" >/dev/null
 fi
 
+# Chromium for the browser tests (tests/browser/, benchmarks/widgets/): Debian's package, driven by
+# PyPI playwright through executable_path=/usr/bin/chromium (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium for the browser tests"
+  apt_install chromium
+fi
+
 # (More blocks are added by the features that need them: Chromium for the browser tests,
 #  Azurite for the Blob Storage tests.)
 true

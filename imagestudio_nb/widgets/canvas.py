@@ -1,0 +1,220 @@
+"""``Canvas``: the layered editor of a project, as an anywidget.
+
+The browser holds a Yjs copy of the project document, kept in sync with the kernel's pycrdt document by
+binary Y updates (``docsync``). Strokes and transforms are edited there and applied in the kernel with
+``Project.apply_update``; panel commands call ``Project`` methods; undo and redo are ``Project.undo`` and
+``Project.redo``; export is ``Project.render``. Every action is also a Python method here.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from ..errors import InvalidArgumentError, UnsupportedParameterError
+from ._base import Reply, StudioWidget, bundle, open_project
+from .docsync import relay_for
+from .rasters import encode_for_view, export_png, layer_pixels
+
+TOOLS = ("move", "scale", "rotate", "crop", "brush", "eraser", "mask", "text", "eyedropper", "pan")
+DEFAULT_BRUSH = {"size": 24, "hardness": 0.8, "color": "#1e90ff", "opacity": 1.0}
+
+
+class Canvas(StudioWidget):
+    """A layered canvas bound to a project: layers panel, transform, paint, mask and text tools, zoom, undo.
+
+    Parameters
+    ----------
+    project : Project or str
+        The project (or its name in the workspace, or its folder).
+    height : int
+        Height of the editor in screen pixels.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from imagestudio_nb import Project
+    >>> p = Project.create("CanvasDoc", workspace=tempfile.mkdtemp(), width=64, height=48)
+    >>> canvas = Canvas(p)
+    >>> layer = canvas.add_layer("paint", name="Ink")
+    >>> canvas.selected_layer == layer, canvas.project.layers()[0]["name"]
+    (True, 'Ink')
+    >>> canvas.export(Path(tempfile.mkdtemp()) / "out.png").suffix
+    '.png'
+    """
+
+    _esm = bundle("canvas")
+    _calls = frozenset({"add_layer", "update_layer", "remove_layer", "move_layer", "duplicate_layer", "undo",
+                        "redo", "export", "add_image_file", "reset_crop"})
+
+    project_name = traitlets.Unicode("").tag(sync=True)
+    selected_layer = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    tool = traitlets.Enum(TOOLS, default_value="move").tag(sync=True)
+    brush = traitlets.Dict(DEFAULT_BRUSH).tag(sync=True)
+    zoom = traitlets.Float(0.0).tag(sync=True)
+    height = traitlets.Int(560).tag(sync=True)
+
+    def __init__(self, project, **kwargs: Any):
+        self.project = open_project(project)
+        super().__init__(project_name=self.project.name, **kwargs)
+        self._relay = relay_for(self.project)
+        self._relay.attach(self)
+
+    # --- validation ----------------------------------------------------------------------------------
+    @traitlets.validate("brush")
+    def _check_brush(self, proposal):
+        from ..imaging.strokes import parse_color
+
+        brush = {**DEFAULT_BRUSH, **proposal["value"]}
+        unknown = set(brush) - set(DEFAULT_BRUSH)
+        if unknown:
+            raise UnsupportedParameterError("brush setting", sorted(unknown), sorted(DEFAULT_BRUSH))
+        if not isinstance(brush["size"], (int, float)) or not 0 < brush["size"] <= 2000:
+            raise UnsupportedParameterError("brush size", brush["size"], "a number of pixels in (0, 2000]")
+        for key in ("hardness", "opacity"):
+            if not isinstance(brush[key], (int, float)) or not 0 <= brush[key] <= 1:
+                raise UnsupportedParameterError(f"brush {key}", brush[key], "a number from 0 to 1")
+        r, g, b = parse_color(brush["color"])
+        brush["color"] = f"#{r:02x}{g:02x}{b:02x}"
+        return brush
+
+    @traitlets.validate("zoom")
+    def _check_zoom(self, proposal):
+        value = proposal["value"]
+        if value != 0 and not 0.1 <= value <= 8:
+            raise UnsupportedParameterError("zoom", value, "0.1 to 8 (10% to 800%), or 0 to fit")
+        return value
+
+    # --- the document sync ---------------------------------------------------------------------------
+    def send_update(self, update: bytes) -> None:
+        self.send({"type": "y-update"}, [update])
+
+    def _msg_y_sync(self, content: dict, buffers: list[bytes]) -> Reply:
+        return Reply(None, [self._relay.state(buffers[0] if buffers else None)])
+
+    def _msg_y_update(self, content: dict, buffers: list[bytes]) -> None:
+        for update in buffers:
+            self._relay.apply(update, source=self)
+
+    def _msg_asset(self, content: dict, buffers: list[bytes]) -> Reply:
+        info = self.project.assets.info(str(content.get("hash")))
+        return Reply(None, [self.project.assets.read(info.hash)], mime=info.mime)
+
+    def _msg_layer_raster(self, content: dict, buffers: list[bytes]) -> Reply:
+        pixels = layer_pixels(self.project, self.project.layer(str(content.get("layer"))))
+        if pixels is None:
+            return Reply(None, empty=True)
+        data, mime = encode_for_view(pixels)
+        return Reply(None, [data], mime=mime)
+
+    # --- actions (the browser calls these; so can a notebook) ----------------------------------------
+    def select(self, layer_id: str | None) -> None:
+        """Select a layer (``None`` for none)."""
+        if layer_id is not None:
+            self.project.layer(layer_id)
+        self.selected_layer = layer_id
+
+    def add_layer(self, kind: str = "paint", *, name: str | None = None, select: bool = True, **props: Any) -> str:
+        """Add a layer on top (``Project.add_layer``) and select it."""
+        layer_id = self.project.add_layer(kind, name=name, **props)
+        if select:
+            self.selected_layer = layer_id
+        return layer_id
+
+    def add_image(self, asset: str, *, name: str | None = None, kind: str = "image") -> str:
+        """Add a stored asset (hash or unique prefix) as a layer on top and select it."""
+        return self.add_layer(kind, name=name or f"Image {asset[:8]}", asset=asset)
+
+    def undo(self) -> bool:
+        """Undo the last change to the document (``Project.undo``)."""
+        return self.project.undo()
+
+    def redo(self) -> bool:
+        """Redo (``Project.redo``)."""
+        return self.project.redo()
+
+    def export(self, path: str | Path | None = None) -> Path:
+        """Render the canvas with Python (``Project.render``) and write a PNG with alpha; returns its path.
+
+        The default path is ``<project name>.png`` in the current folder.
+        """
+        from ..project.files import write_atomic
+
+        target = Path(path) if path is not None else Path.cwd() / f"{self.project.name}.png"
+        if target.suffix.lower() != ".png":
+            raise InvalidArgumentError(f"export writes PNG; give a path ending in .png, not {target.name!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, export_png(self.project))
+        return target
+
+    def reset_crop(self, layer_id: str) -> None:
+        """Remove a layer's crop, keeping its content where it is on the canvas."""
+        from ..imaging.compositing import crop_image, normalise_transform, transform_matrix
+
+        layer = self.project.layer(layer_id)
+        t = normalise_transform(layer.get("transform"))
+        if t["crop"] is None:
+            return
+        pixels = layer_pixels(self.project, layer)
+        if pixels is None:
+            raise InvalidArgumentError(f"layer {layer_id!r} has no pixels to uncrop")
+        height, width = pixels.shape[:2]
+        cropped = crop_image(pixels, t["crop"])
+        ch, cw = cropped.shape[:2]
+        x0, y0 = max(0, int(round(t["crop"][0]))), max(0, int(round(t["crop"][1])))
+        m = transform_matrix(t, cw, ch)
+        origin = m @ np.array([-x0, -y0, 1.0])
+        centre = origin + m[:, :2] @ np.array([width / 2, height / 2])
+        x = centre[0] - width * t["scale_x"] / 2
+        y = centre[1] - height * t["scale_y"] / 2
+        self.project.update_layer(layer_id, transform={"crop": None, "x": _tidy(x), "y": _tidy(y)})
+
+    def _call_add_layer(self, buffers, kind: str = "paint", name: str | None = None, **props) -> str:
+        return self.add_layer(kind, name=name, **props)
+
+    def _call_update_layer(self, buffers, layer_id: str, **props) -> None:
+        self.project.update_layer(layer_id, **props)
+
+    def _call_remove_layer(self, buffers, layer_id: str) -> None:
+        self.project.remove_layer(layer_id)
+        if self.selected_layer == layer_id:
+            self.selected_layer = None
+
+    def _call_move_layer(self, buffers, layer_id: str, index: int) -> None:
+        self.project.move_layer(layer_id, int(index))
+
+    def _call_duplicate_layer(self, buffers, layer_id: str) -> str:
+        copy = self.project.duplicate_layer(layer_id)
+        self.selected_layer = copy
+        return copy
+
+    def _call_undo(self, buffers) -> bool:
+        return self.undo()
+
+    def _call_redo(self, buffers) -> bool:
+        return self.redo()
+
+    def _call_reset_crop(self, buffers, layer_id: str) -> None:
+        self.reset_crop(layer_id)
+
+    def _call_export(self, buffers) -> Reply:
+        path = self.export()
+        return Reply({"path": str(path), "filename": path.name}, [path.read_bytes()])
+
+    def _call_add_image_file(self, buffers, name: str = "upload") -> str:
+        if not buffers:
+            raise InvalidArgumentError("no image bytes were sent")
+        info = self.project.assets.add(buffers[0], source=f"upload:{name}", tags=["upload"])
+        return self.add_layer("image", name=Path(name).stem or "Image", asset=info.hash)
+
+    def __repr__(self) -> str:
+        return f"Canvas({self.project.name!r}, layers={len(self.project.layers())})"
+
+
+def _tidy(value: float) -> float | int:
+    value = round(float(value), 2)
+    return int(value) if math.isclose(value, round(value)) else value

@@ -1,0 +1,87 @@
+// The message protocol between a widget's front end and its Python object (custom messages with binary
+// buffers, never base64), shared by every widget: requests with ids and promised replies, pushes by type.
+
+export interface Model {
+  get(key: string): any;
+  set(key: string, value: unknown): void;
+  save_changes(): void;
+  on(event: string, callback: (...args: any[]) => void): void;
+  off(event?: string | null, callback?: ((...args: any[]) => void) | null): void;
+  send(content: unknown, callbacks?: unknown, buffers?: (ArrayBuffer | ArrayBufferView)[]): void;
+}
+
+export interface Message {
+  type: string;
+  id?: number;
+  error?: string;
+  [key: string]: any;
+}
+
+export type Handler = (msg: Message, buffers: Uint8Array[]) => void;
+
+export function toBytes(buffer: DataView | ArrayBuffer | Uint8Array): Uint8Array {
+  if (buffer instanceof Uint8Array) return buffer;
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** An error the kernel reported: its one-line message is shown in the panel. */
+export class KernelError extends Error {}
+
+/** Request/response and pushes over one widget model's custom messages. */
+export class Channel {
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (r: [Message, Uint8Array[]]) => void; reject: (e: Error) => void }>();
+  private handlers = new Map<string, Set<Handler>>();
+  private listener: (msg: Message, buffers: DataView[]) => void;
+
+  constructor(private model: Model) {
+    this.listener = (msg, buffers) => this.dispatch(msg, (buffers || []).map(toBytes));
+    model.on("msg:custom", this.listener);
+  }
+
+  dispose(): void {
+    this.model.off("msg:custom", this.listener);
+    for (const { reject } of this.pending.values()) reject(new Error("widget closed"));
+    this.pending.clear();
+  }
+
+  private dispatch(msg: Message, buffers: Uint8Array[]): void {
+    if (msg.type === "reply" && msg.id !== undefined) {
+      const waiter = this.pending.get(msg.id);
+      if (!waiter) return;
+      this.pending.delete(msg.id);
+      if (msg.error) waiter.reject(new KernelError(msg.error));
+      else waiter.resolve([msg, buffers]);
+      return;
+    }
+    for (const handler of this.handlers.get(msg.type) || []) handler(msg, buffers);
+  }
+
+  on(type: string, handler: Handler): () => void {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type)!.add(handler);
+    return () => this.handlers.get(type)!.delete(handler);
+  }
+
+  send(msg: Message, buffers: (ArrayBuffer | ArrayBufferView)[] = []): void {
+    this.model.send(msg, undefined, buffers);
+  }
+
+  /** Send a request; resolves with the reply and its buffers, rejects with the kernel's error. */
+  request(type: string, fields: Record<string, unknown> = {}, buffers: (ArrayBuffer | ArrayBufferView)[] = []):
+      Promise<[Message, Uint8Array[]]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type, id, ...fields }, buffers);
+    });
+  }
+
+  /** Call a public function through the widget (`method` is one the Python class allows). */
+  async call(method: string, args: Record<string, unknown> = {}, buffers: (ArrayBuffer | ArrayBufferView)[] = []):
+      Promise<any> {
+    const [reply] = await this.request("call", { method, args }, buffers);
+    return reply.result;
+  }
+}

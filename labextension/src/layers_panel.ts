@@ -1,0 +1,142 @@
+// The Canvas's layers panel: the stack top first; add, drag to reorder, rename, hide, lock, opacity, blend
+// mode, mask, duplicate, delete. Every change is a call of the matching Project method in the kernel.
+import { Channel } from "./comm";
+import { BLEND_MODES } from "./drawing";
+import { LayerView } from "./compositor";
+import { StatusLine, button, el, guarded, labelled, select } from "./ui";
+
+export class LayersPanel {
+  readonly node = el("div", { class: "is-layers" });
+  private list = el("ol", { class: "is-layer-list" });
+  private props = el("div", { class: "is-layer-props" });
+  private layers: LayerView[] = [];
+  private dragged: string | null = null;
+
+  constructor(private channel: Channel, private status: StatusLine, private getSelected: () => string | null,
+      private select: (id: string | null) => void, private newText: () => void) {
+    const call = (method: string, args: Record<string, unknown>) =>
+      guarded(this.status, () => this.channel.call(method, args));
+    const actions = el("div", { class: "is-layer-actions" },
+      button("+ Paint", async () => this.select(await call("add_layer", { kind: "paint", name: "Paint" }) ?? this.getSelected()),
+        { title: "Add a paint layer", "data-action": "add-paint" }),
+      button("+ Text", () => this.newText(), { title: "Add a text layer (then click on the canvas)", "data-action": "add-text" }),
+      button("+ Mask", async () => this.select(await call("add_layer", { kind: "mask", name: "Mask" }) ?? this.getSelected()),
+        { title: "Add a mask layer for edits and inpainting", "data-action": "add-mask" }),
+      this.uploadButton(),
+      button("Duplicate", async () => {
+        const id = this.getSelected();
+        if (id) this.select(await call("duplicate_layer", { layer_id: id }) ?? id);
+      }, { "data-action": "duplicate" }),
+      button("Delete", async () => {
+        const id = this.getSelected();
+        if (id && (await call("remove_layer", { layer_id: id })) !== undefined) this.select(null);
+      }, { "data-action": "delete" }),
+    );
+    this.node.append(el("div", { class: "is-panel-title", text: "Layers" }), this.list, actions, this.props);
+  }
+
+  private uploadButton(): HTMLElement {
+    const input = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp", class: "is-hidden" });
+    input.addEventListener("change", async () => {
+      const file = input.files?.[0];
+      if (!file) return;
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const id = await guarded(this.status, () => this.channel.call("add_image_file", { name: file.name }, [bytes]));
+      if (id) this.select(id);
+      input.value = "";
+    });
+    return el("span", {}, input, button("Upload…", () => input.click(), { title: "Add an image file as a layer" }));
+  }
+
+  update(layers: LayerView[]): void {
+    this.layers = layers;
+    const selected = this.getSelected();
+    const rows = [...layers].reverse().map((layer) => this.row(layer, layer.id === selected));
+    this.list.replaceChildren(...rows);
+    this.renderProps(layers.find((l) => l.id === selected));
+  }
+
+  private indexOf(id: string): number {
+    return this.layers.findIndex((l) => l.id === id);
+  }
+
+  private row(layer: LayerView, selected: boolean): HTMLElement {
+    const call = (method: string, args: Record<string, unknown>) =>
+      guarded(this.status, () => this.channel.call(method, args));
+    const name = el("span", { class: "is-layer-name", text: layer.name, title: "Double-click to rename" });
+    name.addEventListener("dblclick", (event) => {
+      event.stopPropagation();
+      const input = el("input", { class: "is-layer-rename", value: layer.name });
+      const commit = () => {
+        const value = input.value.trim();
+        if (value && value !== layer.name) call("update_layer", { layer_id: layer.id, name: value });
+        input.replaceWith(name);
+      };
+      input.addEventListener("keydown", (e) => {
+        e.stopPropagation();
+        if (e.key === "Enter") commit();
+        if (e.key === "Escape") input.replaceWith(name);
+      });
+      input.addEventListener("blur", commit);
+      name.replaceWith(input);
+      input.focus();
+      input.select();
+    });
+    const eye = button(layer.visible ? "👁" : "–", (e) => {
+      e.stopPropagation();
+      call("update_layer", { layer_id: layer.id, visible: !layer.visible });
+    }, { class: "is-icon", title: layer.visible ? "Hide" : "Show", "data-action": "visibility" });
+    const lock = button(layer.locked ? "🔒" : "🔓", (e) => {
+      e.stopPropagation();
+      call("update_layer", { layer_id: layer.id, locked: !layer.locked });
+    }, { class: "is-icon", title: layer.locked ? "Unlock" : "Lock", "data-action": "lock" });
+    const row = el("li", {
+      class: "is-layer" + (selected ? " is-selected" : "") + (layer.visible ? "" : " is-hidden-layer"),
+      draggable: "true", "data-layer-id": layer.id, "data-kind": layer.kind,
+    }, eye, lock, name, el("span", { class: "is-layer-kind", text: layer.kind }));
+    row.addEventListener("click", () => this.select(layer.id));
+    row.addEventListener("dragstart", (e) => {
+      this.dragged = layer.id;
+      e.dataTransfer?.setData("text/plain", layer.id);
+      if (e.dataTransfer) e.dataTransfer.effectAllowed = "move";
+    });
+    row.addEventListener("dragover", (e) => { e.preventDefault(); row.classList.add("is-drop-target"); });
+    row.addEventListener("dragleave", () => row.classList.remove("is-drop-target"));
+    row.addEventListener("drop", (e) => {
+      e.preventDefault();
+      row.classList.remove("is-drop-target");
+      const id = this.dragged || e.dataTransfer?.getData("text/plain");
+      this.dragged = null;
+      if (!id || id === layer.id) return;
+      // Rows are shown top first: dropping onto a row puts the dragged layer at that row's stack position.
+      call("move_layer", { layer_id: id, index: this.indexOf(layer.id) });
+    });
+    return row;
+  }
+
+  private renderProps(layer: LayerView | undefined): void {
+    if (!layer) {
+      this.props.replaceChildren(el("div", { class: "is-muted", text: "Select a layer to edit its properties." }));
+      return;
+    }
+    const call = (method: string, args: Record<string, unknown>) =>
+      guarded(this.status, () => this.channel.call(method, args));
+    const opacity = el("input", { type: "range", min: "0", max: "100", step: "1", value: String(Math.round(layer.opacity * 100)),
+      "data-prop": "opacity" });
+    const opacityValue = el("span", { class: "is-value", text: `${Math.round(layer.opacity * 100)}%` });
+    opacity.addEventListener("input", () => { opacityValue.textContent = `${opacity.value}%`; });
+    opacity.addEventListener("change", () => call("update_layer", { layer_id: layer.id, opacity: Number(opacity.value) / 100 }));
+    const blend = select(BLEND_MODES, layer.blend_mode, (mode) => call("update_layer", { layer_id: layer.id, blend_mode: mode }),
+      { "data-prop": "blend_mode" });
+    const fields: HTMLElement[] = [labelled("Opacity", el("span", {}, opacity, opacityValue)), labelled("Blend", blend)];
+    if (layer.kind !== "mask") {
+      const masks = this.layers.filter((l) => l.kind === "mask");
+      fields.push(labelled("Mask", select([["", "none"], ...masks.map((m) => [m.id, m.name] as [string, string])], layer.mask || "",
+        (id) => call("update_layer", { layer_id: layer.id, mask: id || null }), { "data-prop": "mask" })));
+    }
+    if (layer.transform.crop) {
+      fields.push(button("Reset crop", () => call("reset_crop", { layer_id: layer.id }), { "data-action": "reset-crop" }));
+    }
+    this.props.replaceChildren(el("div", { class: "is-panel-subtitle", text: layer.name }), ...fields);
+  }
+}

@@ -1,0 +1,95 @@
+// Small DOM helpers shared by the panels: elements, labelled controls and the error/status line.
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, any> = {},
+    ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = String(value);
+    else if (key === "text") node.textContent = String(value);
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key in node && typeof value !== "string") (node as any)[key] = value;
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+export function button(label: string, onClick: (event: MouseEvent) => void, attrs: Record<string, any> = {}):
+    HTMLButtonElement {
+  return el("button", { type: "button", class: "is-btn", onclick: onClick, ...attrs }, label);
+}
+
+export function select(options: (string | [string, string])[], value: string | null,
+    onChange: (value: string) => void, attrs: Record<string, any> = {}): HTMLSelectElement {
+  const node = el("select", { class: "is-select", ...attrs });
+  setOptions(node, options, value);
+  node.addEventListener("change", () => onChange(node.value));
+  return node;
+}
+
+export function setOptions(node: HTMLSelectElement, options: (string | [string, string])[], value: string | null) {
+  node.replaceChildren(...options.map((option) => {
+    const [val, label] = Array.isArray(option) ? option : [option, option];
+    return el("option", { value: val, text: label });
+  }));
+  if (value !== null && options.some((o) => (Array.isArray(o) ? o[0] : o) === value)) node.value = value;
+}
+
+export function labelled(label: string, control: HTMLElement, attrs: Record<string, any> = {}): HTMLElement {
+  return el("label", { class: "is-field", ...attrs }, el("span", { class: "is-field-label", text: label }), control);
+}
+
+/** The one-line status of a panel: errors in red, never a traceback. */
+export class StatusLine {
+  readonly node = el("div", { class: "is-status", role: "status" });
+  private timer: number | undefined;
+
+  info(text: string, clearAfterMs = 0): void {
+    this.node.classList.remove("is-error", "is-busy");
+    this.node.textContent = text;
+    window.clearTimeout(this.timer);
+    if (clearAfterMs) this.timer = window.setTimeout(() => { this.node.textContent = ""; }, clearAfterMs);
+  }
+
+  busy(text: string): void {
+    this.info(text);
+    this.node.classList.add("is-busy");
+  }
+
+  error(error: unknown): void {
+    this.info("");
+    this.node.classList.add("is-error");
+    this.node.textContent = error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Run an async action, showing its failure in the status line instead of throwing. */
+export async function guarded<T>(status: StatusLine, action: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await action();
+  } catch (error) {
+    status.error(error);
+    return undefined;
+  }
+}
+
+export function bytesToBitmap(bytes: Uint8Array, mime: string): Promise<ImageBitmap> {
+  return createImageBitmap(new Blob([bytes as BlobPart], { type: mime }));
+}
+
+export function download(bytes: Uint8Array, filename: string, mime: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: mime }));
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Timings the browser tests and benchmarks read (performance.now() milliseconds). */
+export function recordMetric(name: string, value: number): void {
+  const w = window as any;
+  w.__imagestudioMetrics = w.__imagestudioMetrics || {};
+  (w.__imagestudioMetrics[name] = w.__imagestudioMetrics[name] || []).push(value);
+}

@@ -1,0 +1,55 @@
+"""Browser fixtures: one JupyterLab (with jupyter-collaboration) on 127.0.0.1 and one Debian Chromium per
+session; each test gets a fresh page. A missing Chromium fails with the install step, never skips."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.browser.lab import launch_browser, require_chromium
+from tests.servers import remove_tree, start_jupyter_lab
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    require_chromium()
+    base = Path(tempfile.mkdtemp(prefix="imagestudio-lab-"))
+    root = base / "root"
+    root.mkdir()
+    workspace = base / "workspace"
+    saved = {k: os.environ.get(k) for k in ("IMAGESTUDIO_WORKSPACE", "IMAGESTUDIO_CONFIG", "IMAGESTUDIO_USER")}
+    os.environ.update(IMAGESTUDIO_WORKSPACE=str(workspace), IMAGESTUDIO_CONFIG=str(base / "config.toml"),
+                      IMAGESTUDIO_USER="tester")
+    try:
+        server = start_jupyter_lab(root, extra_args=["--LabApp.expose_app_in_browser=True"])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    server.workspace = workspace
+    yield server
+    server.stop()
+    remove_tree(base)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
