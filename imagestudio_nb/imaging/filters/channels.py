@@ -13,6 +13,19 @@ import cv2
 import numpy as np
 
 
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    """Round float values to uint8, saturating at 0 and 255 (with OpenCV: numpy's clip is far slower here).
+
+    Examples
+    --------
+    >>> to_uint8(np.array([[[-3.0, 1.6, 300.0]]], np.float32)).tolist()
+    [[[0, 2, 255]]]
+    """
+    values = np.asarray(values, np.float32)
+    clipped = cv2.threshold(values, 0, 0, cv2.THRESH_TOZERO)[1]  # negatives to 0; convertScaleAbs rounds
+    return cv2.convertScaleAbs(clipped).reshape(values.shape)
+
+
 def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Return ``(rgb, alpha)``: a contiguous RGB array and the alpha plane (``None`` for RGB input).
 
@@ -58,7 +71,7 @@ def alpha_weighted(operation: Callable[[np.ndarray], np.ndarray], rgb: np.ndarra
     colour = blurred[..., :3] / np.maximum(weight, 1e-6)
     # Where no opaque pixel contributes, keep the original (invisible) colour.
     colour = np.where(weight > 1e-6, colour, rgb.astype(np.float32))
-    return np.clip(colour + 0.5, 0, 255).astype(np.uint8)
+    return to_uint8(colour)
 
 
 def warp_rgba(image: np.ndarray, warp: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -75,4 +88,4 @@ def warp_rgba(image: np.ndarray, warp: Callable[[np.ndarray], np.ndarray]) -> np
     alpha = moved[..., 3:]
     colour = moved[..., :3] * 255 / np.maximum(alpha, 1e-3)
     out = np.dstack([np.where(alpha > 1e-3, colour, 0), alpha])
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return to_uint8(out)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .blur import gaussian
+from .channels import to_uint8
 from .colour_ops import LUMA, ColourMatrix, ToneCurve, apply_colour_ops, hue_rotate_matrix, saturate_matrix
 from .registry import Param, register
 
@@ -144,11 +146,15 @@ def vibrance(image: np.ndarray, *, amount: float = 0.0) -> np.ndarray:
     """
     if amount == 0:
         return image.copy()
+    # In-place float32 work on few arrays: fresh full-size temporaries cost more than the arithmetic.
     rgb = image.astype(np.float32)
-    luma = cv2.transform(rgb, LUMA[None, :].astype(np.float32)).reshape(rgb.shape[:2] + (1,))
-    chroma = (rgb.max(axis=2, keepdims=True) - rgb.min(axis=2, keepdims=True)) * (1 / 255)
-    factor = 1 + amount * (1 - chroma)
-    return np.clip(luma + (rgb - luma) * factor + 0.5, 0, 255).astype(np.uint8)
+    luma = cv2.transform(rgb, LUMA[None, :].astype(np.float32)).reshape(rgb.shape[:2])
+    r, g, b = cv2.split(image)
+    chroma = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
+    factor = 1 + amount - chroma.astype(np.float32) * (amount / 255)
+    rgb *= factor[..., None]
+    rgb += (luma * (1 - factor))[..., None]
+    return to_uint8(rgb)
 
 
 @register("shadows_highlights", category="colour", identity={"shadows": 0.0, "highlights": 0.0}, rgb_only=True,
@@ -171,14 +177,14 @@ def shadows_highlights(image: np.ndarray, *, shadows: float = 0.0, highlights: f
     """
     if shadows == 0 and highlights == 0:
         return image.copy()
-    rgb = image.astype(np.float32)
-    luma = cv2.transform(rgb, (LUMA[None, :] / 255).astype(np.float32))
+    luma = cv2.transform(image.astype(np.float32), (LUMA[None, :] / 255).astype(np.float32))
+    luma = luma.reshape(image.shape[:2])
     if radius > 0:
-        luma = cv2.GaussianBlur(luma, (0, 0), radius)
-    luma = luma.reshape(luma.shape[0], luma.shape[1], 1)
-    ws = np.clip(1 - 2 * luma, 0, 1) ** 2
-    wh = np.clip(2 * luma - 1, 0, 1) ** 2
-    return np.clip(rgb + 127.5 * (shadows * ws + highlights * wh) + 0.5, 0, 255).astype(np.uint8)
+        luma = gaussian(luma, radius)
+    ws = np.clip(1 - 2 * luma, 0, 1)
+    wh = np.clip(2 * luma - 1, 0, 1)
+    offset = (127.5 * shadows) * ws * ws + (127.5 * highlights) * wh * wh
+    return cv2.add(image, cv2.merge([offset] * 3), dtype=cv2.CV_8U)
 
 
 def _levels_op(in_black: float, in_white: float, gamma: float, out_black: float, out_white: float) -> ToneCurve:

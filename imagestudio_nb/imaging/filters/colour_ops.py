@@ -108,12 +108,14 @@ def _plan(ops: Sequence[ColourOp]) -> list[tuple[str, np.ndarray]]:
             fused = seg[0]
             for op in seg[1:]:
                 fused = fused.then(op)
-            passes.append(("matrix", fused.as_3x4()))
-        else:
-            values = np.repeat(_LEVELS[:, None], 3, axis=1)
-            for op in seg:
-                values = op(values) if isinstance(op, ToneCurve) else values * np.diag(op.a) + op.b
-            passes.append(("lut", np.clip(np.rint(values), 0, 255).astype(np.uint8)))
+            if not fused.is_diagonal:
+                passes.append(("matrix", fused.as_3x4()))
+                continue
+            seg = [fused]  # cv2.transform is slow on diagonal matrices; a LUT is not
+        values = np.repeat(_LEVELS[:, None], 3, axis=1)
+        for op in seg:
+            values = op(values) if isinstance(op, ToneCurve) else values * np.diag(op.a) + op.b
+        passes.append(("lut", np.clip(np.rint(values), 0, 255).astype(np.uint8)))
     return passes
 
 
@@ -135,10 +137,13 @@ def apply_colour_ops(image: np.ndarray, ops: Sequence[ColourOp]) -> np.ndarray:
     out = image
     for kind, data in passes:
         if kind == "lut":
-            table = data
             if has_alpha:
-                table = np.hstack([data, _LEVELS[:, None].astype(np.uint8)])
-            out = cv2.LUT(out, np.ascontiguousarray(table.reshape(256, 1, -1)))
+                table = np.hstack([data, _LEVELS[:, None].astype(np.uint8)]).reshape(256, 1, 4)
+            elif (data == data[:, :1]).all():
+                table = np.ascontiguousarray(data[:, 0])  # one table for all channels is twice as fast
+            else:
+                table = data.reshape(256, 1, 3)
+            out = cv2.LUT(out, np.ascontiguousarray(table))
         else:
             # cv2.transform is fastest on three channels; alpha is copied back afterwards.
             rgb = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB) if has_alpha else out

@@ -12,6 +12,7 @@ import numpy as np
 from ..strokes import parse_color
 from .blur import gaussian
 from .caching import shared_cache
+from .channels import to_uint8
 from .colour_ops import ColourMatrix, apply_colour_ops
 from .registry import Param, register
 
@@ -113,18 +114,21 @@ def drop_shadow(image: np.ndarray, *, offset_x: float = 8.0, offset_y: float = 8
     if opacity == 0 or image.shape[2] == 3:
         return image.copy()
     h, w = image.shape[:2]
-    alpha = image[..., 3].astype(np.float32) * (1 / 255)
+    alpha = cv2.extractChannel(image, 3).astype(np.float32) * (1 / 255)
     shift = np.array([[1, 0, offset_x], [0, 1, offset_y]], np.float32)
     shadow = cv2.warpAffine(alpha, shift, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    shadow = gaussian(shadow, blur) * opacity if blur > 0 else shadow * opacity
-    behind = shadow * (1 - alpha)
+    if blur > 0:
+        shadow = gaussian(shadow, blur)
+    behind = cv2.multiply(shadow, 1 - alpha, scale=opacity)
     out_alpha = alpha + behind
+    rgb = cv2.cvtColor(image, cv2.COLOR_RGBA2RGB).astype(np.float32)
     colour = np.array(parse_color(color), np.float32)
-    rgb = image[..., :3].astype(np.float32)
-    mixed = (rgb * alpha[..., None] + colour * behind[..., None]) / np.maximum(out_alpha, 1e-6)[..., None]
-    mixed = np.where(out_alpha[..., None] > 1e-6, mixed, rgb)
-    out = np.dstack([mixed, out_alpha * 255])
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    # Where the shadow shows, colour = (rgb * a + shadow colour * behind) / (a + behind).
+    weight = cv2.divide(behind, np.maximum(out_alpha, 1e-6))
+    mixed = rgb + (colour - rgb) * weight[..., None]
+    out = cv2.cvtColor(to_uint8(mixed), cv2.COLOR_RGB2RGBA)
+    cv2.insertChannel(to_uint8(out_alpha * 255), out, 3)
+    return out
 
 
 __all__ = ["vignette", "ambient_light", "drop_shadow", "vignette_mask"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from ...errors import InvalidArgumentError
 from .caching import shared_cache
+from .channels import to_uint8
 from .registry import Param, register
 
 TEXTURE_KINDS = ("paper", "canvas", "grain")
@@ -115,7 +116,7 @@ def texture_overlay(image: np.ndarray, *, kind: str = "paper", amount: float = 0
     cb = image.astype(np.float32) * (1 / 255)
     blended = blend_colors(cb, np.repeat(tex[..., None], 3, axis=2), blend)
     out = cb + amount * (blended - cb)
-    return np.clip(out * 255 + 0.5, 0, 255).astype(np.uint8)
+    return to_uint8(out * 255)
 
 
 __all__ = ["texture_overlay", "procedural_texture", "tile_texture", "TEXTURE_KINDS"]

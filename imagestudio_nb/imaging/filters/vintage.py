@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from .caching import shared_cache
+from .channels import to_uint8
 from .colour_ops import ColourMatrix, apply_colour_ops, saturate_matrix
 from .registry import Param, register
 
@@ -98,7 +99,7 @@ def film_grain(image: np.ndarray, *, amount: float = 0.3, size: float = 1.5, see
     luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1 / 255)
     weight = (48 * amount) * (0.3 + 2.8 * luma * (1 - luma))
     out = image.astype(np.float32) + noise * weight[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return to_uint8(out)
 
 
 def _faded_op(amount: float) -> ColourMatrix:
