@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "imagestudio_nb", "widgets", "static");
-const widgets = ["canvas"];
+const widgets = ["canvas", "prompt_panel", "filter_panel", "gallery"];
 
 await mkdir(out, { recursive: true });
 await build({

@@ -5,8 +5,12 @@ MaskEditor (ipycanvas). The front ends are built from ``labextension/`` into ``s
 from __future__ import annotations
 
 from .canvas import Canvas
+from .filter_panel import FilterPanel
+from .gallery import Gallery
+from .prompt_panel import PromptPanel
+from .studio import Studio
 
-__all__ = ["Canvas", "MaskEditor"]
+__all__ = ["Canvas", "FilterPanel", "Gallery", "MaskEditor", "PromptPanel", "Studio"]
 
 
 def __getattr__(name: str):

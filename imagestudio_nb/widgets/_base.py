@@ -60,6 +60,19 @@ class Reply:
         self.fields = fields
 
 
+def call_soon(callback) -> bool:
+    """Schedule ``callback`` on the running event loop (the kernel's) once the current work is done, for
+    document observers, which cannot read the document; ``False`` when no loop runs (a script)."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    loop.call_soon(callback)
+    return True
+
+
 def open_project(project):
     """A ``Project`` from a Project, a name in the workspace, or a folder path."""
     from ..project import Project

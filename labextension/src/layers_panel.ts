@@ -82,11 +82,11 @@ export class LayersPanel {
       input.focus();
       input.select();
     });
-    const eye = button(layer.visible ? "👁" : "–", (e) => {
+    const eye = button(layer.visible ? "◉" : "○", (e) => {
       e.stopPropagation();
       call("update_layer", { layer_id: layer.id, visible: !layer.visible });
     }, { class: "is-icon", title: layer.visible ? "Hide" : "Show", "data-action": "visibility" });
-    const lock = button(layer.locked ? "🔒" : "🔓", (e) => {
+    const lock = button(layer.locked ? "■" : "□", (e) => {
       e.stopPropagation();
       call("update_layer", { layer_id: layer.id, locked: !layer.locked });
     }, { class: "is-icon", title: layer.locked ? "Unlock" : "Lock", "data-action": "lock" });

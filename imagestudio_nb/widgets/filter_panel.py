@@ -1,0 +1,176 @@
+"""``FilterPanel``: a filter chain editor whose controls are generated from the filter registry, with a live
+preview the kernel renders at screen resolution and sends as binary JPEG (DESIGN.md D3).
+
+The browser keeps at most one preview request in flight and sends only the latest parameters when it
+returns, so dragging a slider never builds a queue. Apply stores the chain on the layer
+(``Project.update_layer(filters=...)``); presets come from ``imaging.presets``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import traitlets
+
+from ..errors import InvalidArgumentError
+from ._base import Reply, StudioWidget, bundle, open_project
+from .rasters import layer_pixels
+
+#: Longest side of a preview when the browser does not say (screen pixels).
+DEFAULT_PREVIEW_SIDE = 768
+
+
+class FilterPanel(StudioWidget):
+    """Edit, preview and apply a layer's filter chain.
+
+    Parameters
+    ----------
+    project : Project or str
+        The project.
+    canvas : Canvas, optional
+        Follow this canvas's selected layer.
+    layer : str, optional
+        The layer to filter (when no canvas is given, or to start with).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from imagestudio_nb import Project
+    >>> p = Project.create("FilterDoc", workspace=tempfile.mkdtemp(), width=32, height=32)
+    >>> asset = p.assets.add(np.full((32, 32, 3), 100, np.uint8)).hash
+    >>> panel = FilterPanel(p, layer=p.add_layer("image", asset=asset))
+    >>> panel.chain = [{"filter": "brightness", "params": {"amount": 0.2}}]
+    >>> panel.preview()[:2]
+    b'\\xff\\xd8'
+    >>> panel.apply()[0]["params"]["amount"], p.layers()[0]["filters"][0]["filter"]
+    (0.2, 'brightness')
+    """
+
+    _esm = bundle("filter_panel")
+    _calls = frozenset({"apply", "cancel", "load_preset", "save_preset"})
+
+    filters = traitlets.List().tag(sync=True)
+    presets = traitlets.List().tag(sync=True)
+    layer = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    layer_name = traitlets.Unicode("").tag(sync=True)
+    chain = traitlets.List().tag(sync=True)
+
+    def __init__(self, project, *, canvas=None, layer: str | None = None, **kwargs: Any):
+        from ..imaging.filters import list_filters
+        from ..imaging.presets import list_presets
+
+        self.project = open_project(project)
+        self._source_key: str | None = None
+        self._source = None
+        super().__init__(filters=list_filters(), presets=list_presets(), **kwargs)
+        self.canvas = canvas
+        if canvas is not None:
+            canvas.observe(self._follow_canvas, names="selected_layer")
+            layer = layer or canvas.selected_layer
+        self.layer = layer
+
+    # --- which layer -----------------------------------------------------------------------------------
+    def _follow_canvas(self, change) -> None:
+        self.layer = change["new"]
+
+    @traitlets.observe("layer")
+    def _layer_changed(self, change) -> None:
+        layer_id = change["new"]
+        if layer_id is None:
+            self.layer_name, self.chain = "", []
+            return
+        try:
+            layer = self.project.layer(layer_id)
+        except Exception:
+            self.layer_name, self.chain = "", []
+            return
+        self.layer_name = f"{layer['name']} ({layer['kind']})"
+        self.chain = list(layer.get("filters") or [])
+
+    def _target(self) -> dict:
+        if not self.layer:
+            raise InvalidArgumentError("no layer to filter: select an image, paint or text layer on the canvas")
+        layer = self.project.layer(self.layer)
+        if layer["kind"] == "mask":
+            raise InvalidArgumentError(f"layer {layer['name']!r} is a mask; filters apply to image, paint and text layers")
+        return layer
+
+    def _source_pixels(self):
+        layer = self._target()
+        key = json.dumps([layer["id"], layer.get("kind"), layer.get("asset"), layer.get("strokes"), layer.get("text")],
+                         sort_keys=True, default=str)
+        if key != self._source_key:
+            pixels = layer_pixels(self.project, {**layer, "filters": []})
+            if pixels is None:
+                raise InvalidArgumentError(f"layer {layer['name']!r} has no pixels yet")
+            self._source_key, self._source = key, pixels
+        return self._source
+
+    # --- public actions --------------------------------------------------------------------------------
+    def preview(self, chain: list | None = None, *, max_side: int = DEFAULT_PREVIEW_SIDE) -> bytes:
+        """JPEG bytes of the layer with ``chain`` (default: the panel's), at most ``max_side`` pixels long
+        (``imaging.chains.render_preview``)."""
+        from ..imaging.chains import render_preview
+
+        return render_preview(self._source_pixels(), self.chain if chain is None else chain,
+                              max_side=int(max_side), format="jpeg", quality=85,
+                              load_asset=lambda h: self.project.assets.read_array(h, mode="RGBA"))
+
+    def apply(self) -> list:
+        """Store the panel's chain on the layer (``Project.update_layer(filters=...)``) and return it."""
+        from ..imaging.chains import validate_chain
+
+        layer = self._target()
+        chain = validate_chain(self.chain)
+        self.project.update_layer(layer["id"], filters=chain)
+        self.chain = chain
+        return chain
+
+    def cancel(self) -> list:
+        """Forget unapplied edits: back to the layer's stored chain."""
+        layer = self._target()
+        self.chain = list(layer.get("filters") or [])
+        return self.chain
+
+    def load_preset(self, name: str) -> list:
+        """Replace the panel's chain with preset ``name`` (``imaging.presets.get_preset``)."""
+        from ..imaging.presets import get_preset
+
+        self.chain = list(get_preset(name)["chain"])
+        return self.chain
+
+    def save_preset(self, name: str, *, description: str = "") -> None:
+        """Save the panel's chain as a user preset (``imaging.presets.save_preset``)."""
+        from ..imaging.presets import list_presets, save_preset
+
+        save_preset(name, self.chain, description=description, overwrite=True)
+        self.presets = list_presets()
+
+    # --- messages --------------------------------------------------------------------------------------
+    def _msg_preview(self, content: dict, buffers: list[bytes]) -> Reply:
+        started = time.perf_counter()
+        chain = content.get("chain")
+        if not isinstance(chain, list):
+            raise InvalidArgumentError("a preview needs a chain (a list of steps)")
+        side = content.get("max_side") or DEFAULT_PREVIEW_SIDE
+        data = self.preview(chain, max_side=max(16, min(4096, int(side))))
+        return Reply(None, [data], seq=content.get("seq"), mime="image/jpeg",
+                     kernel_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    def _call_apply(self, buffers, chain: list | None = None) -> list:
+        if chain is not None:
+            self.chain = chain
+        return self.apply()
+
+    def _call_cancel(self, buffers) -> list:
+        return self.cancel()
+
+    def _call_load_preset(self, buffers, name: str) -> list:
+        return self.load_preset(name)
+
+    def _call_save_preset(self, buffers, name: str, chain: list | None = None) -> None:
+        if chain is not None:
+            self.chain = chain
+        self.save_preset(name)

@@ -1,0 +1,152 @@
+"""``PromptPanel``: write a prompt, pick the model and its options (generated from the provider's declared
+capabilities), improve it (enhance, suggestions, templates, styles, history) and generate.
+
+Generate calls ``imagestudio_nb.generate`` with the project, then puts the results on the canvas as layers.
+Errors (content filter, rate limit, credentials...) are shown in the panel as one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import traitlets
+
+from ..errors import InvalidArgumentError
+from ._base import Reply, StudioWidget, bundle, open_project
+
+#: Generation options the panel sets, each validated by ``generate`` against the model's capabilities.
+OPTION_NAMES = ("size", "quality", "n", "style", "background", "output_format", "seed")
+
+
+class PromptPanel(StudioWidget):
+    """Prompt, model options, enhancement and generation for a project.
+
+    Parameters
+    ----------
+    project : Project or str
+        Where results are stored.
+    canvas : Canvas, optional
+        Where results are shown (they become layers of the project either way).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from imagestudio_nb import Project
+    >>> p = Project.create("PromptDoc", workspace=tempfile.mkdtemp())
+    >>> panel = PromptPanel(p, prompt="a red kite over hills", options={"size": "256x256", "seed": 1})
+    >>> results = panel.generate()
+    >>> len(results), p.layers()[0]["kind"], p.layers()[0]["asset"] == results[0].asset
+    (1, 'generated', True)
+    """
+
+    _esm = bundle("prompt_panel")
+    _calls = frozenset({"generate", "enhance", "suggest", "render_template", "history", "thumbnails"})
+
+    prompt = traitlets.Unicode("").tag(sync=True)
+    model_name = traitlets.Unicode("local").tag(sync=True)
+    models = traitlets.List().tag(sync=True)
+    options = traitlets.Dict().tag(sync=True)
+    style = traitlets.Unicode("").tag(sync=True)
+    styles = traitlets.List().tag(sync=True)
+    templates = traitlets.List().tag(sync=True)
+    results = traitlets.List().tag(sync=True)
+
+    def __init__(self, project, *, canvas=None, **kwargs: Any):
+        from ..prompts import list_styles, list_templates
+        from ..providers.registry import available_models
+
+        self.project = open_project(project)
+        self.canvas = canvas
+        settings = self.project.config()
+        models = [caps.as_dict() for caps in available_models(settings)]
+        kwargs.setdefault("model_name", settings.default_model or "local")
+        styles = [{"name": s.name, "title": s.title, "description": s.description} for s in list_styles()]
+        templates = [{"name": t.name, "title": t.title or t.name, "text": t.text, "style": t.style, "size": t.size,
+                      "variables": {k: asdict(v) for k, v in t.variables.items()}} for t in list_templates()]
+        super().__init__(models=models, styles=styles, templates=templates, **kwargs)
+
+    # --- public actions --------------------------------------------------------------------------------
+    def generate(self):
+        """Generate with the panel's prompt, model and options (``imagestudio_nb.generate``), store the results
+        in the project and add them as layers (the first visible, the others hidden)."""
+        from ..generation import generate
+
+        if not self.prompt.strip():
+            raise InvalidArgumentError("write a prompt first")
+        options = {k: v for k, v in self.options.items() if k in OPTION_NAMES and v not in (None, "")}
+        unknown = set(self.options) - set(OPTION_NAMES)
+        if unknown:
+            raise InvalidArgumentError(f"unknown generation options {sorted(unknown)}; allowed: {list(OPTION_NAMES)}")
+        results = generate(self.prompt, model=self.model_name or None, project=self.project, progress=False, **options)
+        name = self.prompt.strip()[:40]
+        with self.project.batch():
+            layers = [self.project.add_layer("generated", name=name if len(results) == 1 else f"{name} #{i + 1}",
+                                             asset=r.asset, visible=i == 0) for i, r in enumerate(results)]
+        if self.canvas is not None and layers:
+            self.canvas.selected_layer = layers[0]
+        self.results = [{"asset": r.asset, "layer": layer, "seed": r.seed, "revised_prompt": r.revised_prompt}
+                        for r, layer in zip(results, layers)]
+        return results
+
+    def enhance(self, *, engine: str = "auto"):
+        """Improve the prompt (``imagestudio_nb.prompts.enhance``) with the panel's style; returns the Enhancement."""
+        from ..prompts import enhance
+
+        if not self.prompt.strip():
+            raise InvalidArgumentError("write a prompt to enhance first")
+        return enhance(self.prompt, style=self.style or None, engine=engine, settings=self.project.config())
+
+    def suggest(self, partial: str | None = None, *, limit: int = 6) -> list:
+        """Suggestions for the prompt being typed (``imagestudio_nb.prompts.suggest``)."""
+        from ..prompts import suggest
+        from ..prompts.history import default_history
+
+        try:
+            history = default_history()
+        except Exception:  # a broken history file must not stop suggestions
+            history = None
+        return suggest(self.prompt if partial is None else partial, history=history, limit=limit,
+                       style=self.style or None)
+
+    # --- messages --------------------------------------------------------------------------------------
+    def _take(self, prompt: str | None, model: str | None, options: dict | None, style: str | None) -> None:
+        if prompt is not None:
+            self.prompt = prompt
+        if model is not None:
+            self.model_name = model
+        if options is not None:
+            self.options = dict(options)
+        if style is not None:
+            self.style = style
+
+    def _call_generate(self, buffers, prompt: str | None = None, model: str | None = None,
+                       options: dict | None = None, style: str | None = None) -> Reply:
+        self._take(prompt, model, options, style)
+        results = self.generate()
+        thumbs = [self.project.assets.thumbnail(r.asset, 192) for r in results]
+        return Reply({"results": self.results, "record": results.record["id"]}, thumbs)
+
+    def _call_thumbnails(self, buffers, assets: list) -> Reply:
+        return Reply(None, [self.project.assets.thumbnail(h, 192) for h in assets])
+
+    def _call_enhance(self, buffers, prompt: str | None = None, style: str | None = None) -> dict:
+        self._take(prompt, None, None, style)
+        return self.enhance().to_dict()
+
+    def _call_suggest(self, buffers, prompt: str = "") -> list:
+        return [asdict(s) for s in self.suggest(prompt)]
+
+    def _call_render_template(self, buffers, name: str, values: dict | None = None) -> str:
+        from ..prompts import render_template
+
+        return render_template(name, {k: v for k, v in (values or {}).items() if str(v).strip()})
+
+    def _call_history(self, buffers, query: str = "") -> list:
+        from ..prompts.history import default_history
+
+        store = default_history()
+        if store is None:
+            return []
+        entries = store.search(query, limit=20) if query.strip() else store.recent(20)
+        return [{"prompt": e.prompt, "uses": e.uses, "rating": e.rating, "models": e.models} for e in entries]
