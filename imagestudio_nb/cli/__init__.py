@@ -40,7 +40,8 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (and exit with) the documented exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns (rather than raises) the code of typer.Exit(n).
+        result = app(args=argv, standalone_mode=False)
     except ImageStudioError as exc:
         from ._output import print_error
 
@@ -51,16 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         code = 1
     except typer.Exit as exc:
         code = exc.exit_code
-    except Exception as exc:  # click usage errors carry their own codes
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            code = exc.exit_code
-        else:
+    except typer.TyperException as exc:  # usage errors (typer's bundled click) carry their own codes
+        if not hasattr(exc, "show"):
             raise
+        exc.show()
+        code = getattr(exc, "exit_code", 2)
     else:
-        code = 0
+        code = result if isinstance(result, int) and not isinstance(result, bool) else 0
     if argv is None:
         sys.exit(code)
     return code
