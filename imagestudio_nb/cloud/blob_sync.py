@@ -22,8 +22,8 @@ from .connection import CloudWorkspace, connect, translate_errors
 from .documents import (DOCUMENT_FILE, YSTATE_FILE, DocumentConflict, LocalDocument, RemoteDocument, read_remote,
                         remote_etag, utc_now, write_document, ystate_file_bytes)
 from .history import make_version
-from .layout import ProjectLayout, document_assets
-from .record import RECORD_PATH, SyncRecord, load_record, save_record
+from .layout import ProjectLayout, document_assets, state_vector_key
+from .record import RECORD_PATH, SyncRecord, load_base_state, load_record, save_base_state, save_record
 from .storage import check_quota
 from .transfer import BlobItem, ProgressCallback, download_items, upload_blob_once, upload_items
 
@@ -65,7 +65,7 @@ class SyncResult:
 
 
 def _record_from_remote(remote: RemoteDocument, checkpoints: list[str]) -> SyncRecord:
-    return SyncRecord(etag=remote.etag, state_vector=remote.state_vector.hex(), json_sha256=remote.json_sha256,
+    return SyncRecord(etag=remote.etag, state_vector=state_vector_key(remote.state_vector), json_sha256=remote.json_sha256,
                       state_sha256=remote.state_sha256, checkpoints=checkpoints, last_sync=utc_now())
 
 
@@ -78,8 +78,15 @@ def _asset_items(layout: ProjectLayout, folder: Path, data: dict[str, Any]) -> l
 
 
 def _remote_names(workspace: CloudWorkspace, prefix: str) -> set[str]:
+    from azure.core.exceptions import ResourceNotFoundError
+
     with translate_errors(workspace, f"listing {prefix}"):
-        return set(workspace.container.list_blob_names(name_starts_with=prefix))
+        try:
+            return set(workspace.container.list_blob_names(name_starts_with=prefix))
+        except ResourceNotFoundError:  # the container is gone (deleted, or an emulator lost it): start afresh
+            pass
+    workspace.ensure_container()
+    return set()
 
 
 def _upload_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Path, local: LocalDocument,
@@ -112,6 +119,21 @@ def _finish(result: SyncResult, workspace: CloudWorkspace, before: dict[str, int
     result.requests, result.bytes_sent, result.bytes_received = moved["requests"], moved["bytes_sent"], moved["bytes_received"]
     result.seconds = round(time.perf_counter() - started, 4)
     return result
+
+
+def _same(a: LocalDocument | RemoteDocument, b: LocalDocument) -> bool:
+    return state_vector_key(a.state_vector) == state_vector_key(b.state_vector) and a.json_sha256 == b.json_sha256
+
+
+def _include(project: Project, local: LocalDocument, update: bytes, merge_into_local: bool) -> tuple[LocalDocument, bool]:
+    """Make ``local`` include a remote Y state; returns the (possibly new) snapshot and whether it changed."""
+    merged = local.merged_with(update)
+    if _same(merged, local):
+        return local, False
+    if merge_into_local:
+        project.merge_update(update)
+        return LocalDocument.from_doc(project.doc), True
+    return merged, True
 
 
 def push(project: Project, workspace: CloudWorkspace | None = None, *, progress: bool | ProgressCallback = True,
@@ -147,10 +169,17 @@ def push(project: Project, workspace: CloudWorkspace | None = None, *, progress:
     workspace = workspace or connect()
     started, before = time.perf_counter(), workspace.stats.snapshot()
     layout = ProjectLayout(workspace.prefix, project.name)
+    identity = workspace.identity
     with _lock(project.path):
-        record = load_record(project.path, workspace.identity)
+        record = load_record(project.path, identity)
         local = LocalDocument.from_files(project.path) if from_disk else LocalDocument.from_doc(project.doc)
         result = SyncResult(project.name, "push", "in sync")
+        # A write over the known ETag must include what the remote held there: merge that state first.
+        base = load_base_state(project.path, identity, record) if record.etag else None
+        if base is None:
+            record = SyncRecord(checkpoints=record.checkpoints)  # unknown: create, and merge on conflict
+        else:
+            local, result.merged_remote = _include(project, local, base, merge_into_local)
         if record.matches(local.state_vector, local.json_sha256):
             return _finish(result, workspace, before, started)
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -165,25 +194,24 @@ def push(project: Project, workspace: CloudWorkspace | None = None, *, progress:
                     record = SyncRecord(checkpoints=record.checkpoints)
                     continue
                 _check_same_project(remote, local.project_id, layout)
-                result.merged_remote = True
                 if merge_into_local:
                     result.downloaded_assets += _download_assets(workspace, layout, project.path, remote.data, progress)
-                    project.merge_update(remote.update)
-                    local = LocalDocument.from_doc(project.doc)
-                else:
-                    local = local.merged_with(remote.update)
+                local, _ = _include(project, local, remote.update, merge_into_local)
+                result.merged_remote = True
                 record = _record_from_remote(remote, record.checkpoints)
-                if remote.same_content(local):  # the remote already held all of our work
-                    save_record(project.path, workspace.identity, record)
+                if _same(remote, local):  # the remote already held all of our work
+                    save_base_state(project.path, identity, remote.update)
+                    save_record(project.path, identity, record)
                     return _finish(result, workspace, before, started)
                 continue
             new_checkpoints = [c["name"] for c in local.data.get("checkpoints") or []
                                if c["id"] not in set(record.checkpoints)]
             version = make_version(workspace, layout, local.text, metadata, checkpoints=new_checkpoints)
-            record = SyncRecord(etag=etag, state_vector=local.state_vector.hex(), json_sha256=local.json_sha256,
-                                state_sha256=local.state_sha256, checkpoints=local.checkpoint_ids,
-                                last_sync=utc_now(), last_version=version)
-            save_record(project.path, workspace.identity, record)
+            record = SyncRecord(etag=etag, state_vector=state_vector_key(local.state_vector),
+                                json_sha256=local.json_sha256, state_sha256=local.state_sha256,
+                                checkpoints=local.checkpoint_ids, last_sync=utc_now(), last_version=version)
+            save_base_state(project.path, identity, local.update)
+            save_record(project.path, identity, record)
             result.document_uploaded, result.version = True, version
             return _finish(result, workspace, before, started)
     raise SyncConflictError(f"the cloud copy of {project.name!r} kept changing through {MAX_ATTEMPTS} merges; "
@@ -199,28 +227,39 @@ def pull(project: Project, workspace: CloudWorkspace | None = None, *,
     workspace = workspace or connect()
     started, before = time.perf_counter(), workspace.stats.snapshot()
     layout = ProjectLayout(workspace.prefix, project.name)
+    identity = workspace.identity
     with _lock(project.path):
-        record = load_record(project.path, workspace.identity)
+        record = load_record(project.path, identity)
         result = SyncResult(project.name, "pull", "in sync")
         etag = remote_etag(workspace, layout)
         if etag is None:
             result.state = "not pushed"
             return _finish(result, workspace, before, started)
-        if etag != record.etag:
+        base = load_base_state(project.path, identity, record) if etag == record.etag else None
+        if base is None:
             remote = read_remote(workspace, layout)
             if remote is None:
                 result.state = "not pushed"
                 return _finish(result, workspace, before, started)
             _check_same_project(remote, project.id, layout)
-            result.downloaded_assets = _download_assets(workspace, layout, project.path, remote.data, progress)
-            if not remote.same_content(LocalDocument.from_doc(project.doc)):
-                project.merge_update(remote.update)
-                result.merged_remote = True
-            save_record(project.path, workspace.identity, _record_from_remote(remote, record.checkpoints))
-        local = LocalDocument.from_doc(project.doc)
-        result.state = "in sync" if load_record(project.path, workspace.identity).matches(
-            local.state_vector, local.json_sha256) else "local changes"
+            base, data = remote.update, remote.data
+            record = _record_from_remote(remote, record.checkpoints)
+        else:
+            data = LocalDocument.from_doc(_doc_of(base)).data
+        result.downloaded_assets = _download_assets(workspace, layout, project.path, data, progress)
+        local, result.merged_remote = _include(project, LocalDocument.from_doc(project.doc), base, True)
+        save_base_state(project.path, identity, base)
+        save_record(project.path, identity, record)
+        result.state = "in sync" if record.matches(local.state_vector, local.json_sha256) else "local changes"
         return _finish(result, workspace, before, started)
+
+
+def _doc_of(update: bytes):
+    from pycrdt import Doc
+
+    doc = Doc()
+    doc.apply_update(update)
+    return doc
 
 
 def sync(project: Project, workspace: CloudWorkspace | None = None, *,
@@ -249,7 +288,10 @@ def status(project: Project, workspace: CloudWorkspace | None = None) -> dict[st
     layout = ProjectLayout(workspace.prefix, project.name)
     record = load_record(project.path, workspace.identity)
     local = LocalDocument.from_doc(project.doc)
+    base = load_base_state(project.path, workspace.identity, record) if record.etag else None
     local_changes = not record.matches(local.state_vector, local.json_sha256)
+    # A background backup may have uploaded a merge the open project does not have yet.
+    behind = base is None or not _same(local.merged_with(base), local)
     info: dict[str, Any] = {"project": project.name, "remote": f"{workspace.url}/{layout.root}",
                             "last_sync": record.last_sync, "last_version": record.last_version,
                             "local_changes": local_changes}
@@ -258,7 +300,7 @@ def status(project: Project, workspace: CloudWorkspace | None = None) -> dict[st
     except CloudUnavailableError:
         info.update(state="offline", remote_changes=None)
         return info
-    remote_changes = etag is not None and etag != record.etag
+    remote_changes = etag is not None and (etag != record.etag or behind)
     info["remote_changes"] = remote_changes
     if etag is None:
         info["state"] = "not pushed"
@@ -303,8 +345,8 @@ def clone(name: str, workspace: CloudWorkspace | None = None, *, local_workspace
         local = LocalDocument.from_doc(remote.doc)
         write_atomic(staging / YSTATE_FILE, ystate_file_bytes(local.text, local.update))
         write_atomic(staging / DOCUMENT_FILE, local.text)
-        record = _record_from_remote(remote, local.checkpoint_ids)
-        save_record(staging, workspace.identity, record)
+        save_base_state(staging, workspace.identity, remote.update)
+        save_record(staging, workspace.identity, _record_from_remote(remote, local.checkpoint_ids))
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

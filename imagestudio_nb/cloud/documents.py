@@ -19,7 +19,7 @@ from pycrdt import Doc
 from ..errors import CloudError, DataError
 from ..project.document import SCHEMA_VERSION, doc_to_data, dumps_canonical
 from .connection import CloudWorkspace, translate_errors
-from .layout import ProjectLayout, decode_meta, encode_meta, sha256_hex
+from .layout import ProjectLayout, decode_meta, encode_meta, sha256_hex, state_vector_key
 from .transfer import download_verified
 
 YSTATE_FILE = "project.ystate"
@@ -131,7 +131,8 @@ class RemoteDocument:
         return self.metadata.get("project_id") or self.data["meta"].get("id", "")
 
     def same_content(self, local: LocalDocument) -> bool:
-        return self.state_vector == local.state_vector and self.json_sha256 == local.json_sha256
+        return (state_vector_key(self.state_vector) == state_vector_key(local.state_vector)
+                and self.json_sha256 == local.json_sha256)
 
 
 def document_metadata(local: LocalDocument) -> dict[str, str]:

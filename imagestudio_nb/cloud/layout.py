@@ -122,6 +122,36 @@ def document_references(data: dict[str, Any]) -> set[str]:
     return refs
 
 
+def _varuint(data: bytes, position: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, position
+
+
+def state_vector_key(state_vector: bytes) -> str:
+    """A canonical text for a Y state vector (its encoding lists clients in no fixed order).
+
+    Examples
+    --------
+    >>> state_vector_key(bytes([2, 7, 3, 5, 1])) == state_vector_key(bytes([2, 5, 1, 7, 3]))
+    True
+    >>> state_vector_key(bytes([2, 7, 3, 5, 1]))
+    '5:1,7:3'
+    """
+    count, position = _varuint(state_vector, 0)
+    pairs = []
+    for _ in range(count):
+        client, position = _varuint(state_vector, position)
+        clock, position = _varuint(state_vector, position)
+        pairs.append((client, clock))
+    return ",".join(f"{client}:{clock}" for client, clock in sorted(pairs))
+
+
 def encode_meta(value: str) -> str:
     """Blob metadata values must be ASCII: percent-encode the rest.
 

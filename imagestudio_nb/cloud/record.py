@@ -20,7 +20,7 @@ class SyncRecord:
     """The remote document as last seen: its ETag, Y state vector and JSON hash, and its checkpoints."""
 
     etag: str | None = None
-    state_vector: str = ""          # hex of the remote Y state vector at that ETag
+    state_vector: str = ""          # the remote Y state vector at that ETag (``state_vector_key``)
     json_sha256: str = ""           # of the remote canonical JSON at that ETag
     state_sha256: str = ""
     checkpoints: list[str] = field(default_factory=list)   # checkpoint ids already labelled on a version
@@ -29,7 +29,38 @@ class SyncRecord:
 
     def matches(self, state_vector: bytes, json_sha256: str) -> bool:
         """Whether a local document (by state vector and JSON hash) is what the remote holds."""
-        return bool(self.etag) and self.state_vector == state_vector.hex() and self.json_sha256 == json_sha256
+        from .layout import state_vector_key
+
+        return (bool(self.etag) and self.state_vector == state_vector_key(state_vector)
+                and self.json_sha256 == json_sha256)
+
+
+def _state_path(project_path: Path, identity: str) -> Path:
+    import hashlib
+
+    return Path(project_path) / "cache" / f"cloud-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.ystate"
+
+
+def load_base_state(project_path: Path, identity: str, record: SyncRecord) -> bytes | None:
+    """The Y state the remote held at ``record.etag`` (kept locally), or ``None`` if unknown.
+
+    A document may only be written over that ETag once it includes this state; merging it first is
+    what keeps a stale copy (another process's, or a background backup's) from dropping work.
+    """
+    import hashlib
+
+    try:
+        data = _state_path(project_path, identity).read_bytes()
+    except FileNotFoundError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == record.state_sha256 else None
+
+
+def save_base_state(project_path: Path, identity: str, update: bytes) -> None:
+    """Keep the Y state the remote now holds (see :func:`load_base_state`)."""
+    path = _state_path(project_path, identity)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, update)
 
 
 def load_record(project_path: Path, identity: str) -> SyncRecord:

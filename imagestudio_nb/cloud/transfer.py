@@ -9,7 +9,7 @@ against the SHA-256 in its name before it is written anywhere.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,21 +96,15 @@ def _run_parallel(workspace: CloudWorkspace, items: list[BlobItem], work: Callab
     pool = ThreadPoolExecutor(max_workers=min(workspace.concurrency, len(items)),
                               thread_name_prefix="imagestudio-cloud")
     try:
-        pending = {pool.submit(work, item): item for item in items}
-        count = 0
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in finished:
-                item = pending.pop(future)
-                if future.exception() is not None:
-                    raise future.exception()
-                count += 1
-                if future.result() > 0:
-                    done.append(item.digest)
-                if bar is not None:
-                    bar.update(item.size)
-                if callback is not None:
-                    callback(count, len(items), item.digest)
+        futures = {pool.submit(work, item): item for item in items}
+        for count, future in enumerate(as_completed(futures), start=1):
+            item = futures[future]
+            if future.result() > 0:  # re-raises a worker's error; the rest are cancelled below
+                done.append(item.digest)
+            if bar is not None:
+                bar.update(item.size)
+            if callback is not None:
+                callback(count, len(items), item.digest)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         if bar is not None:

@@ -1,0 +1,132 @@
+"""Push, pull, clone and status: the round trip, and sending only what changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from imagestudio_nb.cloud import clone, pull, push, status, sync
+from imagestudio_nb.cloud.layout import sha256_hex
+from imagestudio_nb.errors import CloudError, ProjectExistsError, ProjectNotFoundError
+
+from .conftest import make_project, noise_png, remote_blobs
+
+
+def _assets_bytes(project):
+    return {info.hash: project.assets.read(info.hash) for info in project.assets.list()}
+
+
+def test_push_then_clone_restores_the_whole_project(cloud, machines):
+    a, b = machines
+    project = make_project("Round trip", a, assets=4)
+    project.add_comment("looks good")
+    project.checkpoint("first")
+
+    result = push(project, cloud, progress=False)
+    assert result.document_uploaded and result.uploaded_assets == 4
+
+    copy = clone("Round trip", cloud, local_workspace=b, progress=False)
+    assert copy.path == b / "Round trip"
+    assert copy.to_data() == project.to_data()
+    assert _assets_bytes(copy) == _assets_bytes(project)
+    assert [c["name"] for c in copy.checkpoints()] == ["first"]
+    assert status(copy, cloud)["state"] == "in sync"
+    assert copy.search("test")  # the search index was built on arrival
+
+
+def test_assets_upload_once_and_a_second_push_sends_nothing(cloud, machines):
+    project = make_project("Once", machines[0], assets=5)
+    first = push(project, cloud, progress=False)
+    assert first.uploaded_assets == 5
+
+    second = push(project, cloud, progress=False)
+    assert (second.requests, second.bytes_sent, second.uploaded_assets) == (0, 0, 0)
+    assert not second.document_uploaded
+    assets = [name for name in remote_blobs(cloud) if "/assets/" in name]
+    assert len(assets) == 5
+
+
+def test_incremental_push_sends_only_the_new_asset_and_the_document(cloud, machines):
+    project = make_project("Incremental", machines[0], assets=6)
+    push(project, cloud, progress=False)
+    layer = project.layers()[2]["id"]
+    info = project.assets.add(noise_png(99, size=64))
+    project.update_layer(layer, asset=info.hash)
+
+    result = push(project, cloud, progress=False)
+    assert result.uploaded_assets == 1
+    document = (project.path / "project.isproj").read_bytes()
+    state = project.doc.get_update()
+    # The new asset, the Y state and the JSON document, and nothing else of substance.
+    assert info.bytes + len(document) <= result.bytes_sent <= info.bytes + len(document) + len(state) + 4096
+
+
+def test_pull_brings_remote_work_and_verified_assets(cloud, machines):
+    a, b = machines
+    project = make_project("Pulled", a, assets=2)
+    push(project, cloud, progress=False)
+    copy = clone("Pulled", cloud, local_workspace=b, progress=False)
+
+    info = copy.assets.add(noise_png(7))
+    copy.add_layer("image", asset=info.hash, name="From B")
+    push(copy, cloud, progress=False)
+    assert status(project, cloud)["state"] == "remote changes"
+
+    result = pull(project, cloud, progress=False)
+    assert result.downloaded_assets == 1 and result.merged_remote
+    assert [layer["name"] for layer in project.layers()][-1] == "From B"
+    assert project.assets.read(info.hash) == copy.assets.read(info.hash)
+    assert sha256_hex(project.assets.read(info.hash)) == info.hash
+    assert status(project, cloud)["state"] == "in sync"
+    assert pull(project, cloud, progress=False).bytes_received == 0  # unchanged: one HEAD request
+
+
+def test_status_tells_local_remote_and_diverged(cloud, machines):
+    a, b = machines
+    project = make_project("States", a, assets=1)
+    assert status(project, cloud)["state"] == "not pushed"
+    push(project, cloud, progress=False)
+    copy = clone("States", cloud, local_workspace=b, progress=False)
+    project.add_layer("paint", name="local")
+    assert status(project, cloud)["state"] == "local changes"
+    copy.add_layer("paint", name="remote")
+    push(copy, cloud, progress=False)
+    assert status(project, cloud)["state"] == "diverged"
+    sync(project, cloud, progress=False)
+    assert status(project, cloud)["state"] == "in sync"
+
+
+def test_clone_refuses_an_existing_project_and_names_the_remote_ones(cloud, machines):
+    a, b = machines
+    project = make_project("Only", a, assets=1)
+    push(project, cloud, progress=False)
+    with pytest.raises(ProjectExistsError, match="sync pull"):
+        clone("Only", cloud, local_workspace=a, progress=False)
+    with pytest.raises(ProjectNotFoundError, match="Only"):
+        clone("Missing", cloud, local_workspace=b, progress=False)
+
+
+def test_push_refuses_a_different_project_with_the_same_name(cloud, machines):
+    a, b = machines
+    push(make_project("Same name", a, assets=1), cloud, progress=False)
+    stranger = make_project("Same name", b, assets=1, seed=5)
+    with pytest.raises(CloudError, match="different project"):
+        push(stranger, cloud, progress=False)
+
+
+def test_a_lost_sync_record_loses_nothing(cloud, machines):
+    project = make_project("Record", machines[0], assets=2)
+    push(project, cloud, progress=False)
+    (project.path / "cache" / "cloud.json").unlink()
+    project.add_layer("paint", name="after")
+    result = push(project, cloud, progress=False)
+    assert result.merged_remote and result.document_uploaded and result.uploaded_assets == 0
+    copy = clone("Record", cloud, local_workspace=machines[1], progress=False)
+    assert copy.to_data() == project.to_data()
+
+
+def test_progress_callback_counts_every_asset(cloud, machines):
+    project = make_project("Progress", machines[0], assets=5)
+    calls = []
+    push(project, cloud, progress=lambda done, total, digest: calls.append((done, total, digest)))
+    assert [c[0] for c in calls] == [1, 2, 3, 4, 5] and {c[1] for c in calls} == {5}
+    assert {c[2] for c in calls} == {info.hash for info in project.assets.list()}
