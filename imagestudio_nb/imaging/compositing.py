@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, UnsupportedParameterError
 from .codec import check_image_array
+from .filters.channels import to_uint8
 
 BLEND_MODES = ("normal", "multiply", "screen", "overlay", "soft_light", "hard_light", "darken", "lighten",
                "difference", "color_dodge", "color_burn")
@@ -79,25 +80,33 @@ def blend_colors(cb: np.ndarray, cs: np.ndarray, mode: str = "normal") -> np.nda
 
 def _premultiplied(image: np.ndarray) -> np.ndarray:
     """uint8 RGB/RGBA -> premultiplied float32 RGBA in [0, 1]."""
-    f = image.astype(np.float32) * (1 / 255)
     if image.shape[2] == 3:
-        return np.dstack([f, np.ones(image.shape[:2], np.float32)])
+        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2RGBA)
+    f = np.multiply(image, np.float32(1 / 255), dtype=np.float32)
     f[..., :3] *= f[..., 3:]
     return f
 
 
 def _to_uint8(premult: np.ndarray) -> np.ndarray:
-    alpha = premult[..., 3:]
-    colour = premult[..., :3] / np.maximum(alpha, 1e-6)
-    colour = np.where(alpha > 1e-6, colour, 0)
-    return np.clip(np.dstack([colour, alpha]) * 255 + 0.5, 0, 255).astype(np.uint8)
+    """Premultiplied float32 RGBA -> straight uint8 RGBA (colour 0 where fully transparent)."""
+    alpha = np.ascontiguousarray(premult[..., 3])
+    scale = np.divide(255, alpha, out=np.zeros_like(alpha), where=alpha > 1e-6)
+    colour = premult[..., :3] * scale[..., None]
+    out = cv2.cvtColor(to_uint8(colour), cv2.COLOR_RGB2RGBA)
+    cv2.insertChannel(to_uint8(alpha * 255), out, 3)
+    return out
 
 
 def _blend_premultiplied(backdrop: np.ndarray, source: np.ndarray, mode: str) -> np.ndarray:
-    """Source-over with blending, both premultiplied float32 RGBA: the W3C general formula."""
+    """Source-over with blending, both premultiplied float32 RGBA: the W3C general formula.
+
+    For ``normal`` the result is written into ``backdrop`` (which may be a view of the canvas).
+    """
     a_s, a_b = source[..., 3:], backdrop[..., 3:]
     if mode == "normal":
-        return source + backdrop * (1 - a_s)
+        backdrop *= 1 - a_s
+        backdrop += source
+        return backdrop
     cs = np.where(a_s > 1e-6, source[..., :3] / np.maximum(a_s, 1e-6), 0)
     cb = np.where(a_b > 1e-6, backdrop[..., :3] / np.maximum(a_b, 1e-6), 0)
     mixed = blend_colors(cb, cs, mode)
