@@ -117,7 +117,10 @@ class CloudWorkspace:
             except ResourceExistsError:
                 pass
             except HttpResponseError as exc:
-                if exc.status_code != 403:
+                # A SAS scoped to blobs may not create containers; the container may well exist then.
+                code = str(getattr(exc.error_code, "value", exc.error_code) or "")
+                if exc.status_code != 403 or code not in ("AuthorizationPermissionMismatch",
+                                                          "AuthorizationResourceTypeMismatch"):
                     raise
 
     def project_names(self) -> list[str]:
