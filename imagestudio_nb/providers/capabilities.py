@@ -191,8 +191,12 @@ def capability_table_markdown() -> str:
             if route == "Black Forest Labs" and caps is CAPABILITIES.get(name) and name not in BFL_ONLY:
                 continue
             options = "; ".join(f"`{k}`: {cell(v) if isinstance(v, tuple) else v}" for k, v in caps.options.items())
-            rows.append(f"| `{name}` | {route} | {cell(caps.sizes)} | {cell(caps.qualities)} | 1–{caps.max_n} "
+            rows.append(f"| `{name}` | {route} | {cell(caps.sizes)} | {cell(caps.qualities)} | {f'1–{caps.max_n}' if caps.max_n > 1 else '1'} "
                         f"| {cell(caps.output_formats)} | {cell(caps.backgrounds)} | {cell(caps.styles)} "
                         f"| {'yes' if caps.seed else 'no'} | {f'yes ({caps.max_input_images})' if caps.edit else 'no'} "
                         f"| {'yes' if caps.mask_edit else 'no'} | {options or '—'} |")
     return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # regenerate the table in docs/models.md
+    print(capability_table_markdown(), end="")

@@ -67,10 +67,11 @@ class DeploymentLimiter:
                         self.stats["acquired"] += 1
                         self.stats["waited_s"] += waited
                         return waited
-                    self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
-                    self._stamp = now
-                    if self._tokens >= 1.0:
-                        self._tokens -= 1.0
+                    elapsed = max(0.0, now - self._stamp)
+                    self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
+                    self._stamp = max(self._stamp, now)
+                    if self._tokens >= 1.0 - 1e-9:  # tolerance: float sums may fall a hair short of 1
+                        self._tokens = max(0.0, self._tokens - 1.0)
                         self.stats["acquired"] += 1
                         self.stats["waited_s"] += waited
                         return waited
@@ -85,8 +86,9 @@ class DeploymentLimiter:
             if until > self._paused_until:
                 self._paused_until = until
             self.stats["pauses"] += 1
-            # After a pause the bucket starts empty-but-one, so waiting callers leave one by one.
+            # The bucket does not fill during a pause: when it ends, waiting callers leave one by one.
             self._tokens = min(self._tokens, 1.0)
+            self._stamp = max(self._stamp, self._paused_until)
 
     @property
     def paused_for(self) -> float:

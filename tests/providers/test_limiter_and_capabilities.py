@@ -1,0 +1,113 @@
+"""The limiter's bucket and pause on a fake clock, Retry-After parsing, the capability table and its docs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from imagestudio_nb.errors import UnknownModelError
+from imagestudio_nb.providers.capabilities import (CAPABILITIES, canonical_model, capabilities_for,
+                                                   capability_table_markdown)
+from imagestudio_nb.providers.limiter import DeploymentLimiter, limiter_for, retry_after_seconds, set_rate_limit
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_bucket_spaces_requests_at_the_rate_after_the_burst():
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", requests_per_second=10, burst=2, clock=clock, sleep=clock.sleep)
+    waits = [limiter.acquire() for _ in range(5)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2:] == pytest.approx([0.1, 0.1, 0.1])
+
+
+def test_a_pause_holds_callers_until_it_ends_then_lets_them_out_one_by_one():
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", requests_per_second=5, burst=3, clock=clock, sleep=clock.sleep)
+    limiter.pause(2.0)
+    assert limiter.paused_for == pytest.approx(2.0)
+    assert limiter.acquire() == pytest.approx(2.0)
+    assert limiter.acquire() == pytest.approx(0.2)  # the bucket restarted with one token, not a burst
+    assert limiter.stats["pauses"] == 1
+
+
+def test_a_shorter_pause_does_not_shorten_a_longer_one():
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", clock=clock, sleep=clock.sleep)
+    limiter.pause(3.0)
+    limiter.pause(1.0)
+    assert limiter.paused_for == pytest.approx(3.0)
+
+
+def test_unlimited_limiter_never_waits():
+    limiter = DeploymentLimiter("d")
+    assert all(limiter.acquire() == 0.0 for _ in range(100))
+
+
+def test_one_limiter_per_deployment_shared_across_threads():
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(limiter_for("https://a", "dep"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(limiter) for limiter in seen}) == 1
+    assert limiter_for("https://a", "other") is not seen[0]
+    assert limiter_for("https://b", "dep") is not seen[0]
+
+
+def test_a_rate_set_before_first_use_applies_to_the_limiter_created_later():
+    set_rate_limit("https://a", "late", requests_per_minute=30)
+    assert limiter_for("https://a", "late").rate == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({"retry-after-ms": "1500"}, 1.5), ({"Retry-After-Ms": "20", "Retry-After": "5"}, 0.02),
+    ({"Retry-After": "3"}, 3.0), ({"x-ms-retry-after-ms": "40"}, 0.04),
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, None), ({}, None), (None, None)])
+def test_retry_after_headers(headers, expected):
+    assert retry_after_seconds(headers) == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("alias, canonical", [
+    ("gpt-image-1", "gpt-image-1"), ("GPT-Image-1-Mini", "gpt-image-1-mini"), ("gpt-image-1.5", "gpt-image-1.5"),
+    ("gpt-image-1-2025-04-15", "gpt-image-1"), ("dall-e-3", "dall-e-3"), ("DALLE3", "dall-e-3"),
+    ("FLUX-1.1-pro", "flux-1.1-pro"), ("flux-pro-1.1", "flux-1.1-pro"), ("FLUX.1-Kontext-pro", "flux.1-kontext-pro"),
+    ("flux-kontext-pro", "flux.1-kontext-pro"), ("FLUX.2-pro", "flux.2-pro"), ("flux-2-flex", "flux.2-flex"),
+    ("gpt-4o", None), ("local", None)])
+def test_model_aliases(alias, canonical):
+    assert canonical_model(alias) == canonical
+
+
+def test_capabilities_as_the_issue_states_them():
+    gpt = capabilities_for("gpt-image-1")
+    assert gpt.sizes == ("1024x1024", "1536x1024", "1024x1536", "auto")
+    assert gpt.qualities == ("low", "medium", "high", "auto") and gpt.max_n == 10
+    assert gpt.backgrounds == ("transparent", "opaque", "auto") and gpt.output_formats == ("png", "jpeg", "webp")
+    assert {"output_compression", "moderation"} <= set(gpt.options) and gpt.mask_edit
+    dalle = capabilities_for("dall-e-3")
+    assert dalle.sizes == ("1024x1024", "1792x1024", "1024x1792") and dalle.max_n == 1
+    assert dalle.qualities == ("standard", "hd") and dalle.styles == ("vivid", "natural")
+    assert dalle.options["response_format"] == ("url", "b64_json") and not dalle.edit
+    assert capabilities_for("flux-1.1-pro", route="bfl").seed and not capabilities_for("flux-1.1-pro").seed
+    with pytest.raises(UnknownModelError, match="gpt-image-1"):
+        capabilities_for("midjourney")
+
+
+def test_docs_models_table_is_generated_from_the_code():
+    docs = (Path(__file__).parents[2] / "docs" / "models.md").read_text()
+    assert capability_table_markdown() in docs, "regenerate with: python -m imagestudio_nb.providers.capabilities"
+    assert all(f"`{name}`" in docs for name in CAPABILITIES)
