@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "sync_cmd",
     "filter_cmd",
     "enhance_cmd",
+    "batch_cmd",
 ]
 
 app = typer.Typer(
