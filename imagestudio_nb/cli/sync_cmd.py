@@ -1,4 +1,4 @@
-"""``imagestudio sync ...``: push, pull, now, status, auto, clone, list, versions, restore, share, usage, clean."""
+"""``imagestudio sync ...``: push, pull, now, status, auto, clone, list, verify, versions, restore, share, usage, clean."""
 
 from __future__ import annotations
 
@@ -154,6 +154,21 @@ def _watch(name: str, *, delay: float, duration: float, json_output: bool) -> No
     else:
         print(f"{project.name}: {state.get('state', 'nothing to do')}"
               + (f" ({state['error']})" if state.get("error") else ""))
+
+
+@sync_app.command("verify")
+def verify_command(project: str, repair: Annotated[bool, typer.Option("--repair/--check-only",
+                   help="Overwrite corrupt blobs from good local copies.")] = True, json_output: JsonOption = False):
+    """Download and check every blob of the project's cloud copy; repair corrupt ones from local copies."""
+    from ..cloud import verify
+
+    report = verify(_project(project), repair=repair)
+    if json_output:
+        print_json(report)
+    else:
+        print(f"{project}: {report['checked']} blobs checked, {len(report['corrupt'])} corrupt, "
+              f"{len(report['repaired'])} repaired, {len(report['unrepairable'])} unrepairable; "
+              f"document {report['document']}")
 
 
 @sync_app.command("versions")

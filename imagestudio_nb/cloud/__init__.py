@@ -13,8 +13,9 @@ from .connection import CloudWorkspace, TransferStats, connect
 from .history import Version, find_version, list_versions, restore_version
 from .sharing import ShareLink, gallery_html, list_shares, revoke, share
 from .storage import clean, usage
+from .verify import verify
 
 __all__ = ["AutoBackup", "AzuriteServer", "CloudWorkspace", "ShareLink", "SyncResult", "TransferStats", "Version",
            "auto_backup", "clean", "clone", "connect", "disable_auto_backup", "enable_auto_backup", "find_version",
            "gallery_html", "list_shares", "list_versions", "pull", "push", "restore_version", "revoke", "share",
-           "start_azurite", "status", "sync", "usage"]
+           "start_azurite", "status", "sync", "usage", "verify"]

@@ -173,7 +173,7 @@ def read_remote(workspace: CloudWorkspace, layout: ProjectLayout, *, snapshot: s
                          "move it away or use another prefix")
     if sha256_hex(raw) != metadata.get("json_sha256"):
         raise DataError(f"the remote document {name} does not match the hash stored with it: it is corrupt or was "
-                        "edited by hand; nothing was merged. Push from a good copy to repair it")
+                        "edited by hand; nothing was merged. `imagestudio sync verify` repairs it from a good copy")
     update = download_verified(workspace, layout.state(metadata["ystate_sha256"]), metadata["ystate_sha256"])
     metadata["saved_by"] = decode_meta(metadata.get("saved_by", ""))
     return RemoteDocument(stream.properties.etag, raw.decode("utf-8"), update, metadata, snapshot)
@@ -215,7 +215,7 @@ def write_document(workspace: CloudWorkspace, layout: ProjectLayout, local: Loca
     with translate_errors(workspace, f"uploading {layout.document}"):
         try:
             response = workspace.container.get_blob_client(layout.document).upload_blob(
-                local.text.encode("utf-8"), metadata=metadata, validate_content=True,
+                local.text.encode("utf-8"), metadata=metadata,
                 content_settings=ContentSettings(content_type="application/json; charset=utf-8",
                                                  cache_control="no-cache"), **conditions)
         except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):

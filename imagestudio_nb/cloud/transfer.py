@@ -1,9 +1,10 @@
 """Parallel, verified transfers of immutable blobs (assets and Y states) with bounded concurrency.
 
-Uploads are conditional creates (If-None-Match: *) of one request each, with a Content-MD5 the
-service checks, so an interrupted upload leaves no blob at all under the final name; larger blobs go
-through staged blocks committed at the end, which is just as atomic. Every download is checked
-against the SHA-256 in its name before it is written anywhere.
+Uploads are conditional creates (If-None-Match: *) of one Put Blob each: the service commits a blob
+only once its whole declared length has arrived, so an interrupted upload leaves no blob at all under
+the final name (larger blobs go through staged blocks committed at the end, just as atomic). Integrity
+in transit is TLS's job (a Content-MD5 would cost a fifth of the push time); every download is checked
+against the SHA-256 in its name, and :func:`imagestudio_nb.cloud.verify` finds and repairs a bad blob.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def upload_blob_once(workspace: CloudWorkspace, blob_name: str, data: bytes, *, 
                                cache_control="private, max-age=31536000, immutable")
     with translate_errors(workspace, f"uploading {blob_name}"):
         try:
-            workspace.container.upload_blob(blob_name, data, overwrite=False, validate_content=True,
+            workspace.container.upload_blob(blob_name, data, overwrite=False,
                                             metadata={"sha256": digest}, content_settings=settings)
         except ResourceExistsError:
             return False
@@ -81,7 +82,7 @@ def download_verified(workspace: CloudWorkspace, blob_name: str, digest: str, *,
             max_concurrency=1).readall()
     if sha256_hex(data) != digest:
         raise DataError(f"the remote blob {blob_name} does not match its SHA-256 {digest[:12]}…: it is corrupt or "
-                        "was altered; nothing was written locally. Push from a good copy to repair it")
+                        "was altered; nothing was written locally. `imagestudio sync verify` repairs it from a good copy")
     return data
 
 

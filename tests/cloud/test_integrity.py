@@ -78,3 +78,28 @@ def test_secrets_stay_out_of_project_files_logs_and_errors(azurite, cloud, machi
         connect(connection_string=wrong, container=cloud.container_name, retry_total=0)
     assert "d3JvbmcgdHdpY2Ug" not in str(caught.value) and "AccountKey" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_verify_repairs_a_tampered_asset_and_document_from_good_local_copies(cloud, machines):
+    from imagestudio_nb.cloud import verify
+
+    project = make_project("Repair", machines[0], assets=3)
+    push(project, cloud, progress=False)
+    copy = clone("Repair", cloud, local_workspace=machines[1], progress=False)
+    copy.add_layer("paint", name="remote only")
+    push(copy, cloud, progress=False)
+    layout = ProjectLayout(cloud.prefix, "Repair")
+    victim = project.assets.list()[0]
+    cloud.container.get_blob_client(layout.asset(victim.hash, victim.extension)).upload_blob(b"junk", overwrite=True)
+    document = cloud.container.get_blob_client(layout.document)
+    metadata = document.get_blob_properties().metadata
+    document.upload_blob(document.download_blob().readall() + b" ", overwrite=True, metadata=metadata)
+
+    assert verify(project, cloud, repair=False)["corrupt"] == [layout.asset(victim.hash, victim.extension)]
+    report = verify(project, cloud)
+    assert report["repaired"] == [layout.asset(victim.hash, victim.extension)] and report["document"] == "repaired"
+    assert "remote only" in [layer["name"] for layer in project.layers()]  # the intact remote state was merged
+    again = verify(project, cloud, repair=False)
+    assert (again["corrupt"], again["unrepairable"], again["document"]) == ([], [], "ok")
+    third = clone("Repair", cloud, local_workspace=machines[0] / "third", progress=False)
+    assert third.to_data() == project.to_data()
