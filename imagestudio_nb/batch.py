@@ -61,8 +61,8 @@ class BatchItem:
         data = {k: getattr(self, k) for k in REQUEST_FIELDS}
         return {**{k: v for k, v in data.items() if v is not None or k == "prompt"}, **self.options}
 
-    def key(self, *, default_model: str | None = None, occurrence: int = 0) -> str:
-        """A stable key from the request: same request (and same repeat index) -> same key.
+    def key(self, *, default_model: str | None = None, occurrence: int = 0, namespace: str | None = None) -> str:
+        """A stable key from the request: same request (and same repeat index and namespace) -> same key.
 
         Examples
         --------
@@ -73,7 +73,8 @@ class BatchItem:
         """
         request = self.request()
         request["model"] = self.model or default_model or "local"
-        canonical = json.dumps([request, occurrence], sort_keys=True, separators=(",", ":"), default=str)
+        parts = [request, occurrence] if namespace is None else [request, occurrence, namespace]
+        canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
         return "b-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
 
@@ -189,8 +190,8 @@ def recorded_keys(project) -> set[str]:
 
 
 def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, project=None, concurrency: int = 4,
-                   executor: Executor | None = None, progress: bool = True,
-                   settings: Settings | None = None) -> BatchReport:
+                   executor: Executor | None = None, progress: bool = True, settings: Settings | None = None,
+                   namespace: str | None = None) -> BatchReport:
     """Run many generations with bounded concurrency; store them in ``project``; skip what it already holds.
 
     Parameters
@@ -207,6 +208,9 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
         process has its own limiter.
     progress : bool
         Show a progress bar.
+    namespace : str, optional
+        Mixed into every item's key, so that the same requests in another namespace (an experiment's
+        re-run) are not taken for done.
 
     Returns
     -------
@@ -231,8 +235,9 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
     seen: dict[str, int] = {}
     keys = []
     for item in items:
-        base = item.key(default_model=own_settings.default_model)
-        keys.append(item.key(default_model=own_settings.default_model, occurrence=seen.get(base, 0)))
+        base = item.key(default_model=own_settings.default_model, namespace=namespace)
+        keys.append(item.key(default_model=own_settings.default_model, occurrence=seen.get(base, 0),
+                             namespace=namespace))
         seen[base] = seen.get(base, 0) + 1
     done = recorded_keys(project) if project is not None else set()
     report = BatchReport([ItemResult(i, key, item, "skipped" if key in done else "pending")
