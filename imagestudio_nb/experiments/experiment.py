@@ -341,4 +341,4 @@ def list_experiments(project) -> list[dict[str, Any]]:
             continue
         found.append({"id": data["id"], "name": data["name"], "created": data["created"],
                       "cells": len(data["cells"]), "rerun_of": data.get("rerun_of")})
-    return sorted(found, key=lambda e: e["created"])
+    return sorted(found, key=lambda e: (e["created"], e["rerun_of"] is not None))
