@@ -220,7 +220,7 @@ def connect(settings: Settings | None = None, *, connection_string: str | None =
             if account_key:
                 from azure.core.credentials import AzureNamedKeyCredential
 
-                name = urlsplit(url).hostname.split(".")[0]
+                name = _account_name(url)
                 service = BlobServiceClient(url, credential=AzureNamedKeyCredential(name, account_key), **options)
                 key, auth = account_key, "key"
             elif sas_token or "sig=" in url:
@@ -243,6 +243,24 @@ def connect(settings: Settings | None = None, *, connection_string: str | None =
     if create_container:
         workspace.ensure_container()
     return workspace
+
+
+def _account_name(url: str) -> str:
+    """The account name in an account URL: the first label of the host, or the first path segment of
+    an emulator-style URL (``http://127.0.0.1:10000/devstoreaccount1``).
+
+    Examples
+    --------
+    >>> _account_name("https://acct.blob.core.windows.net")
+    'acct'
+    >>> _account_name("http://127.0.0.1:10000/devstoreaccount1")
+    'devstoreaccount1'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host in ("localhost", "host.docker.internal") or host.replace(".", "").isdigit() or ":" in host:
+        return parts.path.strip("/").split("/")[0]
+    return host.split(".")[0]
 
 
 def _entra_credential():
