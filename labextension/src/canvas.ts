@@ -336,6 +336,7 @@ class CanvasView {
   }
 
   private pointerDown(e: PointerEvent): void {
+    e.preventDefault();
     this.screen.focus();
     const [x, y] = this.toDoc(e);
     const tool = this.tool;

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.lab import launch_browser, require_chromium
+from tests.browser.lab import launch_browser, require_chromium, shutdown_kernels
 from tests.servers import remove_tree, start_jupyter_lab
 
 
@@ -20,9 +20,15 @@ def lab_server():
     root = base / "root"
     root.mkdir()
     workspace = base / "workspace"
-    saved = {k: os.environ.get(k) for k in ("IMAGESTUDIO_WORKSPACE", "IMAGESTUDIO_CONFIG", "IMAGESTUDIO_USER")}
+    saved = {k: os.environ.get(k) for k in ("IMAGESTUDIO_WORKSPACE", "IMAGESTUDIO_CONFIG", "IMAGESTUDIO_USER",
+                                            "JUPYTERLAB_SETTINGS_DIR", "IMAGESTUDIO_PROMPT_HISTORY")}
+    settings = base / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    # No "get notified about Jupyter news?" toast over the widgets.
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
     os.environ.update(IMAGESTUDIO_WORKSPACE=str(workspace), IMAGESTUDIO_CONFIG=str(base / "config.toml"),
-                      IMAGESTUDIO_USER="tester")
+                      IMAGESTUDIO_USER="tester", JUPYTERLAB_SETTINGS_DIR=str(base / "lab-settings"),
+                      IMAGESTUDIO_PROMPT_HISTORY=str(base / "prompt_history.sqlite"))
     try:
         server = start_jupyter_lab(root, extra_args=["--LabApp.expose_app_in_browser=True"])
     finally:
@@ -53,3 +59,10 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def lab(lab_server):
+    """The session's JupyterLab; every kernel this test started is stopped afterwards."""
+    yield lab_server
+    shutdown_kernels(lab_server)

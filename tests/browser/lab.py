@@ -40,6 +40,26 @@ def copy_notebook(name: str, root: Path) -> str:
     return name
 
 
+def tour_notebook(root: Path, project: str) -> str:
+    """A copy of ``notebooks/03_canvas.ipynb`` working on project ``project`` (each test gets its own kernel)."""
+    text = (REPO / "notebooks" / "03_canvas.ipynb").read_text(encoding="utf-8")
+    name = f"{project.replace(' ', '_')}.ipynb"
+    (root / name).write_text(text.replace("Canvas tour", project), encoding="utf-8")
+    return name
+
+
+def shutdown_kernels(server) -> None:
+    """Stop every kernel of the server (each test opens its own notebook and kernel)."""
+    import urllib.request
+
+    headers = {"Authorization": f"token {server.token}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{server.url}/api/sessions", headers=headers)) as reply:
+        sessions = json.load(reply)
+    for session in sessions:
+        request = urllib.request.Request(f"{server.url}/api/sessions/{session['id']}", method="DELETE", headers=headers)
+        urllib.request.urlopen(request).close()
+
+
 def write_notebook(root: Path, name: str, cells: list[str]) -> str:
     """Write a small code-only notebook into the server's root."""
     import nbformat as nbf

@@ -1,46 +1,169 @@
-"""The Canvas in a real JupyterLab and Chromium: the notebook runs, strokes, layers, undo/redo, export."""
+"""The studio in a real JupyterLab and Chromium: the tutorial notebook runs; a stroke, a new layer moved and
+reordered, undo and redo, a local generation, a filter preview and an export all reach the project document,
+checked from Python (the saved file) and on screenshots."""
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pytest
 
-from tests.browser.lab import (copy_notebook, doc_to_screen, open_notebook, read_project, run_all,
-                               screenshot_array, wait_for_canvas, wait_until)
+from tests.browser.lab import (doc_to_screen, open_notebook, read_project, run_all, screenshot_array,
+                               tour_notebook, wait_for_canvas, wait_until)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def _layers(server):
-    return read_project(server.workspace, "Canvas tour")["layers"]
-
-
-def _ink(server):
-    return next(layer for layer in _layers(server) if layer["name"] == "Ink")
-
-
-def test_notebook_runs_and_a_drawn_stroke_reaches_the_document(lab_server, page):
-    notebook = copy_notebook("03_canvas.ipynb", lab_server.root)
-    open_notebook(page, lab_server, notebook)
+def _start(lab, page, project: str):
+    notebook = tour_notebook(lab.root, project)
+    open_notebook(page, lab, notebook)
     run_all(page)
-    canvas = wait_for_canvas(page)
-    before = len(_ink(lab_server)["strokes"])
-    canvas.locator("[data-tool=brush]").click()
-    page.mouse.move(*doc_to_screen(page, canvas, 200, 200))
+    return wait_for_canvas(page)
+
+
+def _layers(lab, project):
+    return read_project(lab.workspace, project)["layers"]
+
+
+def _layer(lab, project, name):
+    return next(layer for layer in _layers(lab, project) if layer["name"] == name)
+
+
+def _pixel(page, canvas, x, y):
+    screen = canvas.locator("canvas.is-screen")
+    screen.scroll_into_view_if_needed()
+    shot = screenshot_array(screen)
+    box = screen.bounding_box()
+    sx, sy = doc_to_screen(page, canvas, x, y)
+    return shot[int(round(sy - box["y"])), int(round(sx - box["x"]))].astype(int)
+
+
+def _drag(page, canvas, points):
+    canvas.locator("canvas.is-screen").scroll_into_view_if_needed()
+    page.mouse.move(*doc_to_screen(page, canvas, *points[0]))
     page.mouse.down()
-    for step in range(1, 21):
-        page.mouse.move(*doc_to_screen(page, canvas, 200 + step * 15, 200 + step * 5))
+    for point in points[1:]:
+        page.mouse.move(*doc_to_screen(page, canvas, *point))
     page.mouse.up()
-    strokes = wait_until(lambda: (s := _ink(lab_server)["strokes"]) and len(s) == before + 1 and s,
+
+
+def test_notebook_runs_and_a_drawn_stroke_reaches_the_document(lab, page):
+    project = "Stroke test"
+    canvas = _start(lab, page, project)
+    before = len(_layer(lab, project, "Ink")["strokes"])
+    canvas.locator("[data-tool=brush]").click()
+    _drag(page, canvas, [(200 + step * 15, 200 + step * 5) for step in range(21)])
+    strokes = wait_until(lambda: (s := _layer(lab, project, "Ink")["strokes"]) and len(s) == before + 1 and s,
                          message="the stroke in the saved document")
     stroke = strokes[-1]
-    assert stroke["tool"] == "brush" and stroke["color"] == "#1e90ff"
+    assert stroke["tool"] == "brush" and stroke["color"] == "#1e90ff" and stroke["size"] == 24
     points = np.array(stroke["points"], float).reshape(-1, 2)
     assert abs(points[0, 0] - 200) < 3 and abs(points[-1, 0] - 500) < 3 and abs(points[-1, 1] - 300) < 3
-    assert len(points) < 21  # straight runs are simplified into a compact list
+    assert len(points) < 21  # a straight run is simplified into a compact list
     page.wait_for_timeout(300)
-    shot = screenshot_array(canvas.locator("canvas.is-screen"))
-    box = canvas.locator("canvas.is-screen").bounding_box()
-    x, y = doc_to_screen(page, canvas, 350, 250)
-    pixel = shot[int(round(y - box["y"])), int(round(x - box["x"]))]
-    assert abs(int(pixel[0]) - 0x1e) < 40 and abs(int(pixel[2]) - 0xff) < 40, pixel
+    r, g, b = _pixel(page, canvas, 350, 250)
+    assert abs(r - 0x1e) < 40 and abs(g - 0x90) < 40 and abs(b - 0xff) < 40, (r, g, b)
+
+
+def test_add_a_layer_move_it_reorder_it_undo_and_redo(lab, page):
+    project = "Layer test"
+    canvas = _start(lab, page, project)
+    gallery = page.locator(".is-gallery").first
+    gallery.locator(".is-cell").first.click()  # the gallery puts the image on the canvas as a new top layer
+    layers = wait_until(lambda: (ls := _layers(lab, project)) and len(ls) == 3 and ls, message="a third layer")
+    added = layers[-1]
+    assert added["asset"] == layers[0]["asset"] and added["transform"]["x"] == 0
+    canvas.locator(f".is-layer[data-layer-id='{added['id']}'].is-selected").wait_for()
+    canvas.locator("[data-tool=scale]").click()
+    _drag(page, canvas, [(1000, 1000), (900, 900), (756, 756)])  # scale about the centre to half size
+    scaled = wait_until(lambda: (t := _layers(lab, project)[-1]["transform"]) and abs(t["scale_x"] - 0.5) < 0.02 and t,
+                        message="the scaled layer")
+    assert abs(scaled["x"] - 256) < 4 and abs(scaled["y"] - 256) < 4 and scaled["scale_y"] == scaled["scale_x"]
+    canvas.locator("[data-tool=move]").click()
+    _drag(page, canvas, [(512, 512), (450, 480), (412, 462)])
+    moved = wait_until(lambda: (t := _layers(lab, project)[-1]["transform"]) and abs(t["x"] - 156) < 4 and t,
+                       message="the moved layer")
+    assert abs(moved["y"] - 206) < 4
+    page.wait_for_timeout(300)
+    # On screen, the half-size copy at (156, 206) shows the original's (100, 900) at (206, 656).
+    copy, original = _pixel(page, canvas, moved["x"] + 50, moved["y"] + 450), _pixel(page, canvas, 100, 900)
+    assert np.abs(copy - original).sum() < 60, (copy, original)
+    # Drag the new layer's row onto the bottom row: it becomes the bottom layer.
+    rows = canvas.locator(".is-layer")
+    rows.first.drag_to(rows.last)
+    wait_until(lambda: _layers(lab, project)[0]["id"] == added["id"], message="the layer moved to the bottom")
+    # Undo (Ctrl+Z) twice: the reorder, then the move; redo (Ctrl+Shift+Z) the move again.
+    canvas.locator("canvas.is-screen").focus()
+    page.keyboard.press("Control+z")
+    wait_until(lambda: _layers(lab, project)[-1]["id"] == added["id"], message="the reorder undone")
+    page.keyboard.press("Control+z")
+    wait_until(lambda: abs(_layers(lab, project)[-1]["transform"]["x"] - moved["x"]) > 20, message="the move undone")
+    page.keyboard.press("Control+Shift+z")
+    wait_until(lambda: abs(_layers(lab, project)[-1]["transform"]["x"] - moved["x"]) < 0.5, message="the move redone")
+    canvas.locator("[data-action=undo]").click()
+    wait_until(lambda: abs(_layers(lab, project)[-1]["transform"]["x"] - moved["x"]) > 20, message="undo by button")
+
+
+def test_generate_with_the_local_provider_and_show_errors_in_the_panel(lab, page):
+    project = "Generate test"
+    _start(lab, page, project)
+    panel = page.locator(".is-prompt").first
+    text = panel.locator("[data-role=prompt]")
+    text.fill("")
+    panel.locator("[data-action=generate]").click()
+    status = panel.locator(".is-status.is-error")
+    status.wait_for()
+    assert "write a prompt" in status.inner_text() and "Traceback" not in status.inner_text()
+    text.fill("a blue whale under the northern lights")
+    panel.locator("[data-option=size]").select_option("256x256")
+    panel.locator("[data-action=generate]").click()
+    panel.locator("[data-role=results] img[data-asset]").wait_for()
+    document = read_project(lab.workspace, project)
+    record = document["generations"][-1]
+    assert record["request"]["prompt"] == "a blue whale under the northern lights"
+    assert record["request"]["size"] == "256x256" and record["model"] == "local"
+    layer = document["layers"][-1]
+    assert layer["kind"] == "generated" and layer["asset"] == record["assets"][0]
+    # The new layer is selected on the canvas and drawn there.
+    page.locator(".is-canvas").first.locator(f".is-layer.is-selected[data-layer-id='{layer['id']}']").wait_for()
+
+
+def test_filter_preview_follows_a_slider_and_apply_stores_the_chain(lab, page):
+    project = "Filter test"
+    _start(lab, page, project)
+    panel = page.locator(".is-filter-panel").first
+    preview = panel.locator("[data-role=preview]")
+    wait_until(lambda: int(preview.get_attribute("data-seq") or 0) >= 1, message="a first preview")
+    first = screenshot_array(preview)
+    seq = int(preview.get_attribute("data-seq"))
+    panel.locator("[data-step='0']").click()  # sepia, from the Vintage preset loaded in the notebook
+    slider = panel.locator("input[data-param=amount]")
+    slider.evaluate("(el) => { el.value = '0'; el.dispatchEvent(new Event('input', {bubbles: true})); "
+                    "el.dispatchEvent(new Event('change', {bubbles: true})); }")
+    wait_until(lambda: int(preview.get_attribute("data-seq") or 0) > seq, message="a new preview")
+    page.wait_for_timeout(200)
+    second = screenshot_array(preview)
+    assert first.shape == second.shape and np.abs(first.astype(int) - second.astype(int)).mean() > 2
+    timings = page.evaluate("() => window.__imagestudioMetrics.preview_round_trip_ms")
+    assert timings and all(t > 0 for t in timings)
+    panel.locator("[data-action=apply]").click()
+    chain = wait_until(lambda: (f := _layer(lab, project, "Lighthouse")["filters"]) and f, message="the applied chain")
+    assert [step["filter"] for step in chain][:2] == ["sepia", "faded"] and chain[0]["params"]["amount"] == 0
+
+
+def test_export_renders_with_python_and_downloads_a_png(lab, page):
+    project = "Export test"
+    canvas = _start(lab, page, project)
+    with page.expect_download() as download_info:
+        canvas.locator("[data-action=export]").click()
+    data = open(download_info.value.path(), "rb").read()
+    from PIL import Image
+
+    from imagestudio_nb.project import Project
+
+    image = np.asarray(Image.open(io.BytesIO(data)))
+    assert image.shape == (1024, 1024, 4)
+    reference = Project.open(lab.workspace / project).render()
+    assert np.array_equal(image, reference)
+    assert (lab.root / f"{project}.png").read_bytes() == data
