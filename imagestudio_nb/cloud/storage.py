@@ -57,6 +57,8 @@ def usage(workspace: CloudWorkspace | None = None, project: str | None = None) -
     with translate_errors(workspace, "measuring usage"):
         for item in workspace.container.list_blobs(name_starts_with=start, include=["snapshots"]):
             name, _, relative = item.name[len(workspace.prefix):].partition("/")
+            if name.startswith("."):  # the workspace's own records (shares), not a project
+                name, relative = "(workspace)", "shares/" + relative
             row = projects.setdefault(name, {"bytes": 0, "blobs": 0, "assets": 0, "document": 0, "states": 0,
                                              "versions": 0, "shares": 0, "other": 0, "asset_count": 0,
                                              "version_count": 0})
