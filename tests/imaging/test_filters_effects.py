@@ -161,14 +161,24 @@ def test_drop_shadow_leaves_opaque_rgb_alone():
     np.testing.assert_array_equal(F.drop_shadow(img), img)
 
 
-@pytest.mark.parametrize("kind", ["paper", "canvas", "grain"])
-def test_texture_overlay_blends_the_texture_with_the_w3c_overlay(kind):
+W3C_GREY_BLENDS = {
+    "overlay": lambda cb, t: np.where(cb <= 0.5, 2 * cb * t, 1 - 2 * (1 - cb) * (1 - t)),
+    "multiply": lambda cb, t: cb * t,
+    "screen": lambda cb, t: cb + t - cb * t,
+    "soft_light": lambda cb, t: np.where(
+        t <= 0.5, cb - (1 - 2 * t) * cb * (1 - cb),
+        cb + (2 * t - 1) * (np.where(cb <= 0.25, ((16 * cb - 12) * cb + 4) * cb, np.sqrt(cb)) - cb)),
+}
+
+
+@pytest.mark.parametrize("kind, blend", [("paper", "overlay"), ("canvas", "overlay"), ("grain", "overlay"),
+                                         ("paper", "multiply"), ("grain", "screen"), ("canvas", "soft_light")])
+def test_texture_overlay_blends_the_texture_with_w3c_blend_modes(kind, blend):
     img = sample()
     t = procedural_texture(kind, *img.shape[:2], scale=1.5, seed=3)[..., None].astype(float)
     cb = img / 255.0
-    overlay = np.where(cb <= 0.5, 2 * cb * t, 1 - 2 * (1 - cb) * (1 - t))
-    expected = (cb + 0.6 * (overlay - cb)) * 255
-    out = F.texture_overlay(img, kind=kind, amount=0.6, scale=1.5, seed=3)
+    expected = (cb + 0.6 * (W3C_GREY_BLENDS[blend](cb, t) - cb)) * 255
+    out = F.texture_overlay(img, kind=kind, amount=0.6, scale=1.5, seed=3, blend=blend)
     assert np.abs(out - expected).max() <= 1
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...errors import UnsupportedParameterError
+
 from .blur import gaussian
 from .channels import to_uint8
 from .colour_ops import LUMA, ColourMatrix, ToneCurve, apply_colour_ops, hue_rotate_matrix, saturate_matrix
@@ -189,8 +191,6 @@ def shadows_highlights(image: np.ndarray, *, shadows: float = 0.0, highlights: f
 
 def _levels_op(in_black: float, in_white: float, gamma: float, out_black: float, out_white: float) -> ToneCurve:
     if in_white <= in_black:
-        from ...errors import UnsupportedParameterError
-
         raise UnsupportedParameterError("levels.in_white", in_white, f"a value above in_black={in_black:g}")
 
     def curve(x: np.ndarray) -> np.ndarray:

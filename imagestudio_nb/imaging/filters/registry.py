@@ -7,6 +7,7 @@ when their category module is imported. This module must never hold pixel code.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from collections.abc import Callable, Mapping
@@ -17,6 +18,7 @@ import numpy as np
 
 from ...errors import UnsupportedParameterError
 from ..codec import check_image_array
+from .channels import join_alpha, split_alpha
 
 #: Categories, in the order panels show them.
 CATEGORIES = ("colour", "blur", "distortion", "artistic", "lighting", "texture", "vintage")
@@ -162,7 +164,8 @@ class FilterSpec:
         for key in params:
             if key not in known:
                 raise UnsupportedParameterError(f"{self.name} parameter", key, list(known) or "none")
-        return {p.name: p.validate(params[p.name], self.name) if p.name in params else p.default
+        # Defaults are copied so that a caller editing the result cannot change the schema.
+        return {p.name: p.validate(params[p.name], self.name) if p.name in params else copy.deepcopy(p.default)
                 for p in self.params}
 
     def is_identity(self, params: Mapping[str, Any]) -> bool:
@@ -183,8 +186,6 @@ class FilterSpec:
     def run(self, image: np.ndarray, params: Mapping[str, Any], *, scale: float = 1.0,
             load_asset: Callable[[str], np.ndarray] | None = None) -> np.ndarray:
         """Apply to an already checked image with already validated ``params``."""
-        from .channels import join_alpha, split_alpha
-
         params = self.scaled(dict(params), scale)
         if self.uses_assets:
             params["load_asset"] = load_asset

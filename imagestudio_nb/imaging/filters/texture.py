@@ -113,10 +113,33 @@ def texture_overlay(image: np.ndarray, *, kind: str = "paper", amount: float = 0
         tex = tile_texture(np.asarray(load_asset(asset)), h, w, scale=scale)
     else:
         tex = procedural_texture(kind, h, w, scale=scale, seed=seed)
+    if blend != "soft_light":
+        return _blend_grey(image, tex, blend, amount)
     cb = image.astype(np.float32) * (1 / 255)
     blended = blend_colors(cb, np.repeat(tex[..., None], 3, axis=2), blend)
     out = cb + amount * (blended - cb)
     return to_uint8(out * 255)
+
+
+def _blend_grey(image: np.ndarray, tex: np.ndarray, blend: str, amount: float) -> np.ndarray:
+    """``c + amount * (B(c, t) - c)`` for multiply, screen and overlay, as per-pixel gains.
+
+    With a grey source these blends are ``c * g`` (dark side) or ``1 - (1 - c) * g`` (light side) for a
+    gain ``g`` per pixel, so each costs one or two saturating multiplies instead of float algebra.
+    """
+    def gain(values: np.ndarray) -> np.ndarray:
+        return cv2.merge([values.astype(np.float32)] * 3)
+
+    if blend == "multiply":
+        return cv2.multiply(image, gain(1 + amount * (tex - 1)), dtype=cv2.CV_8U)
+    inverse = cv2.bitwise_not(image)
+    if blend == "screen":
+        return cv2.bitwise_not(cv2.multiply(inverse, gain(1 - amount * tex), dtype=cv2.CV_8U))
+    k = amount * (2 * tex - 1)  # overlay: dark channels scale by 1 + k, light ones approach white by 1 - k
+    dark = cv2.multiply(image, gain(1 + k), dtype=cv2.CV_8U)
+    light = cv2.bitwise_not(cv2.multiply(inverse, gain(1 - k), dtype=cv2.CV_8U))
+    dark_side = cv2.threshold(image, 127, 255, cv2.THRESH_BINARY_INV)[1]  # 255 where c <= 0.5
+    return cv2.copyTo(dark, dark_side, light)
 
 
 __all__ = ["texture_overlay", "procedural_texture", "tile_texture", "TEXTURE_KINDS"]
