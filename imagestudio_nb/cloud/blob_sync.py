@@ -65,8 +65,10 @@ class SyncResult:
 
 
 def _record_from_remote(remote: RemoteDocument, checkpoints: list[str]) -> SyncRecord:
+    # Checkpoints the remote already holds were labelled on a version by whoever pushed them.
+    labelled = sorted(set(checkpoints) | {c["id"] for c in remote.data.get("checkpoints") or []})
     return SyncRecord(etag=remote.etag, state_vector=state_vector_key(remote.state_vector), json_sha256=remote.json_sha256,
-                      state_sha256=remote.state_sha256, checkpoints=checkpoints, last_sync=utc_now())
+                      state_sha256=remote.state_sha256, checkpoints=labelled, last_sync=utc_now())
 
 
 def _asset_items(layout: ProjectLayout, folder: Path, data: dict[str, Any]) -> list[BlobItem]:

@@ -54,19 +54,24 @@ class LocalDocument:
     def from_files(cls, folder: Path) -> LocalDocument:
         """Read a project's saved state from its folder (used off the main thread: never touches the live doc).
 
-        When the Y state's header does not match the JSON (a save in progress, or an editor changed the
-        JSON), the document is rebuilt from the Y state, which is what a merge needs.
+        When the Y state's header does not match the JSON after a few tries (a save in progress replaces
+        the two files one after the other), the JSON was changed by something that does not write the Y
+        state: its content is applied on top of the Y state, as ``Project.open`` does.
         """
-        for _ in range(20):
+        import time
+
+        from ..project.document import fill_doc, loads_document
+
+        for _ in range(10):
             text = (folder / DOCUMENT_FILE).read_text(encoding="utf-8")
             header, _, update = (folder / YSTATE_FILE).read_bytes().partition(b"\n")
             if header.decode(errors="replace") == sha256_hex(text):
                 break
-            import time
-
-            time.sleep(0.05)  # the two files are replaced one after the other by a save
+            time.sleep(0.05)
         doc = Doc()
         doc.apply_update(update)
+        if header.decode(errors="replace") != sha256_hex(text):
+            fill_doc(doc, loads_document(text, source=str(folder / DOCUMENT_FILE)))
         return cls.from_doc(doc)
 
     @cached_property

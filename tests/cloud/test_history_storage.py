@@ -122,3 +122,18 @@ def test_clean_up_keeps_young_blobs_a_push_may_be_about_to_use(cloud, machines):
     cloud.container.upload_blob(stray, b"uncommitted")
     assert clean("Young", cloud)["assets"] == []  # default min_age keeps it
     assert [a["hash"] for a in clean("Young", cloud, min_age=0)["assets"]] == ["f" * 64]
+
+
+def test_a_checkpoint_is_labelled_once_whichever_machine_made_it(cloud, machines):
+    project = make_project("Labels", machines[0], assets=1)
+    push(project, cloud, progress=False)
+    other = clone("Labels", cloud, local_workspace=machines[1], progress=False)
+    other.checkpoint("made on B")
+    push(other, cloud, progress=False)
+    from imagestudio_nb.cloud import pull
+
+    pull(project, cloud, progress=False)
+    project.add_layer("paint", name="later on A")
+    push(project, cloud, progress=False)
+    labelled = [v.checkpoints for v in list_versions(cloud, "Labels") if v.checkpoints]
+    assert labelled == [["made on B"]]
