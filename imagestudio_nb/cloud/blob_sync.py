@@ -129,6 +129,8 @@ def _same(a: LocalDocument | RemoteDocument, b: LocalDocument) -> bool:
 
 def _include(project: Project, local: LocalDocument, update: bytes, merge_into_local: bool) -> tuple[LocalDocument, bool]:
     """Make ``local`` include a remote Y state; returns the (possibly new) snapshot and whether it changed."""
+    if local.includes(update):
+        return local, False
     merged = local.merged_with(update)
     if _same(merged, local):
         return local, False
@@ -293,7 +295,7 @@ def status(project: Project, workspace: CloudWorkspace | None = None) -> dict[st
     base = load_base_state(project.path, workspace.identity, record) if record.etag else None
     local_changes = not record.matches(local.state_vector, local.json_sha256)
     # A background backup may have uploaded a merge the open project does not have yet.
-    behind = base is None or not _same(local.merged_with(base), local)
+    behind = base is None or not local.includes(base)
     info: dict[str, Any] = {"project": project.name, "remote": f"{workspace.url}/{layout.root}",
                             "last_sync": record.last_sync, "last_version": record.last_version,
                             "local_changes": local_changes}

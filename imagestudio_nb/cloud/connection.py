@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..config import Settings, load_config, mask_secret_text
-from ..errors import CloudError, CloudUnavailableError, ConfigError, CredentialsError
+from ..errors import CloudError, CloudUnavailableError, ConfigError, CredentialsError, InvalidArgumentError
 
 DEFAULT_CONCURRENCY = 8
 
@@ -137,6 +137,27 @@ class CloudWorkspace:
         return f"CloudWorkspace({self.url!r}, prefix={self.prefix!r}, auth={self.auth!r})"
 
 
+def check_container_name(name: str) -> str:
+    """Validate a container name by the service's rules (3-63 of a-z, 0-9 and single hyphens).
+
+    Examples
+    --------
+    >>> check_container_name("imagestudio")
+    'imagestudio'
+    >>> check_container_name("My_Projects")
+    Traceback (most recent call last):
+    ...
+    imagestudio_nb.errors.InvalidArgumentError: container name 'My_Projects' is not allowed: use 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (AZURE_STORAGE_CONTAINER)
+    """
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", name):
+        raise InvalidArgumentError(f"container name {name!r} is not allowed: use 3 to 63 lowercase letters, digits "
+                                   "and single hyphens, starting and ending with a letter or digit "
+                                   "(AZURE_STORAGE_CONTAINER)")
+    return name
+
+
 def _retry_policy(retry_total: int, backoff: float):
     from azure.storage.blob import ExponentialRetry
 
@@ -202,7 +223,7 @@ def connect(settings: Settings | None = None, *, connection_string: str | None =
         account_url = storage.account_url
         account_key = account_key or secret(storage.account_key)
         sas_token = sas_token or secret(storage.sas_token)
-    container = container or storage.container
+    container = check_container_name(container or storage.container)
     prefix = storage.prefix if prefix is None else prefix
     quota_bytes = storage.quota_bytes if quota_bytes is None else quota_bytes
     stats = TransferStats()

@@ -82,6 +82,22 @@ class LocalDocument:
     def state_sha256(self) -> str:
         return sha256_hex(self.update)
 
+    def includes(self, update: bytes) -> bool:
+        """Whether this document already holds everything in ``update`` (merging it would change nothing).
+
+        Cheaper than a merge and a comparison: a Y document emits no update event for a transaction
+        that adds nothing, insertions and deletions alike.
+        """
+        doc = Doc()
+        doc.apply_update(self.update)
+        events: list[bytes] = []
+        subscription = doc.observe(lambda event: events.append(event.update))
+        try:
+            doc.apply_update(update)
+        finally:
+            doc.unobserve(subscription)
+        return not events
+
     def merged_with(self, update: bytes) -> LocalDocument:
         """A new snapshot of this document with a remote Y state merged in (the live project is untouched)."""
         doc = Doc()
