@@ -37,10 +37,14 @@ def test_large_gaussian_blur_is_computed_small_and_stays_close():
     assert d.mean() < 1.0 and d.max() <= 4
 
 
-def test_blur_on_a_cut_out_keeps_its_edge_colour():
+@pytest.mark.parametrize("name, params", [
+    ("gaussian_blur", {"sigma": 3.0}), ("motion_blur", {"length": 15, "angle": 30.0}), ("zoom_blur", {"amount": 0.3}),
+    ("unsharp_mask", {"radius": 2.0, "amount": 1.0}), ("sharpen", {"amount": 1.0}),
+])
+def test_blur_on_a_cut_out_keeps_its_edge_colour(name, params):
     img = np.zeros((40, 40, 4), np.uint8)
     img[10:30, 10:30] = (255, 0, 0, 255)
-    out = F.gaussian_blur(img, sigma=3.0)
+    out = getattr(F, name)(img, **params)
     np.testing.assert_array_equal(out[..., 3], img[..., 3])
     inside = img[..., 3] > 0
     assert (out[inside, 0] == 255).all() and (out[inside, 1:3] == 0).all()  # no black bleeding in

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from .channels import alpha_weighted, join_alpha, split_alpha, to_uint8
+from .channels import alpha_weighted, is_opaque, join_alpha, split_alpha, to_uint8
 from .registry import Param, register
 
 
@@ -241,6 +241,10 @@ def sharpen(image: np.ndarray, *, amount: float = 0.5) -> np.ndarray:
     """
     if amount == 0:
         return image.copy()
+    rgb, alpha = split_alpha(image)
+    if is_opaque(alpha):  # one pass with the whole kernel, rounded once
+        kernel = np.array([[0, -amount, 0], [-amount, 1 + 4 * amount, -amount], [0, -amount, 0]], np.float32)
+        return join_alpha(cv2.filter2D(rgb, -1, kernel, borderType=cv2.BORDER_REFLECT_101), alpha)
     return _sharpened(image, lambda a: cv2.filter2D(a, cv2.CV_32F, _CROSS, borderType=cv2.BORDER_REFLECT_101),
                       4 * amount)
 
