@@ -53,6 +53,20 @@ class FilterPanelView {
       this.disposers.push(() => model.off(`change:${key}`, onChain));
     }
     this.fromModel();
+    // The first layout (and any later growth) decides the preview's resolution: ask again when it grows.
+    const resize = new ResizeObserver(() => {
+      if (this.model.get("layer") && this.boxSide() > this.lastSide * 1.25) this.requestPreview(performance.now());
+    });
+    resize.observe(this.previewBox);
+    this.disposers.push(() => resize.disconnect());
+  }
+
+  private lastSide = 0;
+
+  /** The preview box's longer side in device pixels (0 before layout). */
+  private boxSide(): number {
+    const rect = this.previewBox.getBoundingClientRect();
+    return Math.round(Math.max(rect.width, rect.height) * (window.devicePixelRatio || 1));
   }
 
   private schema(name: string): FilterSchema | undefined {
@@ -180,9 +194,9 @@ class FilterPanelView {
     this.inFlight = true;
     const seq = ++this.seq;
     try {
-      const rect = this.previewBox.getBoundingClientRect();
-      const side = Math.round(Math.max(rect.width, rect.height, 128) * (window.devicePixelRatio || 1));
-      const [msg, buffers] = await this.channel.request("preview", { seq, chain: request.chain, max_side: Math.min(side, 2048) });
+      const side = Math.min(this.boxSide() || 512, 2048);
+      this.lastSide = side;
+      const [msg, buffers] = await this.channel.request("preview", { seq, chain: request.chain, max_side: side });
       const bitmap = await bytesToBitmap(buffers[0], msg.mime);
       if (seq > this.painted) {
         this.painted = seq;

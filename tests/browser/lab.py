@@ -72,24 +72,35 @@ def write_notebook(root: Path, name: str, cells: list[str]) -> str:
 
 def open_notebook(page, server, path: str, *, timeout: float = 90_000) -> None:
     """Open a notebook in JupyterLab and wait until its kernel is idle."""
-    page.goto(f"{server.url}/lab/tree/{path}?token={server.token}", timeout=timeout)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+    import secrets
+
+    # A fresh JupyterLab workspace per page, so that tabs of earlier tests are not restored.
+    page.goto(f"{server.url}/lab/workspaces/t{secrets.token_hex(4)}/tree/{path}?token={server.token}", timeout=timeout)
+    page.wait_for_function("(path) => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+                           "window.jupyterapp.shell.currentWidget.context && "
+                           "window.jupyterapp.shell.currentWidget.context.path === path && "
                            "window.jupyterapp.shell.currentWidget.sessionContext && "
                            "window.jupyterapp.shell.currentWidget.sessionContext.session && "
                            "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
                            "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-                           timeout=timeout)
+                           arg=path, timeout=timeout)
 
 
 def run_all(page, *, timeout: float = 120_000) -> None:
     """Run every cell and wait until the last one has an execution count and the kernel is idle."""
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function("""() => {
-        const nb = window.jupyterapp.shell.currentWidget;
-        const cells = nb.content.widgets.filter(c => c.model.type === 'code');
-        const kernel = nb.sessionContext.session.kernel;
-        return cells.every(c => c.model.executionCount) && kernel.status === 'idle';
-    }""", timeout=timeout)
+    try:
+        page.wait_for_function("""() => {
+            const nb = window.jupyterapp.shell.currentWidget;
+            const cells = nb.content.widgets.filter(c => c.model.type === 'code');
+            const kernel = nb.sessionContext.session.kernel;
+            return cells.every(c => c.model.executionCount) && kernel.status === 'idle';
+        }""", timeout=timeout)
+    except Exception:
+        state = page.evaluate("""() => { const nb = window.jupyterapp.shell.currentWidget;
+            return {path: nb.context.path, kernel: nb.sessionContext.session?.kernel?.status,
+                    counts: nb.content.widgets.filter(c => c.model.type === 'code').map(c => c.model.executionCount)}; }""")
+        raise AssertionError(f"the notebook did not finish running: {state}") from None
     errors = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
         .filter(c => c.model.type === 'code')
         .flatMap(c => { const out = c.model.outputs; const list = [];
