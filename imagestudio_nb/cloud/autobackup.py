@@ -137,6 +137,7 @@ class AutoBackup:
 
 
 _active: AutoBackup | None = None
+_exit_registered = False
 _active_lock = threading.Lock()
 
 
@@ -164,6 +165,13 @@ def enable_auto_backup(workspace: CloudWorkspace | None = None, *, delay: float 
         _active = AutoBackup(workspace, delay=delay, max_backoff=max_backoff)
         if _save_hook not in SAVE_HOOKS:
             SAVE_HOOKS.append(_save_hook)
+        global _exit_registered
+        if not _exit_registered:
+            import atexit
+
+            # Give the last edits of a session a short chance to reach the cloud when Python exits.
+            atexit.register(lambda: _active is not None and _active.flush(timeout=10))
+            _exit_registered = True
         return _active
 
 
