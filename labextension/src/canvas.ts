@@ -88,6 +88,13 @@ class CanvasView {
     model.on("change:zoom", onZoom);
     this.disposers.push(() => model.off("change:zoom", onZoom));
     this.resize = new ResizeObserver(() => this.scheduleRender());
+    // For benchmarks: the naive alternative to the live stroke path, a full recomposite and present.
+    (this.screen as any).imagestudioFullRender = () => {
+      const started = performance.now();
+      this.renderNow();
+      context(this.screen).getImageData(0, 0, 1, 1); // wait until the pixels are really drawn
+      return performance.now() - started;
+    };
     this.resize.observe(this.stage);
     sync.ready.then(() => { this.synced = true; this.docChanged(); }).catch((error) => this.status.error(error));
   }
@@ -366,6 +373,7 @@ class CanvasView {
 
   private pointerMove(e: PointerEvent): void {
     const started = e.timeStamp;
+    const handled = performance.now();
     const [x, y] = this.toDoc(e);
     this.pointer = { x, y };
     const drag = this.drag;
@@ -383,6 +391,8 @@ class CanvasView {
       this.renderLive();
       const painted = performance.now();
       recordMetric("stroke_input_ms", painted - started);
+      recordMetric("stroke_draw_ms", painted - handled);
+      requestAnimationFrame(() => recordMetric("stroke_to_frame_ms", performance.now() - started));
     } else {
       this.updateTransformDrag(drag, x, y, e.shiftKey);
       this.scheduleRender();

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.lab import launch_browser, require_chromium, shutdown_kernels
+from tests.browser.lab import enable_widget_server_extension, launch_browser, require_chromium, shutdown_kernels
 from tests.servers import remove_tree, start_jupyter_lab
 
 
@@ -29,6 +29,7 @@ def lab_server():
     os.environ.update(IMAGESTUDIO_WORKSPACE=str(workspace), IMAGESTUDIO_CONFIG=str(base / "config.toml"),
                       IMAGESTUDIO_USER="tester", JUPYTERLAB_SETTINGS_DIR=str(base / "lab-settings"),
                       IMAGESTUDIO_PROMPT_HISTORY=str(base / "prompt_history.sqlite"))
+    enable_widget_server_extension(base / "jupyter-config")
     try:
         server = start_jupyter_lab(root, extra_args=["--LabApp.expose_app_in_browser=True"])
     finally:

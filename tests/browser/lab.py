@@ -29,6 +29,13 @@ def require_chromium() -> Path:
     return CHROMIUM
 
 
+def enable_widget_server_extension(config_dir: Path) -> None:
+    """Enable ``imagestudio_nb.widgets.server`` (TCP_NODELAY on websockets) for a server using ``config_dir``."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"imagestudio_nb.widgets.server": True}}}))
+
+
 def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=str(require_chromium()), headless=True, args=CHROMIUM_FLAGS)
 
