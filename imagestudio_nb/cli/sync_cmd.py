@@ -107,7 +107,8 @@ def auto_command(project: Annotated[Optional[str], typer.Argument(help="Watch th
                  enable: Annotated[Optional[bool], typer.Option("--enable/--disable",
                                    help="Turn backup-on-save on or off in the config file.")] = None,
                  delay: Annotated[float, typer.Option(help="Seconds of quiet before a backup.")] = 2.0,
-                 duration: Annotated[float, typer.Option("--for", help="Stop after this many seconds (0: until Ctrl-C).")] = 0.0,
+                 duration: Annotated[float, typer.Option(
+                     "--for", help="Stop after this many seconds (0: until Ctrl-C).")] = 0.0,
                  json_output: JsonOption = False):
     """Automatic backup: turn it on or off for notebooks, or watch one project from the terminal."""
     from ..config import config_path, load_config, read_config_file, write_config_file
@@ -187,8 +188,11 @@ def versions_command(project: str, json_output: JsonOption = False):
         print_table(rows, ["id", "created", "reason", "checkpoints", "saved_by", "size"], title=f"Versions of {project}")
 
 
+VersionArgument = Annotated[str, typer.Argument(help="A version id, a checkpoint name, or 'latest'.")]
+
+
 @sync_app.command("restore")
-def restore_command(project: str, version: Annotated[str, typer.Argument(help="A version id, a checkpoint name, or 'latest'.")],
+def restore_command(project: str, version: VersionArgument,
                     push: Annotated[bool, typer.Option("--push/--no-push", help="Sync the restored state.")] = True,
                     json_output: JsonOption = False):
     """Bring the project back to a stored version (as a new change: later versions stay)."""
@@ -291,7 +295,8 @@ def clean_command(project: str,
         return
     verb = "would free" if dry_run else "freed"
     print(f"{project}: {len(report['versions'])} versions, {len(report['assets'])} assets, {len(report['states'])} "
-          f"states; {verb} {format_bytes(report['bytes'])}" + ("; run again with --delete to remove them" if dry_run and report["bytes"] else ""))
+          f"states; {verb} {format_bytes(report['bytes'])}"
+          + ("; run again with --delete to remove them" if dry_run and report["bytes"] else ""))
 
 
 def register(app: typer.Typer) -> None:
