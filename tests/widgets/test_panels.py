@@ -1,0 +1,161 @@
+"""The panels' kernel side: filter previews and apply, generation and its errors, gallery, studio links."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imagestudio_nb.errors import ContentFilterError
+from imagestudio_nb.imaging.codec import decode_image
+from imagestudio_nb.widgets import Canvas, FilterPanel, Gallery, PromptPanel, Studio
+from tests.widgets.conftest import Outbox, message
+
+
+def _call(widget, outbox, method, buffers=(), **args):
+    message(widget, {"type": "call", "id": 1, "method": method, "args": args}, buffers)
+    return outbox.last_reply()
+
+
+def test_filter_panel_is_built_from_the_registry_and_follows_the_canvas(project):
+    from imagestudio_nb.imaging.filters import filter_names
+
+    canvas = Canvas(project)
+    panel = FilterPanel(project, canvas=canvas)
+    assert {f["name"] for f in panel.filters} == set(filter_names())
+    assert all("type" in p and "default" in p for f in panel.filters for p in f["params"])
+    layer = project.add_layer("image", asset=project.asset, filters=[{"filter": "sepia", "params": {"amount": 1}}])
+    canvas.selected_layer = layer
+    assert panel.layer == layer and panel.chain[0]["filter"] == "sepia" and "image" in panel.layer_name
+
+
+def test_preview_replies_with_jpeg_bytes_at_the_asked_size_and_the_request_number(project):
+    panel = FilterPanel(project, layer=project.add_layer("image", asset=project.asset))
+    outbox = Outbox(panel)
+    message(panel, {"type": "preview", "id": 5, "seq": 12, "max_side": 32,
+                    "chain": [{"filter": "black_white", "params": {}}]})
+    content, buffers = outbox.last_reply()
+    assert content["seq"] == 12 and content["mime"] == "image/jpeg" and content["kernel_ms"] >= 0
+    pixels = decode_image(buffers[0], mode="RGB")
+    assert pixels.shape == (24, 32, 3) and abs(int(pixels[5, 5, 0]) - int(pixels[5, 5, 2])) < 8
+    message(panel, {"type": "preview", "id": 6, "seq": 13, "chain": [{"filter": "no_such_filter"}]})
+    error = outbox.last_reply()[0]["error"]
+    assert error.startswith("UnsupportedParameterError") and "brightness" in error
+
+
+def test_apply_cancel_and_presets_go_through_the_public_functions(project):
+    layer = project.add_layer("image", asset=project.asset)
+    panel = FilterPanel(project, layer=layer)
+    outbox = Outbox(panel)
+    chain = [{"filter": "brightness", "params": {"amount": 0.25}}]
+    assert _call(panel, outbox, "apply", chain=chain)[0]["result"] == chain
+    assert project.layer(layer)["filters"] == chain
+    panel.chain = [{"filter": "sepia", "params": {"amount": 1}}]
+    _call(panel, outbox, "cancel")
+    assert panel.chain == chain
+    preset = _call(panel, outbox, "load_preset", name="B&W")[0]["result"]
+    assert preset[0]["filter"] == "black_white" and panel.chain == preset
+    mask = project.add_layer("mask")
+    panel.layer = mask
+    assert "is a mask" in _call(panel, outbox, "apply")[0]["error"]
+
+
+def test_prompt_panel_offers_what_the_model_declares(project):
+    panel = PromptPanel(project)
+    local = next(m for m in panel.models if m["model"] == "local")
+    assert "512x512" in local["sizes"] and local["max_n"] >= 1
+    assert panel.model_name == "local" and panel.styles and panel.templates
+
+
+def test_generate_adds_results_to_the_project_and_the_canvas(project):
+    canvas = Canvas(project)
+    panel = PromptPanel(project, canvas=canvas)
+    outbox = Outbox(panel)
+    content, buffers = _call(panel, outbox, "generate", prompt="two foxes in snow", model="local",
+                             options={"size": "256x256", "n": 2, "seed": 4})
+    results = content["result"]["results"]
+    layers = project.layers()
+    assert [l["asset"] for l in layers] == [r["asset"] for r in results]
+    assert [l["visible"] for l in layers] == [True, False] and canvas.selected_layer == layers[0]["id"]
+    assert project.generations()[-1]["request"]["prompt"] == "two foxes in snow"
+    assert len(buffers) == 2 and decode_image(buffers[0]).shape[0] <= 192
+
+
+def test_generation_errors_are_one_line_in_the_panel(project, monkeypatch):
+    import imagestudio_nb.generation as generation
+
+    def refuse(*args, **kwargs):
+        raise ContentFilterError("the service's content filter refused this prompt; rephrase it")
+
+    panel = PromptPanel(project)
+    outbox = Outbox(panel)
+    error = _call(panel, outbox, "generate", prompt="a cat", model="local", options={"size": "3x3"})[0]["error"]
+    assert error.startswith("UnsupportedParameterError") and "512x512" in error
+    assert _call(panel, outbox, "generate", prompt="  ")[0]["error"].startswith("InvalidArgumentError: write a prompt")
+    monkeypatch.setattr(generation, "generate", refuse)
+    error = _call(panel, outbox, "generate", prompt="something", options={})[0]["error"]
+    assert error == "ContentFilterError: the service's content filter refused this prompt; rephrase it"
+    assert project.layers() == []
+
+
+def test_enhance_suggest_templates_and_history(project, monkeypatch, tmp_path):
+    monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", str(tmp_path / "history.sqlite"))
+    panel = PromptPanel(project)
+    outbox = Outbox(panel)
+    enhanced = _call(panel, outbox, "enhance", prompt="a castle", style="")[0]["result"]
+    assert enhanced["original"] == "a castle" and len(enhanced["prompt"]) > len("a castle") and enhanced["changes"]
+    suggestions = _call(panel, outbox, "suggest", prompt="a castle at sun")[0]["result"]
+    assert suggestions and all(s["text"] for s in suggestions)
+    template = panel.templates[0]
+    values = {name: "x" for name in template["variables"]}
+    assert _call(panel, outbox, "render_template", name=template["name"], values=values)[0]["result"]
+    assert _call(panel, outbox, "history")[0]["result"] == []
+
+
+def test_gallery_lists_searches_tags_compares_and_adds_to_the_canvas(project):
+    canvas = Canvas(project)
+    gallery = Gallery(project, canvas=canvas)
+    outbox = Outbox(gallery)
+    assert [i["hash"] for i in gallery.items] == [project.asset]
+    assert _call(gallery, outbox, "search", query="halves")[0]["result"] == [project.asset]
+    assert _call(gallery, outbox, "search", query="nothingmatches")[0]["result"] == []
+    assert _call(gallery, outbox, "tag", asset=project.asset, tag="keeper")[0]["result"] == ["halves", "keeper"]
+    assert gallery.items[0]["tags"] == ["halves", "keeper"]
+    _call(gallery, outbox, "untag", asset=project.asset, tag="halves")
+    assert project.assets.info(project.asset).tags == ["keeper"]
+    content, buffers = _call(gallery, outbox, "thumbnails", assets=[project.asset])
+    assert decode_image(buffers[0]).shape[1] == 64
+    content, buffers = _call(gallery, outbox, "image", asset=project.asset)
+    assert content["result"]["width"] == 64 and buffers[0] == project.assets.read(project.asset)
+    layer = _call(gallery, outbox, "add_to_canvas", asset=project.asset)[0]["result"]
+    assert project.layers()[-1]["id"] == layer == canvas.selected_layer
+
+
+def test_gallery_sees_assets_added_elsewhere(project):
+    gallery = Gallery(project)
+    digest = project.assets.add(np.full((4, 4, 3), 9, np.uint8)).hash
+    assert gallery.search("nothing") == []  # any action refreshes a stale grid outside an event loop
+    assert digest in [i["hash"] for i in gallery.items]
+
+
+def test_studio_opens_or_creates_the_project_and_links_the_panels(workspace):
+    studio = Studio("Studio test", workspace=workspace)
+    layer = studio.canvas.add_layer("paint")
+    assert studio.filters.layer == layer
+    again = Studio(studio.project)
+    assert again.project is studio.project
+
+
+def test_a_missing_bundle_renders_how_to_build_it(monkeypatch, tmp_path):
+    from imagestudio_nb.widgets import _base
+
+    monkeypatch.setattr(_base, "STATIC", tmp_path)
+    module = _base.bundle("canvas")
+    assert isinstance(module, str) and "make install" in module and "canvas.js" in module
+
+
+def test_the_server_extension_turns_nagle_off_once():
+    import tornado.websocket
+
+    from imagestudio_nb.widgets.server import enable_nodelay
+
+    assert enable_nodelay() and enable_nodelay()
+    assert tornado.websocket.WebSocketHandler._imagestudio_nodelay is True
