@@ -8,6 +8,7 @@ project happens in the calling thread only, because a project is not safe to wri
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -260,16 +261,18 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
                 entry = queue.pop()
                 running[pool.submit(_run_item, entry.item.request(), own_settings)] = entry
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                entry = running.pop(future)
-                outcome = future.result()
-                entry.status, entry.results = outcome["status"], outcome["results"]
-                entry.error, entry.error_type = outcome.get("error"), outcome.get("error_type")
-                entry.seconds = outcome["seconds"]
-                entry.record = _store(project, outcome, entry.key)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(failed=sum(e.status in ("failed", "partial") for e in report.items))
+            # Everything that finished together is stored with one save of the project.
+            with project.batch() if project is not None else contextlib.nullcontext():
+                for future in finished:
+                    entry = running.pop(future)
+                    outcome = future.result()
+                    entry.status, entry.results = outcome["status"], outcome["results"]
+                    entry.error, entry.error_type = outcome.get("error"), outcome.get("error_type")
+                    entry.seconds = outcome["seconds"]
+                    entry.record = _store(project, outcome, entry.key)
+            if bar is not None:
+                bar.update(len(finished))
+                bar.set_postfix(failed=sum(e.status in ("failed", "partial") for e in report.items))
     finally:
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)

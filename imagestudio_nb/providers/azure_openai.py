@@ -61,7 +61,10 @@ class OpenAIImagesProvider:
         self.route = "v1" if is_v1(endpoint, self.api_version) else "deployment"
         self.caps: ModelCapabilities = capabilities_for(model, route=self.route)
         self.policy = policy
-        self.limiter: DeploymentLimiter = limiter_for(endpoint.base_url, deployment.name)
+        # A configured steady rate (a future ``Deployment.requests_per_minute``) keeps batches clear of 429s.
+        per_minute = getattr(deployment, "requests_per_minute", None)
+        self.limiter: DeploymentLimiter = limiter_for(
+            endpoint.base_url, deployment.name, requests_per_second=per_minute / 60 if per_minute else None)
         self.wire = WireLog()
         self._token_provider = token_provider
         self._auth: Auth | None = None
@@ -112,11 +115,16 @@ class OpenAIImagesProvider:
             if self._client is None:
                 self._auth = resolve_auth(self.settings, self.endpoint, token_provider=self._token_provider)
                 if self.route == "v1":
-                    self._client = v1_client(self.endpoint, self._auth, timeout=self.policy.timeout, wire=self.wire)
+                    self._client = v1_client(self.endpoint, self._auth, timeout=self.policy.timeout,
+                                             hooks=self.hooks())
                 else:
                     self._client = deployment_client(self.endpoint, self._auth, api_version=self.api_version,
-                                                     timeout=self.policy.timeout, wire=self.wire)
+                                                     timeout=self.policy.timeout, hooks=self.hooks())
             return self._client
+
+    def hooks(self) -> list:
+        """Request hooks: wait for the deployment's limiter, then note what is sent."""
+        return [lambda request: self.limiter.acquire(), self.wire.hook]
 
     def error_context(self) -> ErrorContext:
         auth = self._auth
@@ -130,7 +138,7 @@ class OpenAIImagesProvider:
         attempts: list = []
         started = time.perf_counter()
         response = call_with_retries(send, limiter=self.limiter, policy=self.policy, context=self.error_context(),
-                                     attempts=attempts)
+                                     attempts=attempts, gate=False)
         wire = self.wire.take()
         images, metadata = self.collect(response, progress)
         metadata.update(route=self.route, api_version=None if self.route == "v1" else self.api_version, wire=wire,

@@ -1,7 +1,9 @@
 """openai SDK clients for an endpoint: the ``AzureOpenAI`` deployment form, the v1 ``OpenAI`` form and a
 root client for Foundry's provider routes; API-key or Entra ID authentication.
 
-The SDK's own retries are always off (``max_retries=0``): ``retry.py`` holds the only retry loop.
+The SDK's own retries are always off (``max_retries=0``): ``retry.py`` holds the only retry loop. Request
+hooks (the deployment's rate limiter, the wire digest) run after the SDK built a request, just before it
+is sent, so the limiter spaces what reaches the wire, not the calls.
 Keys live only inside the SDK client; this module never logs or returns them.
 """
 
@@ -125,36 +127,36 @@ class WireLog:
         return last
 
 
-def _attach(client, wire: WireLog | None):
-    http = getattr(client, "_client", None)  # the SDK's own httpx2 client; the Azure client hooks it the same way
-    if wire is not None and http is not None:
-        http.event_hooks["request"].append(wire.hook)
+def _attach(client, hooks):
+    # The SDK's own httpx2 client; AzureOpenAI registers its own request hook on it the same way.
+    http = getattr(client, "_client", None)
+    if http is not None:
+        http.event_hooks["request"].extend(hooks)
     return client
 
 
-def deployment_client(endpoint: Endpoint, auth: Auth, *, api_version: str, timeout: float,
-                      wire: WireLog | None = None):
+def deployment_client(endpoint: Endpoint, auth: Auth, *, api_version: str, timeout: float, hooks=()):
     """``AzureOpenAI(azure_endpoint=..., api_version=...)``: ``/openai/deployments/<name>/images/...``."""
     from openai import AzureOpenAI
 
     credentials = {"api_key": auth.key} if auth.kind == "key" else {"azure_ad_token_provider": auth.token_provider}
     return _attach(AzureOpenAI(azure_endpoint=resource_root(endpoint), api_version=api_version, max_retries=0,
-                               timeout=timeout, **credentials), wire)
+                               timeout=timeout, **credentials), hooks)
 
 
-def v1_client(endpoint: Endpoint, auth: Auth, *, timeout: float, wire: WireLog | None = None):
+def v1_client(endpoint: Endpoint, auth: Auth, *, timeout: float, hooks=()):
     """``OpenAI(base_url=<endpoint>/openai/v1/)``: the deployment is named by ``model`` in the body."""
     from openai import OpenAI
 
     api_key = auth.key if auth.kind == "key" else auth.token_provider
     return _attach(OpenAI(base_url=f"{resource_root(endpoint)}/openai/v1/", api_key=api_key, max_retries=0,
-                          timeout=timeout), wire)
+                          timeout=timeout), hooks)
 
 
-def root_client(endpoint: Endpoint, auth: Auth, *, api_version: str, timeout: float, wire: WireLog | None = None):
+def root_client(endpoint: Endpoint, auth: Auth, *, api_version: str, timeout: float, hooks=()):
     """An ``AzureOpenAI`` client rooted at the resource, for Foundry routes such as ``/providers/...``."""
     from openai import AzureOpenAI
 
     credentials = {"api_key": auth.key} if auth.kind == "key" else {"azure_ad_token_provider": auth.token_provider}
     return _attach(AzureOpenAI(base_url=resource_root(endpoint), api_version=api_version, max_retries=0,
-                               timeout=timeout, **credentials), wire)
+                               timeout=timeout, **credentials), hooks)

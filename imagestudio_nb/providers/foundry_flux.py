@@ -55,7 +55,7 @@ class FluxBFLProvider(OpenAIImagesProvider):
 
                 self._auth = resolve_auth(self.settings, self.endpoint, token_provider=self._token_provider)
                 self._client = root_client(self.endpoint, self._auth, api_version=self.api_version,
-                                           timeout=self.policy.timeout, wire=self.wire)
+                                           timeout=self.policy.timeout, hooks=self.hooks())
             return self._client
 
     def generate(self, request: ImageRequest, *, progress: ProgressCallback | None = None) -> ProviderResult:
@@ -87,7 +87,7 @@ class FluxBFLProvider(OpenAIImagesProvider):
         started = time.perf_counter()
         answer = call_with_retries(lambda: client.post(self.path, body=body, cast_to=object),
                                    limiter=self.limiter, policy=self.policy, context=self.error_context(),
-                                   attempts=attempts)
+                                   attempts=attempts, gate=False)
         images: list[GeneratedImage] = []
         for item in (answer or {}).get("data") or []:
             if item.get("b64_json"):

@@ -59,11 +59,14 @@ DEFAULT_POLICY = RetryPolicy()
 
 def call_with_retries(send: Callable[[], T], *, limiter: DeploymentLimiter, policy: RetryPolicy,
                       context: ErrorContext, sleep: Callable[[float], None] = time.sleep,
-                      attempts: list | None = None) -> T:
+                      attempts: list | None = None, gate: bool = True) -> T:
     """Call ``send()`` (one HTTP request) until it succeeds or the budget is spent.
 
     Parameters
     ----------
+    gate : bool
+        Acquire ``limiter`` before each attempt. Providers pass ``False``: their client acquires it in a
+        request hook, closer to the wire. A 429 pauses ``limiter`` either way.
     attempts : list, optional
         Receives one ``(outcome, status_or_kind)`` entry per attempt, for the provenance record.
 
@@ -74,7 +77,8 @@ def call_with_retries(send: Callable[[], T], *, limiter: DeploymentLimiter, poli
     """
     transient = limited = 0
     while True:
-        limiter.acquire()
+        if gate:
+            limiter.acquire()
         try:
             result = send()
         except Exception as exc:  # classified below; anything unknown is re-raised mapped
