@@ -11,6 +11,22 @@ from .project import Project, import_project, list_projects
 
 __version__ = "0.1.0"
 
+def _install_auto_backup() -> None:
+    # `[storage] auto_backup = true` backs up every saved project in the background (issue 8). A broken
+    # config must not make the package unimportable: the next explicit call reports it.
+    try:
+        from .config import load_config
+
+        if load_config().storage.auto_backup:
+            from .cloud.autobackup import install_from_config
+
+            install_from_config()
+    except ImageStudioError:
+        pass
+
+
+_install_auto_backup()
+
 __all__ = ["GenerationResult", "GenerationResults", "ImageStudioError", "Project", "edit", "generate",
            "import_project", "list_projects", "__version__"]
 

@@ -43,6 +43,7 @@ ENVIRONMENT_VARIABLES = {
     "AZURE_OPENAI_DEPLOYMENTS": "deployments of the 'env' endpoint: 'model=deployment,model2=deployment2'",
     "AZURE_STORAGE_CONNECTION_STRING": "Azure Blob Storage connection string",
     "AZURE_STORAGE_ACCOUNT_URL": "Azure Blob Storage account URL (with a key, SAS or Entra ID)",
+    "AZURE_STORAGE_ACCOUNT_KEY": "the account key for the account URL",
     "AZURE_STORAGE_SAS_TOKEN": "a SAS token for the account URL",
     "AZURE_STORAGE_CONTAINER": "container that holds the workspace",
 }
@@ -204,6 +205,7 @@ def _environment_layer(env: Mapping[str, str], base: dict[str, Any]) -> dict[str
     storage = dict(base.get("storage", {}))
     for key, field in (("AZURE_STORAGE_CONNECTION_STRING", "connection_string"),
                        ("AZURE_STORAGE_ACCOUNT_URL", "account_url"),
+                       ("AZURE_STORAGE_ACCOUNT_KEY", "account_key"),
                        ("AZURE_STORAGE_SAS_TOKEN", "sas_token"), ("AZURE_STORAGE_CONTAINER", "container")):
         if env.get(key):
             storage[field] = env[key]
@@ -344,5 +346,9 @@ CONFIG_TEMPLATE = """\
 
 # [storage]
 # container = "imagestudio"
+# prefix = "projects/"
+# auto_backup = false          # back up every saved project in the background
+# quota_bytes = 10_000_000_000  # refuse a push that would exceed this
 # connection_string is best given as AZURE_STORAGE_CONNECTION_STRING
+# (or account_url + AZURE_STORAGE_ACCOUNT_KEY / AZURE_STORAGE_SAS_TOKEN, or Entra ID)
 """
