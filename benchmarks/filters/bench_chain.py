@@ -1,4 +1,4 @@
-"""The five-filter chain plus JPEG encoding: fused on OpenCV against naive numpy + Pillow and Pillow's own ops.
+"""The five-filter chain plus JPEG: fused on OpenCV against naive numpy + Pillow and Pillow's own ops.
 
 Run: ``.venv/bin/python benchmarks/filters/bench_chain.py [--repeats N]``. Prints medians (ms) over
 repeats for each implementation, side by side in one process, and the ratios. Target (issue 5): at
@@ -52,6 +52,7 @@ def fused(img: np.ndarray) -> bytes:
 
 def naive(img: np.ndarray) -> bytes:
     """Each step as its own float64 numpy round trip; blurs and JPEG by Pillow."""
+
     def to_u8(a):
         return np.clip(a + 0.5, 0, 255).astype(np.uint8)
 
@@ -97,23 +98,31 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30, help="repeats at 1024x1024 (4096: a fifth)")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), numpy {np.__version__}, "
-          f"Pillow {Image.__version__}, load average {load:.2f}")
-    print("chain: brightness 0.1, contrast 0.2, saturation 0.3, gaussian_blur sigma 3, unsharp_mask radius 2 "
-          "amount 0.5, then JPEG q85")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), numpy {np.__version__}, "
+        f"Pillow {Image.__version__}, load average {load:.2f}"
+    )
+    print(
+        "chain: brightness 0.1, contrast 0.2, saturation 0.3, gaussian_blur sigma 3, unsharp_mask radius 2 "
+        "amount 0.5, then JPEG q85"
+    )
     for size, repeats in ((1024, args.repeats), (4096, max(3, args.repeats // 5))):
         img = photo_like(size)
         f = median_ms(fused, img, repeats)
         n = median_ms(naive, img, repeats)
         p = median_ms(pillow, img, repeats)
-        print(f"{size}x{size}: fused {f:7.1f} ms | naive numpy+Pillow {n:7.1f} ms ({n / f:4.1f}x) | "
-              f"Pillow ops {p:7.1f} ms ({p / f:4.1f}x)   [median of {repeats}]")
+        print(
+            f"{size}x{size}: fused {f:7.1f} ms | naive numpy+Pillow {n:7.1f} ms ({n / f:4.1f}x) | "
+            f"Pillow ops {p:7.1f} ms ({p / f:4.1f}x)   [median of {repeats}]"
+        )
     big = photo_like(4096)
     pre = median_ms(lambda a: render_preview(a, CHAIN, max_side=1024), big, max(5, args.repeats // 3))
     full = median_ms(fused, big, 3)
-    print(f"preview of a 4096x4096 source at 1024 px (INTER_AREA first, px params scaled): {pre:.1f} ms "
-          f"vs full-size render {full:.1f} ms ({full / pre:.1f}x)")
+    print(
+        f"preview of a 4096x4096 source at 1024 px (INTER_AREA first, px params scaled): {pre:.1f} ms "
+        f"vs full-size render {full:.1f} ms ({full / pre:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

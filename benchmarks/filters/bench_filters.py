@@ -104,12 +104,15 @@ def naive_remap(kind):
         top = f[y0, x0] * (1 - fx) + f[y0, x0 + 1] * fx
         bottom = f[y0 + 1, x0] * (1 - fx) + f[y0 + 1, x0 + 1] * fx
         return u8(top * (1 - fy) + bottom * fy)
+
     return run
 
 
 def naive_perspective(img):
     h, w = img.shape[:2]
-    src = (np.float32([[0.1, 0.05], [0.9, 0.1], [0.95, 0.95], [0.05, 0.9]]) * [w - 1, h - 1]).astype(np.float32)
+    src = (np.float32([[0.1, 0.05], [0.9, 0.1], [0.95, 0.95], [0.05, 0.9]]) * [w - 1, h - 1]).astype(
+        np.float32
+    )
     dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
     m = np.linalg.inv(cv2.getPerspectiveTransform(src, dst))
     coeffs = (m / m[2, 2]).ravel()[:8]
@@ -123,17 +126,23 @@ def naive_kuwahara(img, r=4):
     padl = np.pad(luma, r, mode="reflect")
     ii = np.pad(pad.cumsum(0).cumsum(1), ((1, 0), (1, 0), (0, 0)))
     il = np.pad(padl.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    il2 = np.pad((padl ** 2).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    il2 = np.pad((padl**2).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     h, w = img.shape[:2]
     k = r + 1
     best, best_var = None, None
     for oy, ox in ((0, 0), (0, r), (r, 0), (r, r)):
+
         def box(t):
-            a = t[oy:oy + h, ox:ox + w]
-            return (t[oy + k:oy + k + h, ox + k:ox + k + w] - t[oy:oy + h, ox + k:ox + k + w]
-                    - t[oy + k:oy + k + h, ox:ox + w] + a) / (k * k)
+            a = t[oy : oy + h, ox : ox + w]
+            return (
+                t[oy + k : oy + k + h, ox + k : ox + k + w]
+                - t[oy : oy + h, ox + k : ox + k + w]
+                - t[oy + k : oy + k + h, ox : ox + w]
+                + a
+            ) / (k * k)
+
         mean, ml = box(ii), box(il)
-        var = box(il2) - ml ** 2
+        var = box(il2) - ml**2
         if best is None:
             best, best_var = mean, var
         else:
@@ -160,8 +169,11 @@ def naive_vignette(img):
 
 def naive_shadow(img):
     a = np.zeros(img.shape[:2])
-    a[img.shape[0] // 4: -img.shape[0] // 4, img.shape[1] // 4: -img.shape[1] // 4] = 1
-    s = np.asarray(Image.fromarray(u8(np.roll(a, (8, 8), (0, 1)) * 255)).filter(ImageFilter.GaussianBlur(6))) / 255
+    a[img.shape[0] // 4 : -img.shape[0] // 4, img.shape[1] // 4 : -img.shape[1] // 4] = 1
+    s = (
+        np.asarray(Image.fromarray(u8(np.roll(a, (8, 8), (0, 1)) * 255)).filter(ImageFilter.GaussianBlur(6)))
+        / 255
+    )
     behind = 0.6 * s * (1 - a)
     out_a = a + behind
     rgb = img * a[..., None] / np.maximum(out_a, 1e-6)[..., None]
@@ -186,29 +198,53 @@ def naive_grain(img):
 _SHARPEN = ImageFilter.Kernel((3, 3), [0, -0.5, 0, -0.5, 3, -0.5, 0, -0.5, 0], scale=1)
 
 NAIVE = {
-    "brightness": matrix(np.eye(3), 25.5), "contrast": matrix(1.2 * np.eye(3), -25.5),
-    "saturation": matrix(sat(1.3)), "hue": matrix(sat(0.9)), "exposure": naive_exposure,
-    "temperature": matrix(np.diag([1.1, 1, 0.9])), "vibrance": naive_vibrance,
-    "shadows_highlights": naive_shadows, "levels": naive_levels, "curves": naive_levels,
-    "gaussian_blur": pil(lambda im: im.filter(ImageFilter.GaussianBlur(2))), "motion_blur": naive_motion,
-    "zoom_blur": naive_zoom, "unsharp_mask": pil(lambda im: im.filter(ImageFilter.UnsharpMask(2, 50, 0))),
+    "brightness": matrix(np.eye(3), 25.5),
+    "contrast": matrix(1.2 * np.eye(3), -25.5),
+    "saturation": matrix(sat(1.3)),
+    "hue": matrix(sat(0.9)),
+    "exposure": naive_exposure,
+    "temperature": matrix(np.diag([1.1, 1, 0.9])),
+    "vibrance": naive_vibrance,
+    "shadows_highlights": naive_shadows,
+    "levels": naive_levels,
+    "curves": naive_levels,
+    "gaussian_blur": pil(lambda im: im.filter(ImageFilter.GaussianBlur(2))),
+    "motion_blur": naive_motion,
+    "zoom_blur": naive_zoom,
+    "unsharp_mask": pil(lambda im: im.filter(ImageFilter.UnsharpMask(2, 50, 0))),
     "sharpen": pil(lambda im: im.filter(_SHARPEN)),
-    "wave": naive_remap("wave"), "ripple": naive_remap("ripple"), "swirl": naive_remap("swirl"),
-    "perspective": naive_perspective, "oil_painting": naive_kuwahara,
+    "wave": naive_remap("wave"),
+    "ripple": naive_remap("ripple"),
+    "swirl": naive_remap("swirl"),
+    "perspective": naive_perspective,
+    "oil_painting": naive_kuwahara,
     "watercolor": pil(lambda im: ImageOps.posterize(im.filter(ImageFilter.ModeFilter(5)), 5)),
     "pencil_sketch": naive_sketch,
     "cartoon": pil(lambda im: ImageOps.posterize(im.filter(ImageFilter.SMOOTH_MORE), 3)),
-    "posterize": naive_posterize, "vignette": naive_vignette, "ambient_light": matrix(np.diag([1, 0.92, 0.83])),
-    "drop_shadow": naive_shadow, "texture_overlay": naive_texture, "sepia": matrix(sat(0.2)),
-    "black_white": matrix(np.tile(LUMA, (3, 1))), "film_grain": naive_grain, "faded": matrix(0.8 * np.eye(3), 30),
+    "posterize": naive_posterize,
+    "vignette": naive_vignette,
+    "ambient_light": matrix(np.diag([1, 0.92, 0.83])),
+    "drop_shadow": naive_shadow,
+    "texture_overlay": naive_texture,
+    "sepia": matrix(sat(0.2)),
+    "black_white": matrix(np.tile(LUMA, (3, 1))),
+    "film_grain": naive_grain,
+    "faded": matrix(0.8 * np.eye(3), 30),
 }
 APPROXIMATE = {"watercolor", "cartoon", "curves", "hue", "sepia"}
-PARAMS = {"perspective": {"points": [[0.1, 0.05], [0.9, 0.1], [0.95, 0.95], [0.05, 0.9]]},
-          "brightness": {"amount": 0.1}, "contrast": {"amount": 0.2}, "saturation": {"amount": 0.3},
-          "hue": {"degrees": 30}, "exposure": {"stops": 1.0}, "temperature": {"amount": 0.4},
-          "vibrance": {"amount": 0.5}, "shadows_highlights": {"shadows": 0.4},
-          "levels": {"in_black": 20, "in_white": 235, "gamma": 1.2},
-          "curves": {"rgb": [[0, 0], [128, 160], [255, 255]]}}
+PARAMS = {
+    "perspective": {"points": [[0.1, 0.05], [0.9, 0.1], [0.95, 0.95], [0.05, 0.9]]},
+    "brightness": {"amount": 0.1},
+    "contrast": {"amount": 0.2},
+    "saturation": {"amount": 0.3},
+    "hue": {"degrees": 30},
+    "exposure": {"stops": 1.0},
+    "temperature": {"amount": 0.4},
+    "vibrance": {"amount": 0.5},
+    "shadows_highlights": {"shadows": 0.4},
+    "levels": {"in_black": 20, "in_white": 235, "gamma": 1.2},
+    "curves": {"rgb": [[0, 0], [128, 160], [255, 255]]},
+}
 
 
 def median_ms(fn, repeats):
@@ -226,15 +262,21 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096])
     parser.add_argument("--repeats", type=int, default=7, help="repeats at 1024 (fewer at larger sizes)")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores, OpenCV {cv2.__version__}, load average {os.getloadavg()[0]:.2f}; "
-          "medians in ms; ratio = naive / library; '~' = Pillow op only approximates the filter")
+    print(
+        f"{os.cpu_count()} cores, OpenCV {cv2.__version__}, load average {os.getloadavg()[0]:.2f}; "
+        "medians in ms; ratio = naive / library; '~' = Pillow op only approximates the filter"
+    )
     for size in args.sizes:
         rng = np.random.default_rng(0)
         small = rng.integers(0, 256, (size // 32, size // 32, 3), dtype=np.uint8)
-        img = np.clip(cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
-                      + rng.normal(0, 10, (size, size, 3)), 0, 255).astype(np.uint8)
+        img = np.clip(
+            cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
+            + rng.normal(0, 10, (size, size, 3)),
+            0,
+            255,
+        ).astype(np.uint8)
         rgba = np.dstack([img, np.zeros((size, size), np.uint8)])
-        rgba[size // 4: -size // 4, size // 4: -size // 4, 3] = 255
+        rgba[size // 4 : -size // 4, size // 4 : -size // 4, 3] = 255
         repeats = max(2, args.repeats * 1024 * 1024 // (size * size))
         print(f"\n{size}x{size} ({repeats} repeats)")
         print(f"{'filter':20s} {'library':>10s} {'naive':>10s} {'ratio':>7s}")
@@ -248,9 +290,11 @@ def main() -> None:
             mark = "~" if name in APPROXIMATE else " "
             print(f"{name:20s} {lib:10.1f} {ref:10.1f}{mark}{ref / lib:7.1f}x", flush=True)
             if get_filter(name).category == "distortion" and name != "perspective":
+
                 def cold():
                     shared_cache.clear()
                     fn(source, **params)
+
                 first = median_ms(cold, repeats)
                 print(f"{'  first call (map)':20s} {first:10.1f} {ref:10.1f} {ref / first:7.1f}x", flush=True)
 

@@ -24,9 +24,14 @@ OUTPUT_FORMATS = ("png", "jpeg", "webp")
 _SUFFIX_OF = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 _MAX_CHAIN_FILE = 256 * 1024
 
-PresetsDir = Annotated[Optional[Path], typer.Option(
-    "--presets-dir", envvar="IMAGESTUDIO_PRESETS_DIR",
-    help="Folder of user presets (default: <user config>/imagestudio/presets).")]
+PresetsDir = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--presets-dir",
+        envvar="IMAGESTUDIO_PRESETS_DIR",
+        help="Folder of user presets (default: <user config>/imagestudio/presets).",
+    ),
+]
 
 
 class _DefaultApplyGroup(TyperGroup):
@@ -38,14 +43,19 @@ class _DefaultApplyGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-filter_app = typer.Typer(cls=_DefaultApplyGroup, no_args_is_help=True, add_completion=False,
-                         help="Apply filter chains and presets to images; list the filters.")
-preset_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                         help="List, show, save, export and import filter presets.")
+filter_app = typer.Typer(
+    cls=_DefaultApplyGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Apply filter chains and presets to images; list the filters.",
+)
+preset_app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="List, show, save, export and import filter presets."
+)
 
 
 def resolve_chain(value: str, presets_dir: Path | None = None) -> list[dict[str, Any]]:
-    """A ``--chain`` value as a validated chain: JSON text, a ``.json`` file (chain or preset), or a preset name."""
+    """A ``--chain`` value as a validated chain: JSON text, a .json file (chain or preset), a preset name."""
     from ..imaging.chains import validate_chain
     from ..imaging.presets import get_preset, list_presets
 
@@ -57,13 +67,17 @@ def resolve_chain(value: str, presets_dir: Path | None = None) -> list[dict[str,
         if not path.is_file():
             raise NotFoundError(f"--chain file {value!r} does not exist")
         if path.stat().st_size > _MAX_CHAIN_FILE:
-            raise InvalidArgumentError(f"--chain file {value!r} is over {_MAX_CHAIN_FILE // 1024} KB; not a chain")
+            raise InvalidArgumentError(
+                f"--chain file {value!r} is over {_MAX_CHAIN_FILE // 1024} KB; not a chain"
+            )
         return validate_chain(path.read_text(encoding="utf-8"))
     try:
         return get_preset(value, presets_dir)["chain"]
     except NotFoundError:
         names = ", ".join(p["name"] for p in list_presets(presets_dir))
-        raise NotFoundError(f"--chain {value!r} is not a preset, JSON text or a .json file; presets: {names}") from None
+        raise NotFoundError(
+            f"--chain {value!r} is not a preset, JSON text or a .json file; presets: {names}"
+        ) from None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -107,11 +121,23 @@ def _folder_jobs(src: Path, dst: Path, recursive: bool, fmt: str | None) -> list
 
 @filter_app.command("apply")
 def apply(
-    input: Annotated[Path, typer.Argument(help="An image file, or a folder of images (png, jpg, jpeg, webp).")],
-    output: Annotated[Path, typer.Argument(help="The output file (its suffix picks the format), or a folder.")],
-    chain: Annotated[str, typer.Option("--chain", "-c", help="A preset name, a JSON chain, or a .json file.")],
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="png, jpeg or webp for folder output "
-                                                  "(default: each file keeps its format).")] = None,
+    input: Annotated[
+        Path, typer.Argument(help="An image file, or a folder of images (png, jpg, jpeg, webp).")
+    ],
+    output: Annotated[
+        Path, typer.Argument(help="The output file (its suffix picks the format), or a folder.")
+    ],
+    chain: Annotated[
+        str, typer.Option("--chain", "-c", help="A preset name, a JSON chain, or a .json file.")
+    ],
+    format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            "-f",
+            help="png, jpeg or webp for folder output (default: each file keeps its format).",
+        ),
+    ] = None,
     quality: Annotated[int, typer.Option(help="JPEG/WebP quality.", min=1, max=100)] = 90,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Include sub-folders.")] = False,
     workers: Annotated[int, typer.Option(help="Images filtered in parallel.", min=1)] = 2,
@@ -130,8 +156,13 @@ def apply(
             raise InvalidArgumentError("--format applies to folder output; a file's suffix sets its format")
         _filter_one(input, target, steps, _format_for(target, format), quality)
         if json:
-            print_json({"items": [{"input": str(input), "output": str(target), "ok": True, "error": None}],
-                        "succeeded": 1, "failed": 0})
+            print_json(
+                {
+                    "items": [{"input": str(input), "output": str(target), "ok": True, "error": None}],
+                    "succeeded": 1,
+                    "failed": 0,
+                }
+            )
         else:
             print(f"ok      {input} -> {target}")
         return
@@ -161,11 +192,19 @@ def _run_batch(jobs, steps, fmt, quality, workers, *, progress: bool) -> list[di
         except ImageStudioError as exc:
             return {"input": str(source), "output": None, "ok": False, "error": str(exc)}
         except OSError as exc:
-            return {"input": str(source), "output": None, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            return {
+                "input": str(source),
+                "output": None,
+                "ok": False,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
 
     rows = []
     columns = (TextColumn("filtering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, disable=not progress, transient=False) as bar, ThreadPoolExecutor(workers) as pool:
+    with (
+        Progress(*columns, disable=not progress, transient=False) as bar,
+        ThreadPoolExecutor(workers) as pool,
+    ):
         task = bar.add_task("filter", total=len(jobs))
         for row in pool.map(work, jobs):
             rows.append(row)
@@ -208,8 +247,10 @@ def preset_list(presets_dir: PresetsDir = None, json: JsonOption = False) -> Non
 
 
 @preset_app.command("show")
-def preset_show(name: Annotated[str, typer.Argument(help="Preset name (case-insensitive).")],
-                presets_dir: PresetsDir = None) -> None:
+def preset_show(
+    name: Annotated[str, typer.Argument(help="Preset name (case-insensitive).")],
+    presets_dir: PresetsDir = None,
+) -> None:
     """Print a preset as JSON (its chain can be passed to ``filter --chain``)."""
     from ..imaging.presets import get_preset
 
@@ -218,23 +259,32 @@ def preset_show(name: Annotated[str, typer.Argument(help="Preset name (case-inse
 
 
 @preset_app.command("save")
-def preset_save(name: Annotated[str, typer.Argument(help="Name of the new user preset.")],
-                chain: Annotated[str, typer.Option("--chain", "-c", help="A preset name, JSON chain or .json file.")],
-                description: Annotated[str, typer.Option(help="One line saying what it does.")] = "",
-                overwrite: Annotated[bool, typer.Option(help="Replace a user preset of that name.")] = False,
-                presets_dir: PresetsDir = None) -> None:
+def preset_save(
+    name: Annotated[str, typer.Argument(help="Name of the new user preset.")],
+    chain: Annotated[str, typer.Option("--chain", "-c", help="A preset name, JSON chain or .json file.")],
+    description: Annotated[str, typer.Option(help="One line saying what it does.")] = "",
+    overwrite: Annotated[bool, typer.Option(help="Replace a user preset of that name.")] = False,
+    presets_dir: PresetsDir = None,
+) -> None:
     """Save a chain as a user preset."""
     from ..imaging.presets import save_preset
 
-    path = save_preset(name, resolve_chain(chain, presets_dir), description=description, user_dir=presets_dir,
-                       overwrite=overwrite)
+    path = save_preset(
+        name,
+        resolve_chain(chain, presets_dir),
+        description=description,
+        user_dir=presets_dir,
+        overwrite=overwrite,
+    )
     print(f"saved preset {name!r} to {path}")
 
 
 @preset_app.command("export")
-def preset_export(name: Annotated[str, typer.Argument(help="Preset to export.")],
-                  path: Annotated[Path, typer.Argument(help="JSON file to write.")],
-                  presets_dir: PresetsDir = None) -> None:
+def preset_export(
+    name: Annotated[str, typer.Argument(help="Preset to export.")],
+    path: Annotated[Path, typer.Argument(help="JSON file to write.")],
+    presets_dir: PresetsDir = None,
+) -> None:
     """Write a preset (built-in or user) to a JSON file."""
     from ..imaging.presets import export_preset
 
@@ -242,10 +292,12 @@ def preset_export(name: Annotated[str, typer.Argument(help="Preset to export.")]
 
 
 @preset_app.command("import")
-def preset_import(path: Annotated[Path, typer.Argument(help="Preset JSON file to import.")],
-                  name: Annotated[Optional[str], typer.Option(help="Save under this name instead.")] = None,
-                  overwrite: Annotated[bool, typer.Option(help="Replace a user preset of that name.")] = False,
-                  presets_dir: PresetsDir = None) -> None:
+def preset_import(
+    path: Annotated[Path, typer.Argument(help="Preset JSON file to import.")],
+    name: Annotated[Optional[str], typer.Option(help="Save under this name instead.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a user preset of that name.")] = False,
+    presets_dir: PresetsDir = None,
+) -> None:
     """Validate a preset JSON file and add it to the user presets."""
     from ..imaging.presets import import_preset
 
@@ -254,8 +306,9 @@ def preset_import(path: Annotated[Path, typer.Argument(help="Preset JSON file to
 
 
 @preset_app.command("delete")
-def preset_delete(name: Annotated[str, typer.Argument(help="User preset to delete.")],
-                  presets_dir: PresetsDir = None) -> None:
+def preset_delete(
+    name: Annotated[str, typer.Argument(help="User preset to delete.")], presets_dir: PresetsDir = None
+) -> None:
     """Delete a user preset."""
     from ..imaging.presets import delete_preset
 
@@ -267,4 +320,3 @@ def register(app: typer.Typer) -> None:
     """Add ``filter`` and ``preset`` to the ``imagestudio`` command."""
     app.add_typer(filter_app, name="filter")
     app.add_typer(preset_app, name="preset")
-

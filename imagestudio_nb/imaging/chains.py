@@ -57,19 +57,25 @@ def validate_chain(chain: Chain | str) -> list[dict[str, Any]]:
     if isinstance(chain, Mapping) and "chain" in chain:  # a preset object
         chain = chain["chain"]
     if not isinstance(chain, Sequence) or isinstance(chain, (str, bytes)):
-        raise InvalidArgumentError("a chain must be a list of steps like {\"filter\": \"brightness\", "
-                                   f"\"params\": {{\"amount\": 0.1}}}}; got {type(chain).__name__}")
+        raise InvalidArgumentError(
+            'a chain must be a list of steps like {"filter": "brightness", '
+            f'"params": {{"amount": 0.1}}}}; got {type(chain).__name__}'
+        )
     steps = []
     for index, step in enumerate(chain):
         if not isinstance(step, Mapping) or "filter" not in step:
-            raise InvalidArgumentError(f"chain step {index} must be an object with a \"filter\" name; got {step!r}")
+            raise InvalidArgumentError(
+                f'chain step {index} must be an object with a "filter" name; got {step!r}'
+            )
         extra = {k: v for k, v in step.items() if k not in ("filter", "params")}
         params = dict(step.get("params") or {}, **extra)
         try:
             spec = get_filter(step["filter"])
             steps.append({"filter": spec.name, "params": spec.validate(params)})
         except UnsupportedParameterError as exc:
-            raise UnsupportedParameterError(f"chain step {index}: {exc.parameter}", exc.value, exc.allowed) from None
+            raise UnsupportedParameterError(
+                f"chain step {index}: {exc.parameter}", exc.value, exc.allowed
+            ) from None
     return steps
 
 
@@ -118,8 +124,9 @@ def _stages(steps: list[dict[str, Any]]) -> list[tuple[str, Any]]:
     return stages
 
 
-def apply_chain(image: np.ndarray, chain: Chain | str, *, scale: float = 1.0,
-                load_asset: AssetLoader | None = None) -> np.ndarray:
+def apply_chain(
+    image: np.ndarray, chain: Chain | str, *, scale: float = 1.0, load_asset: AssetLoader | None = None
+) -> np.ndarray:
     """Apply a filter chain to an RGB or RGBA uint8 image and return a new image of the same shape.
 
     Parameters
@@ -169,8 +176,15 @@ def apply_chain(image: np.ndarray, chain: Chain | str, *, scale: float = 1.0,
 apply_filters = apply_chain
 
 
-def render_preview(image: np.ndarray, chain: Chain | str, *, max_side: int = 1024, format: str = "jpeg",
-                   quality: int = 85, load_asset: AssetLoader | None = None) -> bytes:
+def render_preview(
+    image: np.ndarray,
+    chain: Chain | str,
+    *,
+    max_side: int = 1024,
+    format: str = "jpeg",
+    quality: int = 85,
+    load_asset: AssetLoader | None = None,
+) -> bytes:
     """Render a live preview: shrink to ``max_side`` (area averaging) first, apply the chain, encode.
 
     Pixel-length parameters are scaled with the image, so the preview matches the full-size render.
@@ -209,5 +223,12 @@ def render_preview(image: np.ndarray, chain: Chain | str, *, max_side: int = 102
     return encode_image(out, format, quality=quality)
 
 
-__all__ = ["apply_chain", "apply_filters", "validate_chain", "chain_hash", "canonical_json", "render_preview",
-           "CHAIN_VERSION"]
+__all__ = [
+    "apply_chain",
+    "apply_filters",
+    "validate_chain",
+    "chain_hash",
+    "canonical_json",
+    "render_preview",
+    "CHAIN_VERSION",
+]

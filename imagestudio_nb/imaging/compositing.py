@@ -19,8 +19,19 @@ from ..errors import InvalidArgumentError, UnsupportedParameterError
 from .codec import check_image_array
 from .filters.channels import to_uint8
 
-BLEND_MODES = ("normal", "multiply", "screen", "overlay", "soft_light", "hard_light", "darken", "lighten",
-               "difference", "color_dodge", "color_burn")
+BLEND_MODES = (
+    "normal",
+    "multiply",
+    "screen",
+    "overlay",
+    "soft_light",
+    "hard_light",
+    "darken",
+    "lighten",
+    "difference",
+    "color_dodge",
+    "color_burn",
+)
 LAYER_KINDS = ("image", "generated", "paint", "text", "mask")
 _HALF_ON = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
 _HALF_BACK = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])
@@ -122,11 +133,21 @@ def _matte(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None
         raise InvalidArgumentError(f"mask has shape {mask.shape[:2]}, the image {shape}; they must match")
     if mask.ndim == 3:
         mask = mask[..., -1]
-    return (mask.astype(np.float32) * (1 / 255)) if mask.dtype == np.uint8 else np.clip(mask.astype(np.float32), 0, 1)
+    return (
+        (mask.astype(np.float32) * (1 / 255))
+        if mask.dtype == np.uint8
+        else np.clip(mask.astype(np.float32), 0, 1)
+    )
 
 
-def composite(backdrop: np.ndarray, source: np.ndarray, *, mode: str = "normal", opacity: float = 1.0,
-              mask: np.ndarray | None = None) -> np.ndarray:
+def composite(
+    backdrop: np.ndarray,
+    source: np.ndarray,
+    *,
+    mode: str = "normal",
+    opacity: float = 1.0,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
     """Composite ``source`` over ``backdrop`` with a W3C blend mode, opacity and an optional mask.
 
     Parameters
@@ -161,7 +182,9 @@ def composite(backdrop: np.ndarray, source: np.ndarray, *, mode: str = "normal",
     check_image_array(backdrop, name="backdrop")
     check_image_array(source, name="source")
     if backdrop.shape[:2] != source.shape[:2]:
-        raise InvalidArgumentError(f"backdrop {backdrop.shape[:2]} and source {source.shape[:2]} differ in size")
+        raise InvalidArgumentError(
+            f"backdrop {backdrop.shape[:2]} and source {source.shape[:2]} differ in size"
+        )
     if mode not in BLEND_MODES:
         raise UnsupportedParameterError("blend_mode", mode, BLEND_MODES)
     if not 0 <= float(opacity) <= 1:
@@ -222,7 +245,9 @@ def normalise_transform(transform: Mapping[str, Any] | None) -> dict[str, Any]:
         raise InvalidArgumentError("transform scale_x and scale_y must not be 0")
     crop = out["crop"]
     if crop is not None and (len(crop) != 4 or crop[2] <= 0 or crop[3] <= 0):
-        raise InvalidArgumentError(f"transform crop={crop!r} must be [x, y, width, height] with a positive size")
+        raise InvalidArgumentError(
+            f"transform crop={crop!r} must be [x, y, width, height] with a positive size"
+        )
     return out
 
 
@@ -240,7 +265,9 @@ def crop_image(image: np.ndarray, box: Sequence[float] | None) -> np.ndarray:
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(image.shape[1], x + w), min(image.shape[0], y + h)
     if x1 <= x0 or y1 <= y0:
-        raise InvalidArgumentError(f"crop {list(box)} lies outside the {image.shape[1]}x{image.shape[0]} image")
+        raise InvalidArgumentError(
+            f"crop {list(box)} lies outside the {image.shape[1]}x{image.shape[0]} image"
+        )
     return image[y0:y1, x0:x1]
 
 
@@ -265,8 +292,9 @@ def transform_matrix(transform: Mapping[str, Any], width: int, height: int) -> n
     return np.hstack([linear, (centre - linear @ half)[:, None]])
 
 
-def transform_layer(image: np.ndarray, transform: Mapping[str, Any] | None,
-                    canvas_size: tuple[int, int]) -> np.ndarray:
+def transform_layer(
+    image: np.ndarray, transform: Mapping[str, Any] | None, canvas_size: tuple[int, int]
+) -> np.ndarray:
     """Crop, scale, rotate and place ``image`` on a transparent canvas of ``canvas_size`` = (width, height).
 
     Returns RGBA uint8. Interpolation is bilinear on premultiplied colour; an identity placement is exact.
@@ -282,7 +310,7 @@ def transform_layer(image: np.ndarray, transform: Mapping[str, Any] | None,
     width, height = canvas_size
     out = np.zeros((height, width, 4), np.float32)
     if premult is not None:
-        out[y0:y0 + premult.shape[0], x0:x0 + premult.shape[1]] = premult
+        out[y0 : y0 + premult.shape[0], x0 : x0 + premult.shape[1]] = premult
     return _to_uint8(out)
 
 
@@ -297,7 +325,7 @@ def _place(image: np.ndarray, t: dict[str, Any], canvas_size: tuple[int, int]):
         x0, y0, x1, y1 = max(0, x), max(0, y), min(cw, x + w), min(ch, y + h)
         if x1 <= x0 or y1 <= y0:
             return None, (0, 0)
-        return _premultiplied(np.ascontiguousarray(src[y0 - y:y1 - y, x0 - x:x1 - x])), (x0, y0)
+        return _premultiplied(np.ascontiguousarray(src[y0 - y : y1 - y, x0 - x : x1 - x])), (x0, y0)
     corners = m @ np.array([[0, w, w, 0], [0, 0, h, h], [1, 1, 1, 1]], np.float64)
     x0, y0 = max(0, math.floor(corners[0].min())), max(0, math.floor(corners[1].min()))
     x1, y1 = min(cw, math.ceil(corners[0].max()) + 1), min(ch, math.ceil(corners[1].max()) + 1)
@@ -312,13 +340,25 @@ def _place(image: np.ndarray, t: dict[str, Any], canvas_size: tuple[int, int]):
     # A pixel (i, j) covers [i, i+1) in the transform's coordinates; cv2 puts pixel centres on integers.
     cv_m = _HALF_BACK @ np.vstack([m, [0, 0, 1]]) @ _HALF_ON
     cv_m[:2, 2] -= (x0, y0)
-    placed = cv2.warpAffine(pre, cv_m[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    placed = cv2.warpAffine(
+        pre,
+        cv_m[:2],
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0, 0),
+    )
     return placed, (x0, y0)
 
 
-def render_layers(layers: Sequence[Mapping[str, Any]], load_asset, canvas_size: tuple[int, int], *,
-                  background: Any = None, cache=None) -> np.ndarray:
+def render_layers(
+    layers: Sequence[Mapping[str, Any]],
+    load_asset,
+    canvas_size: tuple[int, int],
+    *,
+    background: Any = None,
+    cache=None,
+) -> np.ndarray:
     """Render a layer stack (bottom first) to RGBA uint8 of ``canvas_size`` = (width, height).
 
     The reference renderer (DESIGN.md D3); it lives in ``layer_render`` for size, where its
@@ -335,5 +375,16 @@ def render_layers(layers: Sequence[Mapping[str, Any]], load_asset, canvas_size: 
     return render(layers, load_asset, canvas_size, background=background, cache=cache)
 
 
-__all__ = ["BLEND_MODES", "LAYER_KINDS", "blend_colors", "composite", "apply_mask", "set_opacity",
-           "normalise_transform", "crop_image", "transform_matrix", "transform_layer", "render_layers"]
+__all__ = [
+    "BLEND_MODES",
+    "LAYER_KINDS",
+    "blend_colors",
+    "composite",
+    "apply_mask",
+    "set_opacity",
+    "normalise_transform",
+    "crop_image",
+    "transform_matrix",
+    "transform_layer",
+    "render_layers",
+]

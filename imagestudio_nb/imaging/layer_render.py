@@ -13,8 +13,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidArgumentError, UnsupportedParameterError
-from .compositing import (BLEND_MODES, LAYER_KINDS, _blend_premultiplied, _place, _premultiplied, _to_uint8,
-                          normalise_transform)
+from .compositing import (
+    BLEND_MODES,
+    LAYER_KINDS,
+    _blend_premultiplied,
+    _place,
+    _premultiplied,
+    _to_uint8,
+    normalise_transform,
+)
 from .strokes import mask_from_strokes, parse_color, render_strokes
 
 AssetLoader = Callable[[str], np.ndarray]
@@ -23,7 +30,9 @@ AssetLoader = Callable[[str], np.ndarray]
 def _rgba(array: np.ndarray, what: str) -> np.ndarray:
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise InvalidArgumentError(f"{what} must be a uint8 RGB or RGBA array; got {array.dtype} {array.shape}")
+        raise InvalidArgumentError(
+            f"{what} must be a uint8 RGB or RGBA array; got {array.dtype} {array.shape}"
+        )
     if array.shape[2] == 3:
         return np.dstack([array, np.full(array.shape[:2], 255, np.uint8)])
     return array
@@ -57,8 +66,12 @@ def render_text(text: Mapping[str, Any]) -> np.ndarray:
     return out
 
 
-def _source_pixels(layer: Mapping[str, Any], load_asset: AssetLoader, canvas_size: tuple[int, int],
-                   cache: MutableMapping | None) -> np.ndarray | None:
+def _source_pixels(
+    layer: Mapping[str, Any],
+    load_asset: AssetLoader,
+    canvas_size: tuple[int, int],
+    cache: MutableMapping | None,
+) -> np.ndarray | None:
     """The layer's own pixels (RGBA uint8) after its filter chain, before transform; None if empty."""
     from .chains import apply_chain, chain_hash
 
@@ -94,7 +107,9 @@ def _source_pixels(layer: Mapping[str, Any], load_asset: AssetLoader, canvas_siz
     return apply_chain(pixels, chain, load_asset=load_asset) if chain else pixels
 
 
-def _mask_matte(mask_layer: Mapping[str, Any], load_asset: AssetLoader, canvas_size: tuple[int, int]) -> np.ndarray:
+def _mask_matte(
+    mask_layer: Mapping[str, Any], load_asset: AssetLoader, canvas_size: tuple[int, int]
+) -> np.ndarray:
     """A mask layer's matte on the canvas (float32 H x W in [0, 1])."""
     width, height = canvas_size
     base = None
@@ -103,7 +118,7 @@ def _mask_matte(mask_layer: Mapping[str, Any], load_asset: AssetLoader, canvas_s
         placed, (x0, y0) = _place(pixels, normalise_transform(mask_layer.get("transform")), canvas_size)
         base = np.zeros((height, width), np.float32)
         if placed is not None:
-            base[y0:y0 + placed.shape[0], x0:x0 + placed.shape[1]] = placed[..., 3]
+            base[y0 : y0 + placed.shape[0], x0 : x0 + placed.shape[1]] = placed[..., 3]
     return mask_from_strokes(mask_layer.get("strokes") or [], height, width, base)
 
 
@@ -112,21 +127,31 @@ def _background(background: Any, width: int, height: int) -> np.ndarray:
         return np.zeros((height, width, 4), np.float32)
     if isinstance(background, np.ndarray) and background.ndim == 3:
         if background.shape[:2] != (height, width):
-            raise InvalidArgumentError(f"background is {background.shape[1]}x{background.shape[0]}, "
-                                       f"the canvas {width}x{height}; they must match")
+            raise InvalidArgumentError(
+                f"background is {background.shape[1]}x{background.shape[0]}, "
+                f"the canvas {width}x{height}; they must match"
+            )
         return _premultiplied(_rgba(background, "background"))
     if isinstance(background, str):
         rgba = (*parse_color(background), 255)
     elif isinstance(background, (tuple, list)) and len(background) in (3, 4):
         rgba = tuple(background) + ((255,) if len(background) == 3 else ())
     else:
-        raise InvalidArgumentError(f"background={background!r} must be None, '#rrggbb', (r, g, b[, a]) or an array")
+        raise InvalidArgumentError(
+            f"background={background!r} must be None, '#rrggbb', (r, g, b[, a]) or an array"
+        )
     pixel = np.array(rgba, np.uint8).reshape(1, 1, 4)
     return np.repeat(np.repeat(_premultiplied(pixel), height, axis=0), width, axis=1)
 
 
-def render_layers(layers: Sequence[Mapping[str, Any]], load_asset: AssetLoader, canvas_size: tuple[int, int], *,
-                  background: Any = None, cache: MutableMapping | None = None) -> np.ndarray:
+def render_layers(
+    layers: Sequence[Mapping[str, Any]],
+    load_asset: AssetLoader,
+    canvas_size: tuple[int, int],
+    *,
+    background: Any = None,
+    cache: MutableMapping | None = None,
+) -> np.ndarray:
     """Render a layer stack (bottom first) to the final RGBA uint8 image of ``canvas_size`` = (width, height).
 
     Parameters
@@ -141,7 +166,7 @@ def render_layers(layers: Sequence[Mapping[str, Any]], load_asset: AssetLoader, 
     canvas_size : (int, int)
         Width and height of the result.
     background : None, str, tuple or numpy.ndarray
-        Transparent (None), a colour ``"#rrggbb"``, an ``(r, g, b[, a])`` tuple, or an image of the canvas size.
+        Transparent (None), a colour ``"#rrggbb"``, an ``(r, g, b[, a])`` tuple, or a canvas-sized image.
     cache : mutable mapping, optional
         Filtered image-layer pixels keyed by ``(asset hash, chain_hash(chain))`` (derived assets, D3):
         read with ``cache.get(key)`` and filled with ``cache[key] = pixels``.
@@ -206,10 +231,13 @@ def render_layers(layers: Sequence[Mapping[str, Any]], load_asset: AssetLoader, 
                 mask_layer = by_id.get(mask_id)
                 if mask_layer is None or mask_layer.get("kind") != "mask":
                     masks = [lay.get("id") for lay in layers if lay.get("kind") == "mask"]
-                    raise InvalidArgumentError(f"layer {layer.get('id')!r} names mask {mask_id!r}, which is not a "
-                                               f"mask layer of this stack; mask layers: {masks}")
-                mattes[mask_id] = (_mask_matte(mask_layer, load_asset, size)
-                                   if mask_layer.get("visible", True) else None)
+                    raise InvalidArgumentError(
+                        f"layer {layer.get('id')!r} names mask {mask_id!r}, which is not a "
+                        f"mask layer of this stack; mask layers: {masks}"
+                    )
+                mattes[mask_id] = (
+                    _mask_matte(mask_layer, load_asset, size) if mask_layer.get("visible", True) else None
+                )
             if mattes[mask_id] is not None:
                 placed *= mattes[mask_id][region][..., None]
         if opacity < 1:

@@ -45,18 +45,26 @@ def preset_slug(name: str) -> str:
 
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not _NAME.match(name.strip()) or not name.strip():
-        raise InvalidArgumentError(f"preset name {name!r} must be 1-64 letters, digits, spaces or & + - . ' ( )")
+        raise InvalidArgumentError(
+            f"preset name {name!r} must be 1-64 letters, digits, spaces or & + - . ' ( )"
+        )
     return name.strip()
 
 
 def _parse(data: Any, origin: str) -> dict[str, Any]:
     if not isinstance(data, dict) or "name" not in data or "chain" not in data:
-        raise DataError(f"{origin} is not a preset: expected {{\"name\": ..., \"description\": ..., \"chain\": [...]}}")
+        raise DataError(
+            f'{origin} is not a preset: expected {{"name": ..., "description": ..., "chain": [...]}}'
+        )
     try:
         chain = validate_chain(data["chain"])
     except InvalidArgumentError as exc:
         raise DataError(f"{origin} holds an invalid chain: {exc}") from None
-    return {"name": _check_name(data["name"]), "description": str(data.get("description", "")), "chain": chain}
+    return {
+        "name": _check_name(data["name"]),
+        "description": str(data.get("description", "")),
+        "chain": chain,
+    }
 
 
 def _read(path: Path, origin: str | None = None) -> dict[str, Any]:
@@ -104,8 +112,10 @@ def list_presets(user_dir: Path | str | None = None) -> list[dict[str, Any]]:
     True
     """
     presets = list(_builtin().values()) + list(_user(user_dir).values())
-    return [{"name": p["name"], "description": p["description"], "source": p["source"], "steps": len(p["chain"])}
-            for p in presets]
+    return [
+        {"name": p["name"], "description": p["description"], "source": p["source"], "steps": len(p["chain"])}
+        for p in presets
+    ]
 
 
 def get_preset(name: str, user_dir: Path | str | None = None) -> dict[str, Any]:
@@ -142,8 +152,14 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
-def save_preset(name: str, chain: Chain | str, *, description: str = "", user_dir: Path | str | None = None,
-                overwrite: bool = False) -> Path:
+def save_preset(
+    name: str,
+    chain: Chain | str,
+    *,
+    description: str = "",
+    user_dir: Path | str | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Save ``chain`` as the user preset ``name`` and return its file.
 
     Raises
@@ -167,7 +183,9 @@ def save_preset(name: str, chain: Chain | str, *, description: str = "", user_di
     folder = Path(user_dir) if user_dir is not None else default_user_dir()
     existing = _user(folder).get(name.lower())
     if existing is not None and not overwrite:
-        raise InvalidArgumentError(f"preset {name!r} exists ({existing['path']}); pass overwrite=True to replace it")
+        raise InvalidArgumentError(
+            f"preset {name!r} exists ({existing['path']}); pass overwrite=True to replace it"
+        )
     path = Path(existing["path"]) if existing else folder / f"{preset_slug(name)}.json"
     if existing is None and path.exists():  # another name with the same slug
         path = folder / f"{preset_slug(name)}_{hashlib.sha256(name.encode()).hexdigest()[:8]}.json"
@@ -187,12 +205,15 @@ def export_preset(name: str, path: Path | str, *, user_dir: Path | str | None = 
     """Write the preset ``name`` (built-in or user) to the JSON file ``path`` and return it."""
     preset = get_preset(name, user_dir)
     target = Path(path)
-    _write_json(target, {"name": preset["name"], "description": preset["description"], "chain": preset["chain"]})
+    _write_json(
+        target, {"name": preset["name"], "description": preset["description"], "chain": preset["chain"]}
+    )
     return target
 
 
-def import_preset(path: Path | str, *, user_dir: Path | str | None = None, name: str | None = None,
-                  overwrite: bool = False) -> dict[str, Any]:
+def import_preset(
+    path: Path | str, *, user_dir: Path | str | None = None, name: str | None = None, overwrite: bool = False
+) -> dict[str, Any]:
     """Read a preset JSON file, validate it, and save it as a user preset (optionally renamed).
 
     Raises
@@ -207,9 +228,19 @@ def import_preset(path: Path | str, *, user_dir: Path | str | None = None, name:
         raise NotFoundError(f"preset file {str(source)!r} does not exist")
     preset = _read(source)
     final = _check_name(name) if name else preset["name"]
-    save_preset(final, preset["chain"], description=preset["description"], user_dir=user_dir, overwrite=overwrite)
+    save_preset(
+        final, preset["chain"], description=preset["description"], user_dir=user_dir, overwrite=overwrite
+    )
     return get_preset(final, user_dir)
 
 
-__all__ = ["list_presets", "get_preset", "save_preset", "delete_preset", "export_preset", "import_preset",
-           "default_user_dir", "preset_slug"]
+__all__ = [
+    "list_presets",
+    "get_preset",
+    "save_preset",
+    "delete_preset",
+    "export_preset",
+    "import_preset",
+    "default_user_dir",
+    "preset_slug",
+]

@@ -1,4 +1,4 @@
-"""``imagestudio filter`` and ``imagestudio preset``: files, folders with per-file failures, presets, errors."""
+"""``imagestudio filter`` and ``imagestudio preset``: files, folders with per-file failures, presets."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ from imagestudio_nb.imaging.filters import filter_names
 from imagestudio_nb.imaging.presets import get_preset
 
 IMAGESTUDIO = Path(sys.executable).with_name("imagestudio")
-CHAIN = [{"filter": "contrast", "params": {"amount": 0.3}}, {"filter": "gaussian_blur", "params": {"sigma": 1.0}}]
+CHAIN = [
+    {"filter": "contrast", "params": {"amount": 0.3}},
+    {"filter": "gaussian_blur", "params": {"sigma": 1.0}},
+]
 
 
 def picture(seed: int = 0, alpha: bool = False) -> np.ndarray:
@@ -80,21 +83,28 @@ def test_filter_a_folder_as_json_with_format_and_recursion(tmp_path, presets_dir
     src = tmp_path / "in"
     write(src / "a.png", picture(1))
     write(src / "sub" / "b.png", picture(2))
-    assert main(["filter", str(src), str(tmp_path / "out"), "-c", "Bright", "--format", "webp", "-r",
-                 "--json"]) == 0
+    assert (
+        main(["filter", str(src), str(tmp_path / "out"), "-c", "Bright", "--format", "webp", "-r", "--json"])
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["succeeded"] == 2 and report["failed"] == 0
     assert (tmp_path / "out" / "a.webp").exists() and (tmp_path / "out" / "sub" / "b.webp").exists()
     assert not [p for p in (tmp_path / "out").rglob("*.tmp")]
 
 
-@pytest.mark.parametrize("chain, code, message", [
-    ("Sparkly", 3, "not a preset, JSON text or a .json file; presets: B&W, Bright"),
-    ('[{"filter": "contrast", "params": {"amount": 7}}]', 2, "contrast.amount=7.*-1..1"),
-    ('[{"filter": "glitter"}]', 2, "filter='glitter'.*gaussian_blur"),
-    ("missing.json", 3, "does not exist"),
-])
-def test_bad_chains_fail_in_one_line_with_the_allowed_values(tmp_path, presets_dir, capsys, chain, code, message):
+@pytest.mark.parametrize(
+    "chain, code, message",
+    [
+        ("Sparkly", 3, "not a preset, JSON text or a .json file; presets: B&W, Bright"),
+        ('[{"filter": "contrast", "params": {"amount": 7}}]', 2, "contrast.amount=7.*-1..1"),
+        ('[{"filter": "glitter"}]', 2, "filter='glitter'.*gaussian_blur"),
+        ("missing.json", 3, "does not exist"),
+    ],
+)
+def test_bad_chains_fail_in_one_line_with_the_allowed_values(
+    tmp_path, presets_dir, capsys, chain, code, message
+):
     src = write(tmp_path / "in.png", picture())
     assert main(["filter", str(src), str(tmp_path / "out.png"), "--chain", chain]) == code
     err = capsys.readouterr().err.strip()
@@ -137,8 +147,14 @@ def test_preset_commands_round_trip(tmp_path, presets_dir, capsys):
 
 def test_installed_command_filters_a_file(tmp_path, presets_dir):
     src = write(tmp_path / "in.png", picture())
-    result = subprocess.run([str(IMAGESTUDIO), "filter", str(src), str(tmp_path / "out.png"), "--chain", "Dramatic"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(IMAGESTUDIO), "filter", str(src), str(tmp_path / "out.png"), "--chain", "Dramatic"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    np.testing.assert_array_equal(decode_image((tmp_path / "out.png").read_bytes()),
-                                  apply_chain(picture(), get_preset("Dramatic")["chain"]))
+    np.testing.assert_array_equal(
+        decode_image((tmp_path / "out.png").read_bytes()),
+        apply_chain(picture(), get_preset("Dramatic")["chain"]),
+    )

@@ -11,8 +11,14 @@ import pytest
 
 from imagestudio_nb.errors import InvalidArgumentError, UnsupportedParameterError
 from imagestudio_nb.imaging import filters as F
-from imagestudio_nb.imaging.chains import (apply_chain, apply_filters, canonical_json, chain_hash,
-                                           render_preview, validate_chain)
+from imagestudio_nb.imaging.chains import (
+    apply_chain,
+    apply_filters,
+    canonical_json,
+    chain_hash,
+    render_preview,
+    validate_chain,
+)
 from imagestudio_nb.imaging.codec import decode_image
 from imagestudio_nb.imaging.filters.colour_ops import _plan
 
@@ -47,11 +53,21 @@ def test_colour_steps_fuse_into_one_pass_per_kind():
     def ops(*steps):
         return [F.get_filter(n).colour_op(**F.get_filter(n).validate(p)) for n, p in steps]
 
-    matrix_run = ops(("brightness", {"amount": 0.1}), ("contrast", {"amount": 0.2}), ("saturation", {"amount": 0.3}),
-                     ("hue", {"degrees": 20}), ("sepia", {"amount": 0.5}))
+    matrix_run = ops(
+        ("brightness", {"amount": 0.1}),
+        ("contrast", {"amount": 0.2}),
+        ("saturation", {"amount": 0.3}),
+        ("hue", {"degrees": 20}),
+        ("sepia", {"amount": 0.5}),
+    )
     assert [kind for kind, _ in _plan(matrix_run)] == ["matrix"]
-    curve_run = ops(("exposure", {"stops": 0.5}), ("levels", {"gamma": 1.2}), ("brightness", {"amount": 0.1}),
-                    ("temperature", {"amount": 0.3}), ("posterize", {"levels": 8}))
+    curve_run = ops(
+        ("exposure", {"stops": 0.5}),
+        ("levels", {"gamma": 1.2}),
+        ("brightness", {"amount": 0.1}),
+        ("temperature", {"amount": 0.3}),
+        ("posterize", {"levels": 8}),
+    )
     assert [kind for kind, _ in _plan(curve_run)] == ["lut"]
     mixed = ops(("saturation", {"amount": 0.3}), ("exposure", {"stops": 0.5}), ("black_white", {}))
     assert [kind for kind, _ in _plan(mixed)] == ["matrix", "lut", "matrix"]
@@ -59,7 +75,10 @@ def test_colour_steps_fuse_into_one_pass_per_kind():
 
 def test_a_fused_colour_run_clips_once_so_highlights_come_back():
     img = sample()
-    chain = [{"filter": "brightness", "params": {"amount": 0.5}}, {"filter": "brightness", "params": {"amount": -0.5}}]
+    chain = [
+        {"filter": "brightness", "params": {"amount": 0.5}},
+        {"filter": "brightness", "params": {"amount": -0.5}},
+    ]
     np.testing.assert_array_equal(apply_chain(img, chain), img)
     clipped_step_by_step = one_by_one(img, chain)
     assert (clipped_step_by_step != img).any()
@@ -94,7 +113,9 @@ def test_validate_fills_defaults_and_accepts_flat_params():
 
 
 def test_unknown_filter_in_a_chain_names_the_step_and_lists_known_filters():
-    with pytest.raises(UnsupportedParameterError, match=r"chain step 1: filter='glow'.*gaussian_blur.*vignette"):
+    with pytest.raises(
+        UnsupportedParameterError, match=r"chain step 1: filter='glow'.*gaussian_blur.*vignette"
+    ):
         validate_chain([{"filter": "sepia"}, {"filter": "glow"}])
 
 
@@ -103,25 +124,33 @@ def test_out_of_range_parameter_in_a_chain_names_the_step_and_range():
         apply_chain(sample(), [{"filter": "contrast", "params": {"amount": 3}}])
 
 
-@pytest.mark.parametrize("chain, message", [
-    ({"filter": "sepia"}, "list of steps"),
-    ([{"params": {}}], "chain step 0 must be an object"),
-    (["sepia"], "chain step 0"),
-    ("[not json", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "chain, message",
+    [
+        ({"filter": "sepia"}, "list of steps"),
+        ([{"params": {}}], "chain step 0 must be an object"),
+        (["sepia"], "chain step 0"),
+        ("[not json", "not valid JSON"),
+    ],
+)
 def test_malformed_chains_are_refused(chain, message):
     with pytest.raises(InvalidArgumentError, match=message):
         validate_chain(chain)
 
 
 def test_chain_hash_is_stable_and_ignores_spelling():
-    a = [{"filter": "contrast", "params": {"amount": 0.2}}, {"filter": "gaussian_blur", "params": {"sigma": 3}}]
+    a = [
+        {"filter": "contrast", "params": {"amount": 0.2}},
+        {"filter": "gaussian_blur", "params": {"sigma": 3}},
+    ]
     b = [{"params": {"amount": 0.2}, "filter": "contrast"}, {"filter": "gaussian_blur", "sigma": 3.0}]
     assert chain_hash(a) == chain_hash(b) == chain_hash(json.dumps(a))
     assert len(chain_hash(a)) == 64 and int(chain_hash(a), 16) >= 0
     assert chain_hash(a) != chain_hash(list(reversed(a)))
     assert chain_hash(a) != chain_hash([a[0], {"filter": "gaussian_blur", "params": {"sigma": 3.5}}])
-    assert chain_hash([{"filter": "contrast"}]) == chain_hash([{"filter": "contrast", "params": {"amount": 0}}])
+    assert chain_hash([{"filter": "contrast"}]) == chain_hash(
+        [{"filter": "contrast", "params": {"amount": 0}}]
+    )
 
 
 def test_chain_hash_is_pinned():
@@ -134,7 +163,9 @@ def test_chain_hash_is_pinned():
 def test_scale_makes_a_small_render_match_the_full_one():
     big = cv2.resize(sample(64, 64), (256, 256), interpolation=cv2.INTER_CUBIC)
     chain = [{"filter": "gaussian_blur", "params": {"sigma": 8}}, {"filter": "vignette"}]
-    full_then_small = cv2.resize(apply_chain(big, chain), (64, 64), interpolation=cv2.INTER_AREA).astype(float)
+    full_then_small = cv2.resize(apply_chain(big, chain), (64, 64), interpolation=cv2.INTER_AREA).astype(
+        float
+    )
     small = cv2.resize(big, (64, 64), interpolation=cv2.INTER_AREA)
     scaled = np.abs(apply_chain(small, chain, scale=0.25) - full_then_small).mean()
     unscaled = np.abs(apply_chain(small, chain) - full_then_small).mean()
@@ -161,7 +192,9 @@ def test_render_preview_in_png_keeps_alpha():
 def test_chain_hands_load_asset_to_texture_steps():
     img = sample()
     tile = np.full((8, 8, 3), 255, np.uint8)
-    out = apply_chain(img, [{"filter": "texture_overlay",
-                             "params": {"asset": "00ff", "blend": "multiply", "amount": 1.0}}],
-                      load_asset={"00ff": tile}.__getitem__)
+    out = apply_chain(
+        img,
+        [{"filter": "texture_overlay", "params": {"asset": "00ff", "blend": "multiply", "amount": 1.0}}],
+        load_asset={"00ff": tile}.__getitem__,
+    )
     np.testing.assert_array_equal(out, img)  # multiplying by white changes nothing

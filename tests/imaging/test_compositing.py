@@ -10,8 +10,15 @@ from skimage import transform
 
 from imagestudio_nb.errors import InvalidArgumentError, UnsupportedParameterError
 from imagestudio_nb.imaging.chains import apply_chain, chain_hash
-from imagestudio_nb.imaging.compositing import (BLEND_MODES, apply_mask, blend_colors, composite, render_layers,
-                                                set_opacity, transform_layer)
+from imagestudio_nb.imaging.compositing import (
+    BLEND_MODES,
+    apply_mask,
+    blend_colors,
+    composite,
+    render_layers,
+    set_opacity,
+    transform_layer,
+)
 from imagestudio_nb.imaging.strokes import mask_from_strokes, render_strokes
 
 
@@ -118,7 +125,9 @@ def test_integer_translation_is_an_exact_copy():
     expected[0:21, 5:37] = img[3:24]
     visible = expected[..., 3] > 0
     np.testing.assert_array_equal(out[..., 3], expected[..., 3])
-    assert np.abs(out[visible].astype(int) - expected[visible]).max() <= 1  # straight <-> premultiplied rounding
+    assert (
+        np.abs(out[visible].astype(int) - expected[visible]).max() <= 1
+    )  # straight <-> premultiplied rounding
 
 
 def test_rotation_is_clockwise_about_the_layer_centre():
@@ -137,7 +146,9 @@ def test_scale_and_crop_match_scikit_image():
     crop = img[8:28, 4:34].astype(float)
     # continuous coordinates: pixel (i, j) covers [i, i + 1); scikit-image puts centres on integers
     tform = transform.AffineTransform(scale=(1.5, 1.25), translation=(3.5 + 0.25, 2.0 + 0.125))
-    ref = transform.warp(crop, tform.inverse, output_shape=(40, 60), order=1, mode="edge", preserve_range=True)
+    ref = transform.warp(
+        crop, tform.inverse, output_shape=(40, 60), order=1, mode="edge", preserve_range=True
+    )
     inside = np.zeros((40, 60), bool)
     inside[4:26, 6:47] = True
     assert np.abs(out[..., :3] - ref)[inside].max() <= 2
@@ -169,8 +180,14 @@ def test_render_layers_composites_the_stack_bottom_first():
     assets = {"a" * 64: solid((200, 40, 40)), "b" * 64: solid((40, 200, 40), 10, 10, 180)}
     layers = [
         {"id": "l1", "kind": "image", "asset": "a" * 64},
-        {"id": "l2", "kind": "generated", "asset": "b" * 64, "opacity": 0.5, "blend_mode": "screen",
-         "transform": {"x": 4, "y": 5}},
+        {
+            "id": "l2",
+            "kind": "generated",
+            "asset": "b" * 64,
+            "opacity": 0.5,
+            "blend_mode": "screen",
+            "transform": {"x": 4, "y": 5},
+        },
         {"id": "l3", "kind": "image", "asset": "a" * 64, "visible": False},
     ]
     out = render_layers(layers, assets.__getitem__, (30, 20))
@@ -182,7 +199,9 @@ def test_render_layers_composites_the_stack_bottom_first():
 
 def test_render_layers_background_and_empty_stack():
     out = render_layers([], {}.__getitem__, (5, 4), background="#336699")
-    assert out.shape == (4, 5, 4) and (out[..., :3] == (0x33, 0x66, 0x99)).all() and (out[..., 3] == 255).all()
+    assert (
+        out.shape == (4, 5, 4) and (out[..., :3] == (0x33, 0x66, 0x99)).all() and (out[..., 3] == 255).all()
+    )
     assert (render_layers([], {}.__getitem__, (5, 4))[..., 3] == 0).all()
     assert (render_layers([], {}.__getitem__, (5, 4), background=(1, 2, 3, 4))[..., 3] == 4).all()
 
@@ -190,8 +209,9 @@ def test_render_layers_background_and_empty_stack():
 def test_filters_apply_to_layer_pixels_before_the_transform():
     src = np.random.default_rng(7).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     chain = [{"filter": "sepia"}, {"filter": "gaussian_blur", "params": {"sigma": 1.0}}]
-    layers = [{"id": "l", "kind": "image", "asset": "c" * 64, "filters": chain,
-               "transform": {"x": 2, "y": 3}}]
+    layers = [
+        {"id": "l", "kind": "image", "asset": "c" * 64, "filters": chain, "transform": {"x": 2, "y": 3}}
+    ]
     out = render_layers(layers, {"c" * 64: src}.__getitem__, (24, 24))
     np.testing.assert_array_equal(out, transform_layer(apply_chain(src, chain), {"x": 2, "y": 3}, (24, 24)))
 
@@ -205,7 +225,9 @@ def test_filtered_layers_use_and_fill_the_derived_cache():
     key = ("d" * 64, chain_hash(chain))
     assert list(cache) == [key] and (first[..., 0] == 151).all()
     cache[key] = solid((7, 8, 9), 8, 8)
-    again = render_layers(layers, lambda h: pytest.fail("asset loaded despite the cache"), (8, 8), cache=cache)
+    again = render_layers(
+        layers, lambda h: pytest.fail("asset loaded despite the cache"), (8, 8), cache=cache
+    )
     assert (again[..., :3] == (7, 8, 9)).all()
 
 
@@ -213,7 +235,11 @@ def test_paint_and_text_layers_are_drawn():
     strokes = [{"tool": "brush", "size": 6, "color": "#ff0000", "points": [5, 10, 35, 10]}]
     layers = [
         {"id": "p", "kind": "paint", "strokes": strokes},
-        {"id": "t", "kind": "text", "text": {"content": "Hi", "font_size": 16, "color": "#0000ff", "x": 4, "y": 20}},
+        {
+            "id": "t",
+            "kind": "text",
+            "text": {"content": "Hi", "font_size": 16, "color": "#0000ff", "x": 4, "y": 20},
+        },
     ]
     out = render_layers(layers, {}.__getitem__, (40, 40))
     np.testing.assert_array_equal(out[:18], render_strokes(strokes, 40, 40)[:18])
@@ -232,15 +258,23 @@ def test_a_mask_layer_multiplies_the_alpha_of_the_layer_naming_it():
     matte = mask_from_strokes(keep, 20, 30)
     np.testing.assert_array_equal(out[..., 3], np.clip(matte * 255 + 0.5, 0, 255).astype(np.uint8))
     hidden_mask = [layers[0], dict(layers[1], visible=False)]
-    assert (render_layers(hidden_mask, {"e" * 64: solid((9, 9, 9))}.__getitem__, (30, 20))[..., 3] == 255).all()
+    assert (
+        render_layers(hidden_mask, {"e" * 64: solid((9, 9, 9))}.__getitem__, (30, 20))[..., 3] == 255
+    ).all()
 
 
 def test_a_mask_layer_asset_gives_the_starting_matte():
     matte = solid((0, 0, 0), alpha=0)
     matte[:, :15, 3] = 255
-    layers = [{"id": "img", "kind": "image", "asset": "f" * 64, "mask": "m"},
-              {"id": "m", "kind": "mask", "asset": "0" * 64,
-               "strokes": [{"tool": "remove", "size": 4, "points": [5, 2, 5, 18]}]}]
+    layers = [
+        {"id": "img", "kind": "image", "asset": "f" * 64, "mask": "m"},
+        {
+            "id": "m",
+            "kind": "mask",
+            "asset": "0" * 64,
+            "strokes": [{"tool": "remove", "size": 4, "points": [5, 2, 5, 18]}],
+        },
+    ]
     out = render_layers(layers, {"f" * 64: solid((9, 9, 9)), "0" * 64: matte}.__getitem__, (30, 20))
     assert (out[:, 20:, 3] == 0).all() and (out[:, 10:14, 3] == 255).all() and (out[10, 5, 3] == 0)
 

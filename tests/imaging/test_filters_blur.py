@@ -24,23 +24,31 @@ def diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("sigma", [0.5, 1.0, 3.0, 8.0])
 def test_gaussian_blur_matches_scikit_image(sigma):
     img = sample()
-    ref = filters.gaussian(img.astype(float), sigma=sigma, truncate=3.0, mode="mirror", channel_axis=-1,
-                           preserve_range=True)
+    ref = filters.gaussian(
+        img.astype(float), sigma=sigma, truncate=3.0, mode="mirror", channel_axis=-1, preserve_range=True
+    )
     assert diff(F.gaussian_blur(img, sigma=sigma), ref).max() <= 1.0
 
 
 def test_large_gaussian_blur_is_computed_small_and_stays_close():
     img = np.kron(sample(64, 64), np.ones((4, 4, 1), np.uint8))  # 256x256
-    ref = filters.gaussian(img.astype(float), sigma=40.0, truncate=3.0, mode="mirror", channel_axis=-1,
-                           preserve_range=True)
+    ref = filters.gaussian(
+        img.astype(float), sigma=40.0, truncate=3.0, mode="mirror", channel_axis=-1, preserve_range=True
+    )
     d = diff(F.gaussian_blur(img, sigma=40.0), ref)
     assert d.mean() < 1.0 and d.max() <= 4
 
 
-@pytest.mark.parametrize("name, params", [
-    ("gaussian_blur", {"sigma": 3.0}), ("motion_blur", {"length": 15, "angle": 30.0}), ("zoom_blur", {"amount": 0.3}),
-    ("unsharp_mask", {"radius": 2.0, "amount": 1.0}), ("sharpen", {"amount": 1.0}),
-])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("gaussian_blur", {"sigma": 3.0}),
+        ("motion_blur", {"length": 15, "angle": 30.0}),
+        ("zoom_blur", {"amount": 0.3}),
+        ("unsharp_mask", {"radius": 2.0, "amount": 1.0}),
+        ("sharpen", {"amount": 1.0}),
+    ],
+)
 def test_blur_on_a_cut_out_keeps_its_edge_colour(name, params):
     img = np.zeros((40, 40, 4), np.uint8)
     img[10:30, 10:30] = (255, 0, 0, 255)
@@ -101,8 +109,13 @@ def test_zoom_blur_is_the_average_of_scaled_copies():
 def test_unsharp_mask_matches_scikit_image(radius, amount):
     img = sample()
     # one channel at a time: scikit-image 0.26 gives NaN for float input with channel_axis
-    ref = np.stack([filters.unsharp_mask(img[..., c] / 255.0, radius=radius, amount=amount)
-                    for c in range(3)], axis=2) * 255
+    ref = (
+        np.stack(
+            [filters.unsharp_mask(img[..., c] / 255.0, radius=radius, amount=amount) for c in range(3)],
+            axis=2,
+        )
+        * 255
+    )
     m = int(4 * radius) + 1  # borders differ (scikit-image reflects with edge repeat)
     d = diff(F.unsharp_mask(img, radius=radius, amount=amount), ref)[m:-m, m:-m]
     assert d.max() <= 1 + amount
@@ -110,8 +123,9 @@ def test_unsharp_mask_matches_scikit_image(radius, amount):
 
 def test_unsharp_mask_threshold_protects_small_detail():
     img = sample()
-    blurred = filters.gaussian(img.astype(float), sigma=2.0, truncate=3.0, mode="mirror", channel_axis=-1,
-                               preserve_range=True)
+    blurred = filters.gaussian(
+        img.astype(float), sigma=2.0, truncate=3.0, mode="mirror", channel_axis=-1, preserve_range=True
+    )
     out = F.unsharp_mask(img, radius=2.0, amount=1.0, threshold=20.0)
     small = np.abs(img - blurred) < 19
     np.testing.assert_array_equal(out[small], img[small])
@@ -123,7 +137,9 @@ def test_sharpen_is_the_laplacian_kernel(amount):
     img = sample()
     a = amount
     kernel = np.array([[0, -a, 0], [-a, 1 + 4 * a, -a], [0, -a, 0]])
-    ref = np.stack([ndimage.convolve(img[..., c].astype(float), kernel, mode="mirror") for c in range(3)], axis=2)
+    ref = np.stack(
+        [ndimage.convolve(img[..., c].astype(float), kernel, mode="mirror") for c in range(3)], axis=2
+    )
     assert diff(F.sharpen(img, amount=amount), np.clip(ref, 0, 255)).max() <= 1.0
 
 

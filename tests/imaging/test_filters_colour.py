@@ -1,4 +1,4 @@
-"""Colour, tone and vintage colour filters against independent references (W3C formulas, scikit-image, SciPy)."""
+"""Colour, tone and vintage colour filters against references (W3C formulas, scikit-image, SciPy)."""
 
 from __future__ import annotations
 
@@ -31,22 +31,34 @@ def apply_matrix(img: np.ndarray, m: np.ndarray, offset=0.0) -> np.ndarray:
 
 # W3C Filter Effects Module Level 1, section "feColorMatrix" (values as printed in the spec).
 def w3c_saturate(s):
-    return np.array([[0.213 + 0.787 * s, 0.715 - 0.715 * s, 0.072 - 0.072 * s],
-                     [0.213 - 0.213 * s, 0.715 + 0.285 * s, 0.072 - 0.072 * s],
-                     [0.213 - 0.213 * s, 0.715 - 0.715 * s, 0.072 + 0.928 * s]])
+    return np.array(
+        [
+            [0.213 + 0.787 * s, 0.715 - 0.715 * s, 0.072 - 0.072 * s],
+            [0.213 - 0.213 * s, 0.715 + 0.285 * s, 0.072 - 0.072 * s],
+            [0.213 - 0.213 * s, 0.715 - 0.715 * s, 0.072 + 0.928 * s],
+        ]
+    )
 
 
 def w3c_hue_rotate(deg):
     c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
-    return np.array([[0.213 + c * 0.787 - s * 0.213, 0.715 - c * 0.715 - s * 0.715, 0.072 - c * 0.072 + s * 0.928],
-                     [0.213 - c * 0.213 + s * 0.143, 0.715 + c * 0.285 + s * 0.140, 0.072 - c * 0.072 - s * 0.283],
-                     [0.213 - c * 0.213 - s * 0.787, 0.715 - c * 0.715 + s * 0.715, 0.072 + c * 0.928 + s * 0.072]])
+    return np.array(
+        [
+            [0.213 + c * 0.787 - s * 0.213, 0.715 - c * 0.715 - s * 0.715, 0.072 - c * 0.072 + s * 0.928],
+            [0.213 - c * 0.213 + s * 0.143, 0.715 + c * 0.285 + s * 0.140, 0.072 - c * 0.072 - s * 0.283],
+            [0.213 - c * 0.213 - s * 0.787, 0.715 - c * 0.715 + s * 0.715, 0.072 + c * 0.928 + s * 0.072],
+        ]
+    )
 
 
 def w3c_sepia(a):
-    return np.array([[0.393 + 0.607 * (1 - a), 0.769 - 0.769 * (1 - a), 0.189 - 0.189 * (1 - a)],
-                     [0.349 - 0.349 * (1 - a), 0.686 + 0.314 * (1 - a), 0.168 - 0.168 * (1 - a)],
-                     [0.272 - 0.272 * (1 - a), 0.534 - 0.534 * (1 - a), 0.131 + 0.869 * (1 - a)]])
+    return np.array(
+        [
+            [0.393 + 0.607 * (1 - a), 0.769 - 0.769 * (1 - a), 0.189 - 0.189 * (1 - a)],
+            [0.349 - 0.349 * (1 - a), 0.686 + 0.314 * (1 - a), 0.168 - 0.168 * (1 - a)],
+            [0.272 - 0.272 * (1 - a), 0.534 - 0.534 * (1 - a), 0.131 + 0.869 * (1 - a)],
+        ]
+    )
 
 
 @pytest.mark.parametrize("amount", [-1.0, -0.3, 0.1, 0.5, 1.0])
@@ -151,7 +163,9 @@ def test_curve_interpolation_is_scipy_pchip():
     xs, ys = np.array([0.0, 40, 128, 200, 255]), np.array([10.0, 30, 160, 170, 250])
     x = np.linspace(0, 255, 511)
     np.testing.assert_allclose(pchip(xs, ys, x), PchipInterpolator(xs, ys)(x), atol=1e-9)
-    np.testing.assert_allclose(pchip(xs[[0, 4]], ys[[0, 4]], x), np.interp(x, xs[[0, 4]], ys[[0, 4]]), atol=1e-9)
+    np.testing.assert_allclose(
+        pchip(xs[[0, 4]], ys[[0, 4]], x), np.interp(x, xs[[0, 4]], ys[[0, 4]]), atol=1e-9
+    )
 
 
 def test_curves_apply_channel_curves_then_the_master_curve():
@@ -193,8 +207,10 @@ def test_faded_lifts_blacks_and_dims_whites():
 def test_ambient_light_multiplies_by_the_light_colour():
     img = sample()
     light = np.array([255, 200, 100]) / 255
-    close(F.ambient_light(img, color="#ffc864", intensity=0.6, brightness=0.1),
-          ref_u8(img * (0.4 + 0.6 * light) * 1.1))
+    close(
+        F.ambient_light(img, color="#ffc864", intensity=0.6, brightness=0.1),
+        ref_u8(img * (0.4 + 0.6 * light) * 1.1),
+    )
 
 
 def test_colour_filters_keep_alpha_exactly():
@@ -202,5 +218,10 @@ def test_colour_filters_keep_alpha_exactly():
     for name in ("brightness", "saturation", "hue", "exposure", "levels", "sepia", "posterize"):
         out = getattr(F, name)(rgba, **({"levels": 4} if name == "posterize" else {}))
         np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
-        close(out[..., :3], getattr(F, name)(np.ascontiguousarray(rgba[..., :3]),
-                                             **({"levels": 4} if name == "posterize" else {})), 0)
+        close(
+            out[..., :3],
+            getattr(F, name)(
+                np.ascontiguousarray(rgba[..., :3]), **({"levels": 4} if name == "posterize" else {})
+            ),
+            0,
+        )

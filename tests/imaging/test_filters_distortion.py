@@ -25,8 +25,13 @@ def warp_ref(img: np.ndarray, inverse_map, mode: str = "reflect") -> np.ndarray:
     ys, xs = np.mgrid[0:h, 0:w].astype(float)
     src = inverse_map(np.stack([xs.ravel(), ys.ravel()], axis=1))
     coords = [src[:, 1].reshape(h, w), src[:, 0].reshape(h, w)]
-    return np.stack([ndimage.map_coordinates(img[..., c].astype(float), coords, order=1, mode="mirror")
-                     for c in range(img.shape[2])], axis=2)
+    return np.stack(
+        [
+            ndimage.map_coordinates(img[..., c].astype(float), coords, order=1, mode="mirror")
+            for c in range(img.shape[2])
+        ],
+        axis=2,
+    )
 
 
 def assert_close(out: np.ndarray, ref: np.ndarray, *, mean: float = 0.6, p99: float = 3.0) -> None:
@@ -38,8 +43,15 @@ def assert_close(out: np.ndarray, ref: np.ndarray, *, mean: float = 0.6, p99: fl
 def test_swirl_matches_scikit_image(strength, radius):
     img = sample()
     h, w = img.shape[:2]
-    ref = transform.swirl(img.astype(float), center=(0.5 * (w - 1), 0.5 * (h - 1)), strength=strength,
-                          radius=radius * min(h, w), order=1, mode="reflect", preserve_range=True)
+    ref = transform.swirl(
+        img.astype(float),
+        center=(0.5 * (w - 1), 0.5 * (h - 1)),
+        strength=strength,
+        radius=radius * min(h, w),
+        order=1,
+        mode="reflect",
+        preserve_range=True,
+    )
     assert_close(F.swirl(img, strength=strength, radius=radius), ref)
 
 

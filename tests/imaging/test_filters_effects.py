@@ -1,4 +1,4 @@
-"""Artistic, lighting, texture and grain filters against direct numpy references and their defining behaviour."""
+"""Artistic, lighting, texture and grain filters against numpy references and their defining behaviour."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def sample(h: int = 48, w: int = 64, seed: int = 4, noise: float = 20) -> np.nda
 
 def two_tone(h: int = 40, w: int = 40) -> np.ndarray:
     img = np.full((h, w, 3), (200, 180, 60), np.uint8)
-    img[:, w // 2:] = (30, 60, 150)
+    img[:, w // 2 :] = (30, 60, 150)
     return img
 
 
@@ -35,11 +35,11 @@ def naive_kuwahara(img: np.ndarray, r: int) -> np.ndarray:
         for x in range(img.shape[1]):
             best, best_var = None, np.inf
             for y0, x0 in ((y - r, x - r), (y - r, x), (y, x - r), (y, x)):  # TL, TR, BL, BR
-                win = pl[y0 + r:y0 + 2 * r + 1, x0 + r:x0 + 2 * r + 1]
+                win = pl[y0 + r : y0 + 2 * r + 1, x0 + r : x0 + 2 * r + 1]
                 var = win.var()
                 if var < best_var - 1e-3:
                     best_var = var
-                    best = pf[y0 + r:y0 + 2 * r + 1, x0 + r:x0 + 2 * r + 1].reshape(-1, 3).mean(axis=0)
+                    best = pf[y0 + r : y0 + 2 * r + 1, x0 + r : x0 + 2 * r + 1].reshape(-1, 3).mean(axis=0)
             out[y, x] = best
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
@@ -77,7 +77,9 @@ def test_posterize_rounds_to_even_levels(levels):
 def test_pencil_sketch_is_a_colour_dodge_of_grey_by_its_blurred_inverse():
     img = sample()
     grey = np.rint(img.astype(float) @ [0.299, 0.587, 0.114])
-    blurred = np.rint(filters.gaussian(255 - grey, sigma=3.0, truncate=3.0, mode="mirror", preserve_range=True))
+    blurred = np.rint(
+        filters.gaussian(255 - grey, sigma=3.0, truncate=3.0, mode="mirror", preserve_range=True)
+    )
     den = 255 - blurred
     expected = np.where(den > 0, np.minimum(255, grey * 255 / np.maximum(den, 1)), np.where(grey > 0, 255, 0))
     out = F.pencil_sketch(img, sigma=3.0)
@@ -148,7 +150,9 @@ def test_drop_shadow_composites_a_shifted_blurred_alpha_under_the_cut_out():
     shadow = filters.gaussian(shifted, sigma=3.0, truncate=3.0, mode="constant") * 0.7
     behind = shadow * (1 - a)
     out_a = a + behind
-    colour = (img[..., :3] * a[..., None] + np.array([16, 32, 48]) * behind[..., None]) / np.maximum(out_a, 1e-6)[..., None]
+    colour = (img[..., :3] * a[..., None] + np.array([16, 32, 48]) * behind[..., None]) / np.maximum(
+        out_a, 1e-6
+    )[..., None]
     seen = out_a > 0.02
     assert np.abs(out[..., 3] - out_a * 255).max() <= 1
     assert np.abs(out[..., :3] - colour)[seen].max() <= 2
@@ -166,13 +170,24 @@ W3C_GREY_BLENDS = {
     "multiply": lambda cb, t: cb * t,
     "screen": lambda cb, t: cb + t - cb * t,
     "soft_light": lambda cb, t: np.where(
-        t <= 0.5, cb - (1 - 2 * t) * cb * (1 - cb),
-        cb + (2 * t - 1) * (np.where(cb <= 0.25, ((16 * cb - 12) * cb + 4) * cb, np.sqrt(cb)) - cb)),
+        t <= 0.5,
+        cb - (1 - 2 * t) * cb * (1 - cb),
+        cb + (2 * t - 1) * (np.where(cb <= 0.25, ((16 * cb - 12) * cb + 4) * cb, np.sqrt(cb)) - cb),
+    ),
 }
 
 
-@pytest.mark.parametrize("kind, blend", [("paper", "overlay"), ("canvas", "overlay"), ("grain", "overlay"),
-                                         ("paper", "multiply"), ("grain", "screen"), ("canvas", "soft_light")])
+@pytest.mark.parametrize(
+    "kind, blend",
+    [
+        ("paper", "overlay"),
+        ("canvas", "overlay"),
+        ("grain", "overlay"),
+        ("paper", "multiply"),
+        ("grain", "screen"),
+        ("canvas", "soft_light"),
+    ],
+)
 def test_texture_overlay_blends_the_texture_with_w3c_blend_modes(kind, blend):
     img = sample()
     t = procedural_texture(kind, *img.shape[:2], scale=1.5, seed=3)[..., None].astype(float)

@@ -13,8 +13,18 @@ from imagestudio_nb.imaging import filters as F
 from imagestudio_nb.imaging.filters import CATEGORIES, filter_names, get_filter, list_filters
 
 ISSUE_FILTERS = {
-    "colour": {"brightness", "contrast", "saturation", "hue", "exposure", "temperature", "vibrance",
-               "shadows_highlights", "levels", "curves"},
+    "colour": {
+        "brightness",
+        "contrast",
+        "saturation",
+        "hue",
+        "exposure",
+        "temperature",
+        "vibrance",
+        "shadows_highlights",
+        "levels",
+        "curves",
+    },
     "blur": {"gaussian_blur", "motion_blur", "zoom_blur", "unsharp_mask", "sharpen"},
     "distortion": {"wave", "ripple", "swirl", "perspective"},
     "artistic": {"oil_painting", "watercolor", "pencil_sketch", "cartoon", "posterize"},
@@ -32,7 +42,7 @@ def sample(h: int = 40, w: int = 56, *, alpha: bool = False, seed: int = 0) -> n
     img = np.clip(base + rng.normal(0, 25, (h, w, 3)), 0, 255).astype(np.uint8)
     if alpha:
         a = np.zeros((h, w), np.uint8)
-        a[h // 4: 3 * h // 4, w // 4: 3 * w // 4] = 255
+        a[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 255
         a[: h // 8] = 128
         img = np.dstack([img, a])
     return img
@@ -47,7 +57,9 @@ def test_registry_holds_every_filter_the_issue_names_in_its_category():
 def test_schemas_are_json_with_typed_ranged_parameters():
     schemas = list_filters()
     assert json.loads(json.dumps(schemas)) == schemas
-    assert [s["name"] for s in schemas] == sorted(ALL, key=lambda n: (CATEGORIES.index(get_filter(n).category), n))
+    assert [s["name"] for s in schemas] == sorted(
+        ALL, key=lambda n: (CATEGORIES.index(get_filter(n).category), n)
+    )
     for schema in schemas:
         assert schema["category"] in CATEGORIES and schema["description"]
         for p in schema["params"]:

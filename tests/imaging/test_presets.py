@@ -1,4 +1,4 @@
-"""Presets: built-in ones are valid and distinct; user presets save, list, export, import and refuse bad data."""
+"""Presets: built-ins are valid and distinct; user presets save, list, export, import, refuse bad data."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ import pytest
 
 from imagestudio_nb.errors import DataError, InvalidArgumentError, NotFoundError
 from imagestudio_nb.imaging.chains import apply_chain
-from imagestudio_nb.imaging.presets import (default_user_dir, delete_preset, export_preset, get_preset,
-                                            import_preset, list_presets, save_preset)
+from imagestudio_nb.imaging.presets import (
+    default_user_dir,
+    delete_preset,
+    export_preset,
+    get_preset,
+    import_preset,
+    list_presets,
+    save_preset,
+)
 
-SOFT = [{"filter": "gaussian_blur", "params": {"sigma": 1.5}}, {"filter": "brightness", "params": {"amount": 0.05}}]
+SOFT = [
+    {"filter": "gaussian_blur", "params": {"sigma": 1.5}},
+    {"filter": "brightness", "params": {"amount": 0.05}},
+]
 
 
 def test_builtin_presets_include_the_issues_names_and_all_apply(tmp_path):
@@ -80,12 +90,15 @@ def test_export_then_import_round_trips(tmp_path):
     assert [p["name"] for p in list_presets(tmp_path / "user") if p["source"] == "user"] == ["My Cinema"]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not valid JSON"),
-    ('{"chain": []}', "not a preset"),
-    ('{"name": "X", "chain": [{"filter": "contrast", "params": {"amount": 9}}]}', "invalid chain.*-1..1"),
-    ('[1, 2]', "not a preset"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"chain": []}', "not a preset"),
+        ('{"name": "X", "chain": [{"filter": "contrast", "params": {"amount": 9}}]}', "invalid chain.*-1..1"),
+        ("[1, 2]", "not a preset"),
+    ],
+)
 def test_import_refuses_bad_files(tmp_path, content, message):
     bad = tmp_path / "bad.json"
     bad.write_text(content)

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from .artistic import cartoon, oil_painting, pencil_sketch, posterize, watercolor
 from .blur import gaussian_blur, motion_blur, sharpen, unsharp_mask, zoom_blur
-from .colour import (brightness, contrast, curves, exposure, hue, levels, saturation, shadows_highlights,
-                     temperature, vibrance)
+from .colour import (
+    brightness,
+    contrast,
+    curves,
+    exposure,
+    hue,
+    levels,
+    saturation,
+    shadows_highlights,
+    temperature,
+    vibrance,
+)
 from .distortion import perspective, ripple, swirl, wave
 from .lighting import ambient_light, drop_shadow, vignette
 from .registry import CATEGORIES, FilterSpec, Param, filter_names, get_filter, list_filters
@@ -18,13 +28,42 @@ from .texture import texture_overlay
 from .vintage import black_white, faded, film_grain, sepia
 
 __all__ = [
-    "CATEGORIES", "FilterSpec", "Param", "filter_names", "get_filter", "list_filters",
-    "brightness", "contrast", "saturation", "hue", "exposure", "temperature", "vibrance", "shadows_highlights",
-    "levels", "curves",
-    "gaussian_blur", "motion_blur", "zoom_blur", "unsharp_mask", "sharpen",
-    "wave", "ripple", "swirl", "perspective",
-    "oil_painting", "watercolor", "pencil_sketch", "cartoon", "posterize",
-    "vignette", "ambient_light", "drop_shadow",
+    "CATEGORIES",
+    "FilterSpec",
+    "Param",
+    "filter_names",
+    "get_filter",
+    "list_filters",
+    "brightness",
+    "contrast",
+    "saturation",
+    "hue",
+    "exposure",
+    "temperature",
+    "vibrance",
+    "shadows_highlights",
+    "levels",
+    "curves",
+    "gaussian_blur",
+    "motion_blur",
+    "zoom_blur",
+    "unsharp_mask",
+    "sharpen",
+    "wave",
+    "ripple",
+    "swirl",
+    "perspective",
+    "oil_painting",
+    "watercolor",
+    "pencil_sketch",
+    "cartoon",
+    "posterize",
+    "vignette",
+    "ambient_light",
+    "drop_shadow",
     "texture_overlay",
-    "sepia", "black_white", "film_grain", "faded",
+    "sepia",
+    "black_white",
+    "film_grain",
+    "faded",
 ]

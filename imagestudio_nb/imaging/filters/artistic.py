@@ -15,7 +15,9 @@ from .channels import to_uint8
 from .colour_ops import ToneCurve, apply_colour_ops
 from .registry import Param, register
 
-_AMOUNT = Param("amount", "float", 1.0, 0.0, 1.0, "", "Mix of the effect with the original; 0 is the original.")
+_AMOUNT = Param(
+    "amount", "float", 1.0, 0.0, 1.0, "", "Mix of the effect with the original; 0 is the original."
+)
 
 
 def _mix(original: np.ndarray, effect: np.ndarray, amount: float) -> np.ndarray:
@@ -42,8 +44,10 @@ def kuwahara(rgb: np.ndarray, radius: int) -> np.ndarray:
     luma2 = luma * luma
     best = best_var = None
     for anchor in ((radius, radius), (0, radius), (radius, 0), (0, 0)):
+
         def box(a):
             return cv2.boxFilter(a, -1, (k, k), anchor=anchor, borderType=cv2.BORDER_REFLECT_101)
+
         mean, mean_l = box(f), box(luma)
         var = box(luma2) - mean_l * mean_l
         if best is None:
@@ -55,9 +59,16 @@ def kuwahara(rgb: np.ndarray, radius: int) -> np.ndarray:
     return to_uint8(best)
 
 
-@register("oil_painting", category="artistic", identity={"amount": 0.0}, rgb_only=True,
-          params=[Param("radius", "int", 4, 1, 30, "px", "Brush size: quadrants are radius + 1 pixels square."),
-                  _AMOUNT])
+@register(
+    "oil_painting",
+    category="artistic",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    params=[
+        Param("radius", "int", 4, 1, 30, "px", "Brush size: quadrants are radius + 1 pixels square."),
+        _AMOUNT,
+    ],
+)
 def oil_painting(image: np.ndarray, *, radius: int = 4, amount: float = 1.0) -> np.ndarray:
     """Oil-paint look by a Kuwahara filter (flat strokes, kept edges), computed with box filters.
 
@@ -76,8 +87,13 @@ def _posterize_op(levels: int) -> ToneCurve:
     return ToneCurve.per_channel(lambda x: np.rint(np.rint(x * (levels - 1) / 255) * 255 / (levels - 1)))
 
 
-@register("posterize", category="artistic", identity={"levels": 256}, colour_op=_posterize_op,
-          params=[Param("levels", "int", 6, 2, 256, "", "Number of levels per channel; 256 is the original.")])
+@register(
+    "posterize",
+    category="artistic",
+    identity={"levels": 256},
+    colour_op=_posterize_op,
+    params=[Param("levels", "int", 6, 2, 256, "", "Number of levels per channel; 256 is the original.")],
+)
 def posterize(image: np.ndarray, *, levels: int = 6) -> np.ndarray:
     """Reduce each channel to ``levels`` evenly spaced values (nearest level).
 
@@ -89,13 +105,21 @@ def posterize(image: np.ndarray, *, levels: int = 6) -> np.ndarray:
     return apply_colour_ops(image, [_posterize_op(levels)])
 
 
-@register("watercolor", category="artistic", identity={"amount": 0.0}, rgb_only=True,
-          params=[Param("smoothing", "float", 0.5, 0.0, 1.0, "", "How far colours are washed together."),
-                  Param("levels", "int", 24, 2, 256, "", "Pigment levels per channel (256: no banding)."),
-                  Param("edges", "float", 0.4, 0.0, 1.0, "", "Darkening where washes meet."),
-                  _AMOUNT])
-def watercolor(image: np.ndarray, *, smoothing: float = 0.5, levels: int = 24, edges: float = 0.4,
-               amount: float = 1.0) -> np.ndarray:
+@register(
+    "watercolor",
+    category="artistic",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    params=[
+        Param("smoothing", "float", 0.5, 0.0, 1.0, "", "How far colours are washed together."),
+        Param("levels", "int", 24, 2, 256, "", "Pigment levels per channel (256: no banding)."),
+        Param("edges", "float", 0.4, 0.0, 1.0, "", "Darkening where washes meet."),
+        _AMOUNT,
+    ],
+)
+def watercolor(
+    image: np.ndarray, *, smoothing: float = 0.5, levels: int = 24, edges: float = 0.4, amount: float = 1.0
+) -> np.ndarray:
     """Watercolour look: edge-preserving washes (bilateral filtering at half size), pigment levels,
     and darker rims where washes meet.
 
@@ -130,7 +154,8 @@ def colour_dodge_divide(base: np.ndarray, blend: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> colour_dodge_divide(np.array([[0, 100, 100, 9]], np.uint8), np.array([[255, 0, 155, 255]], np.uint8)).tolist()
+    >>> base, blend = np.array([[0, 100, 100, 9]], np.uint8), np.array([[255, 0, 155, 255]], np.uint8)
+    >>> colour_dodge_divide(base, blend).tolist()
     [[0, 100, 255, 255]]
     """
     den = 255 - blend
@@ -139,11 +164,20 @@ def colour_dodge_divide(base: np.ndarray, blend: np.ndarray) -> np.ndarray:
     return out
 
 
-@register("pencil_sketch", category="artistic", identity={"amount": 0.0}, rgb_only=True,
-          params=[Param("sigma", "float", 8.0, 0.5, 100.0, "px", "Blur of the inverted image: the stroke width."),
-                  Param("color", "bool", False, description="Keep the colours (multiply) instead of grey."),
-                  _AMOUNT])
-def pencil_sketch(image: np.ndarray, *, sigma: float = 8.0, color: bool = False, amount: float = 1.0) -> np.ndarray:
+@register(
+    "pencil_sketch",
+    category="artistic",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    params=[
+        Param("sigma", "float", 8.0, 0.5, 100.0, "px", "Blur of the inverted image: the stroke width."),
+        Param("color", "bool", False, description="Keep the colours (multiply) instead of grey."),
+        _AMOUNT,
+    ],
+)
+def pencil_sketch(
+    image: np.ndarray, *, sigma: float = 8.0, color: bool = False, amount: float = 1.0
+) -> np.ndarray:
     """Pencil sketch: grey, colour-dodged by its blurred inverse (outlines stay, flat areas go white).
 
     Examples
@@ -164,14 +198,29 @@ def pencil_sketch(image: np.ndarray, *, sigma: float = 8.0, color: bool = False,
     return _mix(image, effect, amount)
 
 
-@register("cartoon", category="artistic", identity={"amount": 0.0}, rgb_only=True,
-          params=[Param("levels", "int", 8, 2, 64, "", "Colour levels per channel after smoothing."),
-                  Param("line_size", "int", 9, 3, 99, "px", "Neighbourhood for the outlines (odd sizes)."),
-                  Param("line_strength", "float", 4.0, 0.0, 40.0, "level",
-                        "How much darker than its neighbourhood a pixel must be to be drawn as a line."),
-                  _AMOUNT])
-def cartoon(image: np.ndarray, *, levels: int = 8, line_size: int = 9, line_strength: float = 4.0,
-            amount: float = 1.0) -> np.ndarray:
+@register(
+    "cartoon",
+    category="artistic",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    params=[
+        Param("levels", "int", 8, 2, 64, "", "Colour levels per channel after smoothing."),
+        Param("line_size", "int", 9, 3, 99, "px", "Neighbourhood for the outlines (odd sizes)."),
+        Param(
+            "line_strength",
+            "float",
+            4.0,
+            0.0,
+            40.0,
+            "level",
+            "How much darker than its neighbourhood a pixel must be to be drawn as a line.",
+        ),
+        _AMOUNT,
+    ],
+)
+def cartoon(
+    image: np.ndarray, *, levels: int = 8, line_size: int = 9, line_strength: float = 4.0, amount: float = 1.0
+) -> np.ndarray:
     """Cartoon look: smoothed, posterized colour with dark outlines from an adaptive threshold.
 
     Examples
@@ -192,10 +241,19 @@ def cartoon(image: np.ndarray, *, levels: int = 8, line_size: int = 9, line_stre
     colour = apply_colour_ops(smooth, [_posterize_op(levels)])
     grey = cv2.medianBlur(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), 5)
     block = max(3, int(line_size) | 1)
-    lines = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, line_strength)
+    lines = cv2.adaptiveThreshold(
+        grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, line_strength
+    )
     effect = cv2.bitwise_and(colour, cv2.cvtColor(lines, cv2.COLOR_GRAY2RGB))
     return _mix(image, effect, amount)
 
 
-__all__ = ["oil_painting", "watercolor", "pencil_sketch", "cartoon", "posterize", "kuwahara",
-           "colour_dodge_divide"]
+__all__ = [
+    "oil_painting",
+    "watercolor",
+    "pencil_sketch",
+    "cartoon",
+    "posterize",
+    "kuwahara",
+    "colour_dodge_divide",
+]

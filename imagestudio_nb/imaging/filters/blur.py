@@ -53,8 +53,12 @@ def _neighbourhood(image: np.ndarray, operation: Callable[[np.ndarray], np.ndarr
     return join_alpha(alpha_weighted(operation, rgb, alpha), alpha)
 
 
-@register("gaussian_blur", category="blur", identity={"sigma": 0.0},
-          params=[Param("sigma", "float", 2.0, 0.0, 200.0, "px", "Standard deviation of the Gaussian.")])
+@register(
+    "gaussian_blur",
+    category="blur",
+    identity={"sigma": 0.0},
+    params=[Param("sigma", "float", 2.0, 0.0, 200.0, "px", "Standard deviation of the Gaussian.")],
+)
 def gaussian_blur(image: np.ndarray, *, sigma: float = 2.0) -> np.ndarray:
     """Gaussian blur (kernel truncated at 3 sigma, reflected borders).
 
@@ -94,14 +98,20 @@ def motion_kernel(length: int, angle: float) -> np.ndarray:
     kernel = (kernel / samples).astype(np.float32)
     nz_r, nz_c = np.nonzero(kernel)
     r = max(abs(nz_r - half).max(), abs(nz_c - half).max())
-    kernel = kernel[half - r:half + r + 1, half - r:half + r + 1]
+    kernel = kernel[half - r : half + r + 1, half - r : half + r + 1]
     kernel.flags.writeable = False
     return kernel
 
 
-@register("motion_blur", category="blur", identity={"length": 1},
-          params=[Param("length", "int", 15, 1, 500, "px", "Length of the motion streak."),
-                  Param("angle", "float", 0.0, -180.0, 180.0, "deg", "Direction, counter-clockwise from the x axis.")])
+@register(
+    "motion_blur",
+    category="blur",
+    identity={"length": 1},
+    params=[
+        Param("length", "int", 15, 1, 500, "px", "Length of the motion streak."),
+        Param("angle", "float", 0.0, -180.0, 180.0, "deg", "Direction, counter-clockwise from the x axis."),
+    ],
+)
 def motion_blur(image: np.ndarray, *, length: int = 15, angle: float = 0.0) -> np.ndarray:
     """Average along a line, as a camera moving straight during the exposure.
 
@@ -142,7 +152,7 @@ def line_filter(array: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     padded = cv2.copyMakeBorder(array, r, r, r, r, cv2.BORDER_REFLECT_101)
     acc = np.zeros(array.shape, np.float32)
     for dy, dx in taps:
-        view = padded[dy:dy + h, dx:dx + w]
+        view = padded[dy : dy + h, dx : dx + w]
         cv2.addWeighted(acc, 1.0, view, float(kernel[dy, dx]), 0, dst=acc, dtype=cv2.CV_32F)
     return to_uint8(acc) if array.dtype == np.uint8 else acc
 
@@ -166,18 +176,27 @@ def _zoom(array: np.ndarray, amount: float, cx: float, cy: float) -> np.ndarray:
     while step < n:
         s = q**step
         m = np.array([[s, 0, cx * (1 - s)], [0, s, cy * (1 - s)]], np.float32)
-        zoomed = cv2.warpAffine(acc, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                borderMode=cv2.BORDER_REFLECT_101)
+        zoomed = cv2.warpAffine(
+            acc, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101
+        )
         acc = cv2.addWeighted(acc, 0.5, zoomed, 0.5, 0)
         step *= 2
     return acc
 
 
-@register("zoom_blur", category="blur", identity={"amount": 0.0},
-          params=[Param("amount", "float", 0.1, 0.0, 1.0, "", "Zoom range sampled: 0.1 averages scales 0.9..1."),
-                  Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
-                  Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height.")])
-def zoom_blur(image: np.ndarray, *, amount: float = 0.1, center_x: float = 0.5, center_y: float = 0.5) -> np.ndarray:
+@register(
+    "zoom_blur",
+    category="blur",
+    identity={"amount": 0.0},
+    params=[
+        Param("amount", "float", 0.1, 0.0, 1.0, "", "Zoom range sampled: 0.1 averages scales 0.9..1."),
+        Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
+        Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height."),
+    ],
+)
+def zoom_blur(
+    image: np.ndarray, *, amount: float = 0.1, center_x: float = 0.5, center_y: float = 0.5
+) -> np.ndarray:
     """Radial (zoom) blur: the average of copies scaled towards a centre by ``1 .. 1 - amount``
     (geometrically spaced scales, one per pixel of the largest displacement).
 
@@ -194,8 +213,9 @@ def zoom_blur(image: np.ndarray, *, amount: float = 0.1, center_x: float = 0.5, 
     return _neighbourhood(image, lambda a: _zoom(a, amount, cx, cy))
 
 
-def _sharpened(image: np.ndarray, blur: Callable[[np.ndarray], np.ndarray], amount: float,
-               threshold: float = 0.0) -> np.ndarray:
+def _sharpened(
+    image: np.ndarray, blur: Callable[[np.ndarray], np.ndarray], amount: float, threshold: float = 0.0
+) -> np.ndarray:
     rgb, alpha = split_alpha(image)
     blurred = alpha_weighted(blur, rgb, alpha)
     sharp = cv2.addWeighted(rgb, 1 + amount, blurred, -amount, 0, dtype=cv2.CV_8U)
@@ -205,13 +225,30 @@ def _sharpened(image: np.ndarray, blur: Callable[[np.ndarray], np.ndarray], amou
     return join_alpha(sharp, alpha)
 
 
-@register("unsharp_mask", category="blur", identity={"amount": 0.0},
-          params=[Param("radius", "float", 2.0, 0.1, 100.0, "px", "Sigma of the Gaussian the detail is taken against."),
-                  Param("amount", "float", 0.5, 0.0, 5.0, "", "How much detail is added: out = x + amount * (x - blur)."),
-                  Param("threshold", "float", 0.0, 0.0, 255.0, "level",
-                        "Leave pixels whose detail is below this many levels (protects noise).")])
-def unsharp_mask(image: np.ndarray, *, radius: float = 2.0, amount: float = 0.5, threshold: float = 0.0) -> np.ndarray:
-    """Unsharp masking: ``x + amount * (x - gaussian(x, radius))``, skipped where the detail is under ``threshold``.
+@register(
+    "unsharp_mask",
+    category="blur",
+    identity={"amount": 0.0},
+    params=[
+        Param("radius", "float", 2.0, 0.1, 100.0, "px", "Sigma of the Gaussian the detail is taken against."),
+        Param(
+            "amount", "float", 0.5, 0.0, 5.0, "", "How much detail is added: out = x + amount * (x - blur)."
+        ),
+        Param(
+            "threshold",
+            "float",
+            0.0,
+            0.0,
+            255.0,
+            "level",
+            "Leave pixels whose detail is below this many levels (protects noise).",
+        ),
+    ],
+)
+def unsharp_mask(
+    image: np.ndarray, *, radius: float = 2.0, amount: float = 0.5, threshold: float = 0.0
+) -> np.ndarray:
+    """Unsharp masking: ``x + amount * (x - gaussian(x, radius))``, except where detail < ``threshold``.
 
     Examples
     --------
@@ -227,9 +264,22 @@ def unsharp_mask(image: np.ndarray, *, radius: float = 2.0, amount: float = 0.5,
 _CROSS = np.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], np.float32)
 
 
-@register("sharpen", category="blur", identity={"amount": 0.0},
-          params=[Param("amount", "float", 0.5, 0.0, 5.0, "",
-                        "Strength: out = x + 4 * amount * (x - mean of the 4 neighbours).")])
+@register(
+    "sharpen",
+    category="blur",
+    identity={"amount": 0.0},
+    params=[
+        Param(
+            "amount",
+            "float",
+            0.5,
+            0.0,
+            5.0,
+            "",
+            "Strength: out = x + 4 * amount * (x - mean of the 4 neighbours).",
+        )
+    ],
+)
 def sharpen(image: np.ndarray, *, amount: float = 0.5) -> np.ndarray:
     """Sharpen with the 3x3 Laplacian kernel ``[[0, -a, 0], [-a, 1 + 4a, -a], [0, -a, 0]]``.
 
@@ -245,9 +295,18 @@ def sharpen(image: np.ndarray, *, amount: float = 0.5) -> np.ndarray:
     if is_opaque(alpha):  # one pass with the whole kernel, rounded once
         kernel = np.array([[0, -amount, 0], [-amount, 1 + 4 * amount, -amount], [0, -amount, 0]], np.float32)
         return join_alpha(cv2.filter2D(rgb, -1, kernel, borderType=cv2.BORDER_REFLECT_101), alpha)
-    return _sharpened(image, lambda a: cv2.filter2D(a, cv2.CV_32F, _CROSS, borderType=cv2.BORDER_REFLECT_101),
-                      4 * amount)
+    return _sharpened(
+        image, lambda a: cv2.filter2D(a, cv2.CV_32F, _CROSS, borderType=cv2.BORDER_REFLECT_101), 4 * amount
+    )
 
 
-__all__ = ["gaussian_blur", "motion_blur", "zoom_blur", "unsharp_mask", "sharpen", "gaussian", "gaussian_ksize",
-           "motion_kernel"]
+__all__ = [
+    "gaussian_blur",
+    "motion_blur",
+    "zoom_blur",
+    "unsharp_mask",
+    "sharpen",
+    "gaussian",
+    "gaussian_ksize",
+    "motion_kernel",
+]

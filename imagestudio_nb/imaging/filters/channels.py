@@ -54,8 +54,9 @@ def is_opaque(alpha: np.ndarray | None) -> bool:
     return alpha is None or bool(cv2.minMaxLoc(alpha)[0] == 255)
 
 
-def alpha_weighted(operation: Callable[[np.ndarray], np.ndarray], rgb: np.ndarray,
-                   alpha: np.ndarray | None) -> np.ndarray:
+def alpha_weighted(
+    operation: Callable[[np.ndarray], np.ndarray], rgb: np.ndarray, alpha: np.ndarray | None
+) -> np.ndarray:
     """Apply a linear neighbourhood ``operation`` (a blur) to ``rgb`` weighting each pixel by alpha.
 
     ``operation`` maps a float32 array (H, W, C) to one of the same shape. With opaque alpha this is

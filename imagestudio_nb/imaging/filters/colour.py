@@ -11,18 +11,23 @@ import cv2
 import numpy as np
 
 from ...errors import UnsupportedParameterError
-
 from .blur import gaussian
 from .channels import to_uint8
 from .colour_ops import LUMA, ColourMatrix, ToneCurve, apply_colour_ops, hue_rotate_matrix, saturate_matrix
 from .registry import Param, register
 
+
 def _brightness_op(amount: float) -> ColourMatrix:
     return ColourMatrix.of(b=[amount * 255] * 3)
 
 
-@register("brightness", category="colour", identity={"amount": 0.0}, colour_op=_brightness_op,
-          params=[Param("amount", "float", 0.0, -1.0, 1.0, "", "Added to every channel, as a fraction of white.")])
+@register(
+    "brightness",
+    category="colour",
+    identity={"amount": 0.0},
+    colour_op=_brightness_op,
+    params=[Param("amount", "float", 0.0, -1.0, 1.0, "", "Added to every channel, as a fraction of white.")],
+)
 def brightness(image: np.ndarray, *, amount: float = 0.0) -> np.ndarray:
     """Brighten or darken by adding ``amount * 255`` to every channel.
 
@@ -39,9 +44,23 @@ def _contrast_op(amount: float) -> ColourMatrix:
     return ColourMatrix.of(gain * np.eye(3), [127.5 * (1 - gain)] * 3)
 
 
-@register("contrast", category="colour", identity={"amount": 0.0}, colour_op=_contrast_op,
-          params=[Param("amount", "float", 0.0, -1.0, 1.0, "",
-                        "Slope around mid-grey is 1 + amount: -1 gives flat grey, 1 doubles contrast.")])
+@register(
+    "contrast",
+    category="colour",
+    identity={"amount": 0.0},
+    colour_op=_contrast_op,
+    params=[
+        Param(
+            "amount",
+            "float",
+            0.0,
+            -1.0,
+            1.0,
+            "",
+            "Slope around mid-grey is 1 + amount: -1 gives flat grey, 1 doubles contrast.",
+        )
+    ],
+)
 def contrast(image: np.ndarray, *, amount: float = 0.0) -> np.ndarray:
     """Stretch or flatten tones around mid-grey (127.5).
 
@@ -57,9 +76,23 @@ def _saturation_op(amount: float) -> ColourMatrix:
     return ColourMatrix.of(saturate_matrix(1 + amount))
 
 
-@register("saturation", category="colour", identity={"amount": 0.0}, colour_op=_saturation_op,
-          params=[Param("amount", "float", 0.0, -1.0, 1.0, "",
-                        "-1 removes colour, 1 doubles it (W3C saturate matrix with s = 1 + amount).")])
+@register(
+    "saturation",
+    category="colour",
+    identity={"amount": 0.0},
+    colour_op=_saturation_op,
+    params=[
+        Param(
+            "amount",
+            "float",
+            0.0,
+            -1.0,
+            1.0,
+            "",
+            "-1 removes colour, 1 doubles it (W3C saturate matrix with s = 1 + amount).",
+        )
+    ],
+)
 def saturation(image: np.ndarray, *, amount: float = 0.0) -> np.ndarray:
     """Change colourfulness with the W3C ``saturate`` matrix, keeping Rec. 709 luma.
 
@@ -75,8 +108,13 @@ def _hue_op(degrees: float) -> ColourMatrix:
     return ColourMatrix.of(hue_rotate_matrix(degrees))
 
 
-@register("hue", category="colour", identity={"degrees": 0.0}, colour_op=_hue_op,
-          params=[Param("degrees", "float", 0.0, -180.0, 180.0, "deg", "Rotation of the hue circle.")])
+@register(
+    "hue",
+    category="colour",
+    identity={"degrees": 0.0},
+    colour_op=_hue_op,
+    params=[Param("degrees", "float", 0.0, -180.0, 180.0, "deg", "Rotation of the hue circle.")],
+)
 def hue(image: np.ndarray, *, degrees: float = 0.0) -> np.ndarray:
     """Rotate hues with the W3C ``hue-rotate`` matrix (luma is kept).
 
@@ -100,11 +138,16 @@ def linear_to_srgb(values: np.ndarray) -> np.ndarray:
 
 
 def _exposure_op(stops: float) -> ToneCurve:
-    return ToneCurve.per_channel(lambda x: linear_to_srgb(srgb_to_linear(x / 255) * 2.0 ** stops) * 255)
+    return ToneCurve.per_channel(lambda x: linear_to_srgb(srgb_to_linear(x / 255) * 2.0**stops) * 255)
 
 
-@register("exposure", category="colour", identity={"stops": 0.0}, colour_op=_exposure_op,
-          params=[Param("stops", "float", 0.0, -5.0, 5.0, "EV", "Light multiplied by 2**stops, in linear light.")])
+@register(
+    "exposure",
+    category="colour",
+    identity={"stops": 0.0},
+    colour_op=_exposure_op,
+    params=[Param("stops", "float", 0.0, -5.0, 5.0, "EV", "Light multiplied by 2**stops, in linear light.")],
+)
 def exposure(image: np.ndarray, *, stops: float = 0.0) -> np.ndarray:
     """Change exposure in photographic stops, computed in linear light (sRGB decoded, scaled, encoded).
 
@@ -117,12 +160,21 @@ def exposure(image: np.ndarray, *, stops: float = 0.0) -> np.ndarray:
 
 
 def _temperature_op(amount: float, tint: float) -> ColourMatrix:
-    return ColourMatrix.of(np.diag([1 + 0.25 * amount + 0.1 * tint, 1 - 0.2 * tint, 1 - 0.25 * amount + 0.1 * tint]))
+    return ColourMatrix.of(
+        np.diag([1 + 0.25 * amount + 0.1 * tint, 1 - 0.2 * tint, 1 - 0.25 * amount + 0.1 * tint])
+    )
 
 
-@register("temperature", category="colour", identity={"amount": 0.0, "tint": 0.0}, colour_op=_temperature_op,
-          params=[Param("amount", "float", 0.0, -1.0, 1.0, "", "Warmer (positive: red up, blue down) or cooler."),
-                  Param("tint", "float", 0.0, -1.0, 1.0, "", "Magenta (positive: green down) or green.")])
+@register(
+    "temperature",
+    category="colour",
+    identity={"amount": 0.0, "tint": 0.0},
+    colour_op=_temperature_op,
+    params=[
+        Param("amount", "float", 0.0, -1.0, 1.0, "", "Warmer (positive: red up, blue down) or cooler."),
+        Param("tint", "float", 0.0, -1.0, 1.0, "", "Magenta (positive: green down) or green."),
+    ],
+)
 def temperature(image: np.ndarray, *, amount: float = 0.0, tint: float = 0.0) -> np.ndarray:
     """White balance: warm/cool by red and blue gains, tint by green against red and blue.
 
@@ -134,8 +186,13 @@ def temperature(image: np.ndarray, *, amount: float = 0.0, tint: float = 0.0) ->
     return apply_colour_ops(image, [_temperature_op(amount, tint)])
 
 
-@register("vibrance", category="colour", identity={"amount": 0.0}, rgb_only=True,
-          params=[Param("amount", "float", 0.0, -1.0, 1.0, "", "Saturation change, strongest on dull colours.")])
+@register(
+    "vibrance",
+    category="colour",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    params=[Param("amount", "float", 0.0, -1.0, 1.0, "", "Saturation change, strongest on dull colours.")],
+)
 def vibrance(image: np.ndarray, *, amount: float = 0.0) -> np.ndarray:
     """Saturate dull colours more than vivid ones: ``luma + (c - luma) * (1 + amount * (1 - sat))``.
 
@@ -159,13 +216,28 @@ def vibrance(image: np.ndarray, *, amount: float = 0.0) -> np.ndarray:
     return to_uint8(rgb)
 
 
-@register("shadows_highlights", category="colour", identity={"shadows": 0.0, "highlights": 0.0}, rgb_only=True,
-          params=[Param("shadows", "float", 0.0, -1.0, 1.0, "", "Lift (positive) or deepen dark tones."),
-                  Param("highlights", "float", 0.0, -1.0, 1.0, "", "Brighten (positive) or recover bright tones."),
-                  Param("radius", "float", 20.0, 0.0, 200.0, "px",
-                        "Blur of the tone mask; larger keeps local contrast, 0 is a pure tone curve.")])
-def shadows_highlights(image: np.ndarray, *, shadows: float = 0.0, highlights: float = 0.0,
-                       radius: float = 20.0) -> np.ndarray:
+@register(
+    "shadows_highlights",
+    category="colour",
+    identity={"shadows": 0.0, "highlights": 0.0},
+    rgb_only=True,
+    params=[
+        Param("shadows", "float", 0.0, -1.0, 1.0, "", "Lift (positive) or deepen dark tones."),
+        Param("highlights", "float", 0.0, -1.0, 1.0, "", "Brighten (positive) or recover bright tones."),
+        Param(
+            "radius",
+            "float",
+            20.0,
+            0.0,
+            200.0,
+            "px",
+            "Blur of the tone mask; larger keeps local contrast, 0 is a pure tone curve.",
+        ),
+    ],
+)
+def shadows_highlights(
+    image: np.ndarray, *, shadows: float = 0.0, highlights: float = 0.0, radius: float = 20.0
+) -> np.ndarray:
     """Adjust dark and bright regions separately, driven by a (blurred) luma mask.
 
     With ``L`` the luma in 0..1 (blurred by ``radius``), the shadow weight is ``clip(1 - 2L)**2``,
@@ -189,7 +261,9 @@ def shadows_highlights(image: np.ndarray, *, shadows: float = 0.0, highlights: f
     return cv2.add(image, cv2.merge([offset] * 3), dtype=cv2.CV_8U)
 
 
-def _levels_op(in_black: float, in_white: float, gamma: float, out_black: float, out_white: float) -> ToneCurve:
+def _levels_op(
+    in_black: float, in_white: float, gamma: float, out_black: float, out_white: float
+) -> ToneCurve:
     if in_white <= in_black:
         raise UnsupportedParameterError("levels.in_white", in_white, f"a value above in_black={in_black:g}")
 
@@ -200,15 +274,28 @@ def _levels_op(in_black: float, in_white: float, gamma: float, out_black: float,
     return ToneCurve.per_channel(curve)
 
 
-@register("levels", category="colour", colour_op=_levels_op,
-          identity={"in_black": 0.0, "in_white": 255.0, "gamma": 1.0, "out_black": 0.0, "out_white": 255.0},
-          params=[Param("in_black", "float", 0.0, 0.0, 254.0, "level", "Input level that becomes black."),
-                  Param("in_white", "float", 255.0, 1.0, 255.0, "level", "Input level that becomes white."),
-                  Param("gamma", "float", 1.0, 0.1, 10.0, "", "Midtone gamma; above 1 brightens."),
-                  Param("out_black", "float", 0.0, 0.0, 255.0, "level", "Output level of black."),
-                  Param("out_white", "float", 255.0, 0.0, 255.0, "level", "Output level of white.")])
-def levels(image: np.ndarray, *, in_black: float = 0.0, in_white: float = 255.0, gamma: float = 1.0,
-           out_black: float = 0.0, out_white: float = 255.0) -> np.ndarray:
+@register(
+    "levels",
+    category="colour",
+    colour_op=_levels_op,
+    identity={"in_black": 0.0, "in_white": 255.0, "gamma": 1.0, "out_black": 0.0, "out_white": 255.0},
+    params=[
+        Param("in_black", "float", 0.0, 0.0, 254.0, "level", "Input level that becomes black."),
+        Param("in_white", "float", 255.0, 1.0, 255.0, "level", "Input level that becomes white."),
+        Param("gamma", "float", 1.0, 0.1, 10.0, "", "Midtone gamma; above 1 brightens."),
+        Param("out_black", "float", 0.0, 0.0, 255.0, "level", "Output level of black."),
+        Param("out_white", "float", 255.0, 0.0, 255.0, "level", "Output level of white."),
+    ],
+)
+def levels(
+    image: np.ndarray,
+    *,
+    in_black: float = 0.0,
+    in_white: float = 255.0,
+    gamma: float = 1.0,
+    out_black: float = 0.0,
+    out_white: float = 255.0,
+) -> np.ndarray:
     """Photographic levels: ``out_black + ((x - in_black) / (in_white - in_black)) ** (1/gamma) * range``.
 
     Examples
@@ -251,8 +338,12 @@ def pchip(xs: np.ndarray, ys: np.ndarray, x: np.ndarray) -> np.ndarray:
     k = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 2)
     t = (x - xs[k]) / h[k]
     t2, t3 = t * t, t * t * t
-    return ((2 * t3 - 3 * t2 + 1) * ys[k] + (t3 - 2 * t2 + t) * h[k] * d[k]
-            + (-2 * t3 + 3 * t2) * ys[k + 1] + (t3 - t2) * h[k] * d[k + 1])
+    return (
+        (2 * t3 - 3 * t2 + 1) * ys[k]
+        + (t3 - 2 * t2 + t) * h[k] * d[k]
+        + (-2 * t3 + 3 * t2) * ys[k + 1]
+        + (t3 - t2) * h[k] * d[k + 1]
+    )
 
 
 _LINE = [[0.0, 0.0], [255.0, 255.0]]
@@ -269,12 +360,19 @@ def _curves_op(rgb: list, red: list, green: list, blue: list) -> ToneCurve:
     return ToneCurve(np.stack(channels, axis=1))
 
 
-@register("curves", category="colour", colour_op=_curves_op,
-          identity={"rgb": _LINE, "red": _LINE, "green": _LINE, "blue": _LINE},
-          params=[Param(name, "curve", _LINE, 0.0, 255.0, "level", f"{label} curve: [input, output] points.")
-                  for name, label in (("rgb", "Master"), ("red", "Red"), ("green", "Green"), ("blue", "Blue"))])
-def curves(image: np.ndarray, *, rgb: list = _LINE, red: list = _LINE, green: list = _LINE,
-           blue: list = _LINE) -> np.ndarray:
+@register(
+    "curves",
+    category="colour",
+    colour_op=_curves_op,
+    identity={"rgb": _LINE, "red": _LINE, "green": _LINE, "blue": _LINE},
+    params=[
+        Param(name, "curve", _LINE, 0.0, 255.0, "level", f"{label} curve: [input, output] points.")
+        for name, label in (("rgb", "Master"), ("red", "Red"), ("green", "Green"), ("blue", "Blue"))
+    ],
+)
+def curves(
+    image: np.ndarray, *, rgb: list = _LINE, red: list = _LINE, green: list = _LINE, blue: list = _LINE
+) -> np.ndarray:
     """Tone curves through control points (monotone cubic): each channel's curve, then the master curve.
 
     Examples
@@ -285,5 +383,18 @@ def curves(image: np.ndarray, *, rgb: list = _LINE, red: list = _LINE, green: li
     return apply_colour_ops(image, [_curves_op(rgb, red, green, blue)])
 
 
-__all__ = ["brightness", "contrast", "saturation", "hue", "exposure", "temperature", "vibrance",
-           "shadows_highlights", "levels", "curves", "srgb_to_linear", "linear_to_srgb", "pchip"]
+__all__ = [
+    "brightness",
+    "contrast",
+    "saturation",
+    "hue",
+    "exposure",
+    "temperature",
+    "vibrance",
+    "shadows_highlights",
+    "levels",
+    "curves",
+    "srgb_to_linear",
+    "linear_to_srgb",
+    "pchip",
+]

@@ -29,10 +29,14 @@ class ColourMatrix:
     b: np.ndarray
 
     @classmethod
-    def of(cls, a: Sequence | np.ndarray | None = None, b: Sequence | np.ndarray | None = None) -> ColourMatrix:
+    def of(
+        cls, a: Sequence | np.ndarray | None = None, b: Sequence | np.ndarray | None = None
+    ) -> ColourMatrix:
         """Build from a 3x3 matrix (identity when ``None``) and an offset (zero when ``None``)."""
-        return cls(np.eye(3) if a is None else np.asarray(a, np.float64).reshape(3, 3),
-                   np.zeros(3) if b is None else np.asarray(b, np.float64).reshape(3))
+        return cls(
+            np.eye(3) if a is None else np.asarray(a, np.float64).reshape(3, 3),
+            np.zeros(3) if b is None else np.asarray(b, np.float64).reshape(3),
+        )
 
     @property
     def is_diagonal(self) -> bool:

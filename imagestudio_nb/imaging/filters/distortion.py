@@ -26,18 +26,37 @@ def _remap(image: np.ndarray, key: tuple, make_map) -> np.ndarray:
         return cv2.convertMaps(map_x.astype(np.float32), map_y.astype(np.float32), cv2.CV_16SC2)
 
     maps = shared_cache.get_or_make(key + (h, w), make)
-    return warp_rgba(image, lambda a: cv2.remap(a, maps[0], maps[1], cv2.INTER_LINEAR,
-                                                borderMode=cv2.BORDER_REFLECT_101))
+    return warp_rgba(
+        image, lambda a: cv2.remap(a, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    )
 
 
-@register("wave", category="distortion", alpha="moved", identity={"amplitude": 0.0},
-          params=[Param("amplitude", "float", 8.0, 0.0, 500.0, "px", "Largest displacement."),
-                  Param("wavelength", "float", 80.0, 2.0, 5000.0, "px", "Distance between crests."),
-                  Param("direction", "choice", "horizontal", choices=("horizontal", "vertical", "both"),
-                        description="Horizontal shifts rows sideways; vertical shifts columns up and down."),
-                  Param("phase", "float", 0.0, -360.0, 360.0, "deg", "Shift of the wave along its length.")])
-def wave(image: np.ndarray, *, amplitude: float = 8.0, wavelength: float = 80.0, direction: str = "horizontal",
-         phase: float = 0.0) -> np.ndarray:
+@register(
+    "wave",
+    category="distortion",
+    alpha="moved",
+    identity={"amplitude": 0.0},
+    params=[
+        Param("amplitude", "float", 8.0, 0.0, 500.0, "px", "Largest displacement."),
+        Param("wavelength", "float", 80.0, 2.0, 5000.0, "px", "Distance between crests."),
+        Param(
+            "direction",
+            "choice",
+            "horizontal",
+            choices=("horizontal", "vertical", "both"),
+            description="Horizontal shifts rows sideways; vertical shifts columns up and down.",
+        ),
+        Param("phase", "float", 0.0, -360.0, 360.0, "deg", "Shift of the wave along its length."),
+    ],
+)
+def wave(
+    image: np.ndarray,
+    *,
+    amplitude: float = 8.0,
+    wavelength: float = 80.0,
+    direction: str = "horizontal",
+    phase: float = 0.0,
+) -> np.ndarray:
     """Sine-wave displacement: row ``y`` samples ``x + amplitude * sin(2 pi y / wavelength + phase)``.
 
     Examples
@@ -58,14 +77,28 @@ def wave(image: np.ndarray, *, amplitude: float = 8.0, wavelength: float = 80.0,
     return _remap(image, ("wave", amplitude, wavelength, direction, phase), make_map)
 
 
-@register("ripple", category="distortion", alpha="moved", identity={"amplitude": 0.0},
-          params=[Param("amplitude", "float", 6.0, 0.0, 500.0, "px", "Largest radial displacement."),
-                  Param("wavelength", "float", 40.0, 2.0, 5000.0, "px", "Distance between rings."),
-                  Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
-                  Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height."),
-                  Param("phase", "float", 0.0, -360.0, 360.0, "deg", "Shift of the rings outwards.")])
-def ripple(image: np.ndarray, *, amplitude: float = 6.0, wavelength: float = 40.0, center_x: float = 0.5,
-           center_y: float = 0.5, phase: float = 0.0) -> np.ndarray:
+@register(
+    "ripple",
+    category="distortion",
+    alpha="moved",
+    identity={"amplitude": 0.0},
+    params=[
+        Param("amplitude", "float", 6.0, 0.0, 500.0, "px", "Largest radial displacement."),
+        Param("wavelength", "float", 40.0, 2.0, 5000.0, "px", "Distance between rings."),
+        Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
+        Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height."),
+        Param("phase", "float", 0.0, -360.0, 360.0, "deg", "Shift of the rings outwards."),
+    ],
+)
+def ripple(
+    image: np.ndarray,
+    *,
+    amplitude: float = 6.0,
+    wavelength: float = 40.0,
+    center_x: float = 0.5,
+    center_y: float = 0.5,
+    phase: float = 0.0,
+) -> np.ndarray:
     """Concentric ripples: each pixel samples ``amplitude * sin(2 pi r / wavelength + phase)`` further out.
 
     Examples
@@ -90,14 +123,34 @@ def ripple(image: np.ndarray, *, amplitude: float = 6.0, wavelength: float = 40.
     return _remap(image, ("ripple", amplitude, wavelength, cx, cy, phase), make_map)
 
 
-@register("swirl", category="distortion", alpha="moved", identity={"strength": 0.0},
-          params=[Param("strength", "float", 3.0, -20.0, 20.0, "rad", "Twist at the centre (radians)."),
-                  Param("radius", "float", 0.5, 0.01, 2.0, "fraction",
-                        "Extent of the swirl, as a fraction of the shorter side."),
-                  Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
-                  Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height.")])
-def swirl(image: np.ndarray, *, strength: float = 3.0, radius: float = 0.5, center_x: float = 0.5,
-          center_y: float = 0.5) -> np.ndarray:
+@register(
+    "swirl",
+    category="distortion",
+    alpha="moved",
+    identity={"strength": 0.0},
+    params=[
+        Param("strength", "float", 3.0, -20.0, 20.0, "rad", "Twist at the centre (radians)."),
+        Param(
+            "radius",
+            "float",
+            0.5,
+            0.01,
+            2.0,
+            "fraction",
+            "Extent of the swirl, as a fraction of the shorter side.",
+        ),
+        Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
+        Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height."),
+    ],
+)
+def swirl(
+    image: np.ndarray,
+    *,
+    strength: float = 3.0,
+    radius: float = 0.5,
+    center_x: float = 0.5,
+    center_y: float = 0.5,
+) -> np.ndarray:
     """Swirl about a centre, as ``skimage.transform.swirl``: twist ``strength * exp(-r / (radius ln2 / 5))``.
 
     Examples
@@ -138,10 +191,24 @@ def perspective_matrix(points: list, width: int, height: int) -> np.ndarray:
     return cv2.getPerspectiveTransform(src, dst)
 
 
-@register("perspective", category="distortion", alpha="moved", identity={"points": _FULL},
-          params=[Param("points", "quad", _FULL, -1.0, 2.0, "fraction",
-                        "Corners of the region to straighten (top-left, top-right, bottom-right, bottom-left), "
-                        "as fractions of width and height.")])
+@register(
+    "perspective",
+    category="distortion",
+    alpha="moved",
+    identity={"points": _FULL},
+    params=[
+        Param(
+            "points",
+            "quad",
+            _FULL,
+            -1.0,
+            2.0,
+            "fraction",
+            "Corners of the region to straighten (top-left, top-right, bottom-right, bottom-left), "
+            "as fractions of width and height.",
+        )
+    ],
+)
 def perspective(image: np.ndarray, *, points: list = _FULL) -> np.ndarray:
     """Perspective correction: the quadrilateral ``points`` is stretched onto the whole image.
 
@@ -155,8 +222,12 @@ def perspective(image: np.ndarray, *, points: list = _FULL) -> np.ndarray:
         return image.copy()
     h, w = image.shape[:2]
     matrix = perspective_matrix(points, w, h)
-    return warp_rgba(image, lambda a: cv2.warpPerspective(a, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                                                          borderMode=cv2.BORDER_REPLICATE))
+    return warp_rgba(
+        image,
+        lambda a: cv2.warpPerspective(
+            a, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        ),
+    )
 
 
 __all__ = ["wave", "ripple", "swirl", "perspective", "perspective_matrix"]

@@ -17,8 +17,9 @@ from .colour_ops import ColourMatrix, apply_colour_ops
 from .registry import Param, register
 
 
-def vignette_mask(height: int, width: int, *, radius: float, feather: float, center_x: float = 0.5,
-                  center_y: float = 0.5) -> np.ndarray:
+def vignette_mask(
+    height: int, width: int, *, radius: float, feather: float, center_x: float = 0.5, center_y: float = 0.5
+) -> np.ndarray:
     """Vignette weight in [0, 1] (float32, H x W): 0 within ``radius``, rising smoothly over ``feather``.
 
     Distance is elliptical, scaled so that the corners of a centred vignette are at 1.
@@ -38,15 +39,36 @@ def vignette_mask(height: int, width: int, *, radius: float, feather: float, cen
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
-@register("vignette", category="lighting", identity={"amount": 0.0}, rgb_only=True,
-          params=[Param("amount", "float", 0.5, -1.0, 1.0, "", "Darken (positive) or lighten (negative) the edges."),
-                  Param("radius", "float", 0.6, 0.0, 1.5, "fraction",
-                        "Where the fall-off starts, as a fraction of the centre-to-corner distance."),
-                  Param("feather", "float", 0.5, 0.01, 1.5, "fraction", "Width of the fall-off."),
-                  Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
-                  Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height.")])
-def vignette(image: np.ndarray, *, amount: float = 0.5, radius: float = 0.6, feather: float = 0.5,
-             center_x: float = 0.5, center_y: float = 0.5) -> np.ndarray:
+@register(
+    "vignette",
+    category="lighting",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    params=[
+        Param("amount", "float", 0.5, -1.0, 1.0, "", "Darken (positive) or lighten (negative) the edges."),
+        Param(
+            "radius",
+            "float",
+            0.6,
+            0.0,
+            1.5,
+            "fraction",
+            "Where the fall-off starts, as a fraction of the centre-to-corner distance.",
+        ),
+        Param("feather", "float", 0.5, 0.01, 1.5, "fraction", "Width of the fall-off."),
+        Param("center_x", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the width."),
+        Param("center_y", "float", 0.5, 0.0, 1.0, "fraction", "Centre, as a fraction of the height."),
+    ],
+)
+def vignette(
+    image: np.ndarray,
+    *,
+    amount: float = 0.5,
+    radius: float = 0.6,
+    feather: float = 0.5,
+    center_x: float = 0.5,
+    center_y: float = 0.5,
+) -> np.ndarray:
     """Darken (or lighten towards white) the edges: ``c * (1 - amount * m)`` with ``m = vignette_mask(...)``.
 
     Examples
@@ -63,7 +85,9 @@ def vignette(image: np.ndarray, *, amount: float = 0.5, radius: float = 0.6, fea
         mask = vignette_mask(h, w, radius=radius, feather=feather, center_x=center_x, center_y=center_y)
         return cv2.merge([1 - abs(amount) * mask] * 3)
 
-    gain = shared_cache.get_or_make(("vignette", h, w, abs(amount), radius, feather, center_x, center_y), make)
+    gain = shared_cache.get_or_make(
+        ("vignette", h, w, abs(amount), radius, feather, center_x, center_y), make
+    )
     if amount > 0:
         return cv2.multiply(image, gain, dtype=cv2.CV_8U)
     return cv2.bitwise_not(cv2.multiply(cv2.bitwise_not(image), gain, dtype=cv2.CV_8U))
@@ -74,13 +98,20 @@ def _ambient_op(color: str, intensity: float, brightness: float) -> ColourMatrix
     return ColourMatrix.of(np.diag((1 - intensity + intensity * rgb) * (1 + brightness)))
 
 
-@register("ambient_light", category="lighting", identity={"intensity": 0.0, "brightness": 0.0},
-          colour_op=_ambient_op,
-          params=[Param("color", "color", "#ffd8a8", description="Colour of the light falling on the scene."),
-                  Param("intensity", "float", 0.5, 0.0, 1.0, "", "How strongly the light's colour shows."),
-                  Param("brightness", "float", 0.0, -1.0, 1.0, "", "Stronger (positive) or weaker light.")])
-def ambient_light(image: np.ndarray, *, color: str = "#ffd8a8", intensity: float = 0.5,
-                  brightness: float = 0.0) -> np.ndarray:
+@register(
+    "ambient_light",
+    category="lighting",
+    identity={"intensity": 0.0, "brightness": 0.0},
+    colour_op=_ambient_op,
+    params=[
+        Param("color", "color", "#ffd8a8", description="Colour of the light falling on the scene."),
+        Param("intensity", "float", 0.5, 0.0, 1.0, "", "How strongly the light's colour shows."),
+        Param("brightness", "float", 0.0, -1.0, 1.0, "", "Stronger (positive) or weaker light."),
+    ],
+)
+def ambient_light(
+    image: np.ndarray, *, color: str = "#ffd8a8", intensity: float = 0.5, brightness: float = 0.0
+) -> np.ndarray:
     """Relight with a coloured ambient light: each channel times ``(1 - i + i * colour) * (1 + brightness)``.
 
     Examples
@@ -91,14 +122,28 @@ def ambient_light(image: np.ndarray, *, color: str = "#ffd8a8", intensity: float
     return apply_colour_ops(image, [_ambient_op(color, intensity, brightness)])
 
 
-@register("drop_shadow", category="lighting", identity={"opacity": 0.0}, alpha="extended",
-          params=[Param("offset_x", "float", 8.0, -1000.0, 1000.0, "px", "Shadow shift to the right."),
-                  Param("offset_y", "float", 8.0, -1000.0, 1000.0, "px", "Shadow shift downwards."),
-                  Param("blur", "float", 6.0, 0.0, 200.0, "px", "Softness (Gaussian sigma) of the shadow."),
-                  Param("opacity", "float", 0.6, 0.0, 1.0, "", "Darkness of the shadow."),
-                  Param("color", "color", "#000000", description="Colour of the shadow.")])
-def drop_shadow(image: np.ndarray, *, offset_x: float = 8.0, offset_y: float = 8.0, blur: float = 6.0,
-                opacity: float = 0.6, color: str = "#000000") -> np.ndarray:
+@register(
+    "drop_shadow",
+    category="lighting",
+    identity={"opacity": 0.0},
+    alpha="extended",
+    params=[
+        Param("offset_x", "float", 8.0, -1000.0, 1000.0, "px", "Shadow shift to the right."),
+        Param("offset_y", "float", 8.0, -1000.0, 1000.0, "px", "Shadow shift downwards."),
+        Param("blur", "float", 6.0, 0.0, 200.0, "px", "Softness (Gaussian sigma) of the shadow."),
+        Param("opacity", "float", 0.6, 0.0, 1.0, "", "Darkness of the shadow."),
+        Param("color", "color", "#000000", description="Colour of the shadow."),
+    ],
+)
+def drop_shadow(
+    image: np.ndarray,
+    *,
+    offset_x: float = 8.0,
+    offset_y: float = 8.0,
+    blur: float = 6.0,
+    opacity: float = 0.6,
+    color: str = "#000000",
+) -> np.ndarray:
     """Drop a soft shadow behind a cut-out (RGBA): the shifted, blurred alpha, composited under the image.
 
     RGB images have nothing to cast a shadow around (they are opaque everywhere) and come back unchanged.

@@ -45,8 +45,15 @@ class Param:
     choices: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"name": self.name, "type": self.type, "default": self.default, "min": self.min,
-                "max": self.max, "unit": self.unit, "description": self.description}
+        data = {
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "min": self.min,
+            "max": self.max,
+            "unit": self.unit,
+            "description": self.description,
+        }
         if self.choices:
             data["choices"] = list(self.choices)
         return data
@@ -63,7 +70,7 @@ class Param:
             "color": "a colour '#rrggbb'",
             "curve": "a list of 2 to 16 [x, y] points with x increasing, 0..255",
             "quad": f"four [x, y] corner points (top-left, top-right, bottom-right, bottom-left) "
-                    f"in {_num(self.min)}..{_num(self.max)}",
+            f"in {_num(self.min)}..{_num(self.max)}",
             "asset": "an asset hash (hex), or '' for none",
         }[self.type]
 
@@ -102,7 +109,9 @@ class Param:
         if self.type == "quad":
             return _validate_points(value, bad, lo=self.min, hi=self.max, count=4)
         if self.type == "asset":
-            if not isinstance(value, str) or (value and not all(c in "0123456789abcdef" for c in value.lower())):
+            if not isinstance(value, str) or (
+                value and not all(c in "0123456789abcdef" for c in value.lower())
+            ):
                 raise bad
             return value.lower()
         raise AssertionError(self.type)  # pragma: no cover - schemas are checked at registration
@@ -122,7 +131,7 @@ def _validate_points(value: Any, bad: Exception, *, lo: float, hi: float, count:
     for x, y in points:
         if not (lo <= x <= hi and lo <= y <= hi):
             raise bad
-    if count is None and any(b[0] <= a[0] for a, b in zip(points, points[1:])):
+    if count is None and any(b[0] <= a[0] for a, b in zip(points, points[1:], strict=False)):
         raise bad
     return points
 
@@ -150,9 +159,15 @@ class FilterSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The schema as a JSON-able dict (what panels and the CLI are built from)."""
-        return {"name": self.name, "category": self.category, "description": self.description,
-                "params": [p.to_dict() for p in self.params], "identity": dict(self.identity),
-                "alpha": self.alpha, "fusable": self.colour_op is not None}
+        return {
+            "name": self.name,
+            "category": self.category,
+            "description": self.description,
+            "params": [p.to_dict() for p in self.params],
+            "identity": dict(self.identity),
+            "alpha": self.alpha,
+            "fusable": self.colour_op is not None,
+        }
 
     def validate(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Return the full parameter dict (defaults filled in), or raise naming what is allowed."""
@@ -165,8 +180,10 @@ class FilterSpec:
             if key not in known:
                 raise UnsupportedParameterError(f"{self.name} parameter", key, list(known) or "none")
         # Defaults are copied so that a caller editing the result cannot change the schema.
-        return {p.name: p.validate(params[p.name], self.name) if p.name in params else copy.deepcopy(p.default)
-                for p in self.params}
+        return {
+            p.name: p.validate(params[p.name], self.name) if p.name in params else copy.deepcopy(p.default)
+            for p in self.params
+        }
 
     def is_identity(self, params: Mapping[str, Any]) -> bool:
         """True when validated ``params`` are known to give the input back."""
@@ -183,8 +200,14 @@ class FilterSpec:
                 out[p.name] = max(int(round(value)), 1 if params[p.name] else 0) if p.type == "int" else value
         return out
 
-    def run(self, image: np.ndarray, params: Mapping[str, Any], *, scale: float = 1.0,
-            load_asset: Callable[[str], np.ndarray] | None = None) -> np.ndarray:
+    def run(
+        self,
+        image: np.ndarray,
+        params: Mapping[str, Any],
+        *,
+        scale: float = 1.0,
+        load_asset: Callable[[str], np.ndarray] | None = None,
+    ) -> np.ndarray:
         """Apply to an already checked image with already validated ``params``."""
         params = self.scaled(dict(params), scale)
         if self.uses_assets:
@@ -198,9 +221,17 @@ class FilterSpec:
 _REGISTRY: dict[str, FilterSpec] = {}
 
 
-def register(name: str, *, category: str, params: list[Param], identity: Mapping[str, Any],
-             colour_op: Callable[..., Any] | None = None, alpha: str = "kept", rgb_only: bool = False,
-             uses_assets: bool = False) -> Callable[[Callable], Callable]:
+def register(
+    name: str,
+    *,
+    category: str,
+    params: list[Param],
+    identity: Mapping[str, Any],
+    colour_op: Callable[..., Any] | None = None,
+    alpha: str = "kept",
+    rgb_only: bool = False,
+    uses_assets: bool = False,
+) -> Callable[[Callable], Callable]:
     """Register the decorated function as filter ``name`` and return a checked public version.
 
     The public version checks the image and the parameters against the schema, and its docstring
@@ -214,10 +245,19 @@ def register(name: str, *, category: str, params: list[Param], identity: Mapping
 
     def decorate(impl: Callable) -> Callable:
         doc = (impl.__doc__ or "").strip().splitlines()
-        spec = FilterSpec(name=name, category=category, description=doc[0] if doc else name,
-                          params=tuple(params), impl=impl, identity=dict(identity), colour_op=colour_op,
-                          alpha=alpha, rgb_only=rgb_only, uses_assets=uses_assets,
-                          defaults={p.name: p.default for p in params})
+        spec = FilterSpec(
+            name=name,
+            category=category,
+            description=doc[0] if doc else name,
+            params=tuple(params),
+            impl=impl,
+            identity=dict(identity),
+            colour_op=colour_op,
+            alpha=alpha,
+            rgb_only=rgb_only,
+            uses_assets=uses_assets,
+            defaults={p.name: p.default for p in params},
+        )
         previous = _REGISTRY.get(name)
         # The same function loaded twice (a module imported under two names, as doctest collection
         # may do) replaces itself; two different functions under one name are a mistake.
@@ -239,17 +279,30 @@ def register(name: str, *, category: str, params: list[Param], identity: Mapping
 
 
 def _with_parameters(doc: str, spec: FilterSpec) -> str:
-    lines = ["", "    Parameters", "    ----------", "    image : numpy.ndarray",
-             "        RGB or RGBA uint8 image (not modified)."]
+    lines = [
+        "",
+        "    Parameters",
+        "    ----------",
+        "    image : numpy.ndarray",
+        "        RGB or RGBA uint8 image (not modified).",
+    ]
     for p in spec.params:
         rng = f", {p.allowed()}" if p.type in ("float", "int") else ""
         lines.append(f"    {p.name} : {p.type}, default {p.default!r}{rng}")
         lines.append(f"        {p.description}")
-    lines += ["", "    Returns", "    -------", "    numpy.ndarray",
-              f"        A new uint8 array of the same shape; alpha is {spec.alpha}.", "",
-              "    Raises", "    ------", "    UnsupportedParameterError",
-              "        When a parameter is unknown, of the wrong type or out of range (the message names the range).",
-              ""]
+    lines += [
+        "",
+        "    Returns",
+        "    -------",
+        "    numpy.ndarray",
+        f"        A new uint8 array of the same shape; alpha is {spec.alpha}.",
+        "",
+        "    Raises",
+        "    ------",
+        "    UnsupportedParameterError",
+        "        When a parameter is unknown, of the wrong type or out of range (the message names it).",
+        "",
+    ]
     head, sep, tail = doc.partition("    Examples")
     return head.rstrip() + "\n" + "\n".join(lines) + ("\n" + sep + tail if sep else "")
 

@@ -30,13 +30,16 @@ def _noise(rng: np.random.Generator, h: int, w: int, sigma: float) -> np.ndarray
     return n / max(float(n.std()), 1e-6)
 
 
-def procedural_texture(kind: str, height: int, width: int, *, scale: float = 1.0, seed: int = 0) -> np.ndarray:
+def procedural_texture(
+    kind: str, height: int, width: int, *, scale: float = 1.0, seed: int = 0
+) -> np.ndarray:
     """A grey texture in [0, 1] (float32, H x W) with mean near 0.5: ``paper``, ``canvas`` or ``grain``.
 
     Examples
     --------
     >>> t = procedural_texture("grain", 64, 64, seed=1)
-    >>> t.shape, bool(abs(float(t.mean()) - 0.5) < 0.05), bool((procedural_texture("grain", 64, 64, seed=1) == t).all())
+    >>> again = procedural_texture("grain", 64, 64, seed=1)
+    >>> t.shape, bool(abs(float(t.mean()) - 0.5) < 0.05), bool((again == t).all())
     ((64, 64), True, True)
     """
     if kind not in TEXTURE_KINDS:
@@ -47,15 +50,19 @@ def procedural_texture(kind: str, height: int, width: int, *, scale: float = 1.0
         if kind == "grain":
             t = 0.5 + 0.15 * _noise(rng, height, width, 0.5 * scale)
         elif kind == "paper":
-            t = 0.5 + sum(a * _noise(rng, height, width, s * scale) for a, s in ((0.05, 0.7), (0.05, 3), (0.04, 12)))
+            t = 0.5 + sum(
+                a * _noise(rng, height, width, s * scale) for a, s in ((0.05, 0.7), (0.05, 3), (0.04, 12))
+            )
             fibres = _noise(rng, height, width, 0.5 * scale)
             fibres = cv2.blur(fibres, (max(3, int(9 * scale)) | 1, 1))
             t = t + 0.03 * fibres / max(float(fibres.std()), 1e-6)
         else:
             period = 5.0 * scale
             ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-            weave = np.cos(2 * math.pi * xs / period) * np.cos(math.pi * ys / period) ** 2 \
+            weave = (
+                np.cos(2 * math.pi * xs / period) * np.cos(math.pi * ys / period) ** 2
                 + np.cos(2 * math.pi * ys / period) * np.cos(math.pi * xs / period) ** 2
+            )
             t = 0.5 + 0.07 * weave + 0.03 * _noise(rng, height, width, 0.6 * scale)
         return np.clip(t, 0, 1).astype(np.float32)
 
@@ -70,7 +77,11 @@ def tile_texture(texture: np.ndarray, height: int, width: int, *, scale: float =
     >>> tile_texture(np.array([[[0, 0, 0], [255, 255, 255]]], np.uint8), 2, 3).tolist()
     [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]
     """
-    grey = texture if texture.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(texture[..., :3]), cv2.COLOR_RGB2GRAY)
+    grey = (
+        texture
+        if texture.ndim == 2
+        else cv2.cvtColor(np.ascontiguousarray(texture[..., :3]), cv2.COLOR_RGB2GRAY)
+    )
     if scale != 1:
         th, tw = grey.shape
         size = (max(1, round(tw * scale)), max(1, round(th * scale)))
@@ -79,17 +90,38 @@ def tile_texture(texture: np.ndarray, height: int, width: int, *, scale: float =
     return (np.tile(grey, reps)[:height, :width].astype(np.float32) * (1 / 255)).astype(np.float32)
 
 
-@register("texture_overlay", category="texture", identity={"amount": 0.0}, rgb_only=True, uses_assets=True,
-          params=[Param("kind", "choice", "paper", choices=TEXTURE_KINDS,
-                        description="Procedural texture (ignored when an asset is given)."),
-                  Param("amount", "float", 0.5, 0.0, 1.0, "", "Strength of the texture; 0 is the original."),
-                  Param("scale", "float", 1.0, 0.25, 16.0, "px", "Size of the texture's features (1 = finest)."),
-                  Param("seed", "int", 0, 0, 2**31 - 1, "", "Seed of the procedural texture."),
-                  Param("blend", "choice", "overlay", choices=TEXTURE_BLENDS, description="W3C blend mode."),
-                  Param("asset", "asset", "", description="Hash of a user's texture image ('' for procedural).")])
-def texture_overlay(image: np.ndarray, *, kind: str = "paper", amount: float = 0.5, scale: float = 1.0,
-                    seed: int = 0, blend: str = "overlay", asset: str = "",
-                    load_asset: Callable[[str], np.ndarray] | None = None) -> np.ndarray:
+@register(
+    "texture_overlay",
+    category="texture",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    uses_assets=True,
+    params=[
+        Param(
+            "kind",
+            "choice",
+            "paper",
+            choices=TEXTURE_KINDS,
+            description="Procedural texture (ignored when an asset is given).",
+        ),
+        Param("amount", "float", 0.5, 0.0, 1.0, "", "Strength of the texture; 0 is the original."),
+        Param("scale", "float", 1.0, 0.25, 16.0, "px", "Size of the texture's features (1 = finest)."),
+        Param("seed", "int", 0, 0, 2**31 - 1, "", "Seed of the procedural texture."),
+        Param("blend", "choice", "overlay", choices=TEXTURE_BLENDS, description="W3C blend mode."),
+        Param("asset", "asset", "", description="Hash of a user's texture image ('' for procedural)."),
+    ],
+)
+def texture_overlay(
+    image: np.ndarray,
+    *,
+    kind: str = "paper",
+    amount: float = 0.5,
+    scale: float = 1.0,
+    seed: int = 0,
+    blend: str = "overlay",
+    asset: str = "",
+    load_asset: Callable[[str], np.ndarray] | None = None,
+) -> np.ndarray:
     """Overlay a paper, canvas or grain texture (or a user's image, tiled) with a blend mode.
 
     ``out = c + amount * (B(c, t) - c)`` where ``B`` is the W3C blend of the image ``c`` (backdrop)
@@ -109,7 +141,9 @@ def texture_overlay(image: np.ndarray, *, kind: str = "paper", amount: float = 0
     h, w = image.shape[:2]
     if asset:
         if load_asset is None:
-            raise InvalidArgumentError(f"texture asset {asset[:12]}... needs a load_asset(hash) function to read it")
+            raise InvalidArgumentError(
+                f"texture asset {asset[:12]}... needs a load_asset(hash) function to read it"
+            )
         tex = tile_texture(np.asarray(load_asset(asset)), h, w, scale=scale)
     else:
         tex = procedural_texture(kind, h, w, scale=scale, seed=seed)
@@ -127,6 +161,7 @@ def _blend_grey(image: np.ndarray, tex: np.ndarray, blend: str, amount: float) -
     With a grey source these blends are ``c * g`` (dark side) or ``1 - (1 - c) * g`` (light side) for a
     gain ``g`` per pixel, so each costs one or two saturating multiplies instead of float algebra.
     """
+
     def gain(values: np.ndarray) -> np.ndarray:
         return cv2.merge([values.astype(np.float32)] * 3)
 

@@ -18,17 +18,26 @@ from .registry import Param, register
 def sepia_matrix(amount: float) -> np.ndarray:
     """The W3C Filter Effects ``sepia`` matrix (3x3) for ``amount`` in 0..1."""
     r = 1 - amount
-    return np.array([[0.393 + 0.607 * r, 0.769 - 0.769 * r, 0.189 - 0.189 * r],
-                     [0.349 - 0.349 * r, 0.686 + 0.314 * r, 0.168 - 0.168 * r],
-                     [0.272 - 0.272 * r, 0.534 - 0.534 * r, 0.131 + 0.869 * r]])
+    return np.array(
+        [
+            [0.393 + 0.607 * r, 0.769 - 0.769 * r, 0.189 - 0.189 * r],
+            [0.349 - 0.349 * r, 0.686 + 0.314 * r, 0.168 - 0.168 * r],
+            [0.272 - 0.272 * r, 0.534 - 0.534 * r, 0.131 + 0.869 * r],
+        ]
+    )
 
 
 def _sepia_op(amount: float) -> ColourMatrix:
     return ColourMatrix.of(sepia_matrix(amount))
 
 
-@register("sepia", category="vintage", identity={"amount": 0.0}, colour_op=_sepia_op,
-          params=[Param("amount", "float", 1.0, 0.0, 1.0, "", "0 is the original, 1 full sepia.")])
+@register(
+    "sepia",
+    category="vintage",
+    identity={"amount": 0.0},
+    colour_op=_sepia_op,
+    params=[Param("amount", "float", 1.0, 0.0, 1.0, "", "0 is the original, 1 full sepia.")],
+)
 def sepia(image: np.ndarray, *, amount: float = 1.0) -> np.ndarray:
     """Sepia toning with the W3C ``sepia`` matrix.
 
@@ -45,13 +54,26 @@ def _black_white_op(red: float, green: float, blue: float, amount: float) -> Col
     return ColourMatrix.of((1 - amount) * np.eye(3) + amount * grey)
 
 
-@register("black_white", category="vintage", identity={"amount": 0.0}, colour_op=_black_white_op,
-          params=[Param("red", "float", 0.2126, -2.0, 3.0, "", "Weight of red in the grey (a red filter raises it)."),
-                  Param("green", "float", 0.7152, -2.0, 3.0, "", "Weight of green in the grey."),
-                  Param("blue", "float", 0.0722, -2.0, 3.0, "", "Weight of blue in the grey."),
-                  Param("amount", "float", 1.0, 0.0, 1.0, "", "0 is the original, 1 fully black and white.")])
-def black_white(image: np.ndarray, *, red: float = 0.2126, green: float = 0.7152, blue: float = 0.0722,
-                amount: float = 1.0) -> np.ndarray:
+@register(
+    "black_white",
+    category="vintage",
+    identity={"amount": 0.0},
+    colour_op=_black_white_op,
+    params=[
+        Param("red", "float", 0.2126, -2.0, 3.0, "", "Weight of red in the grey (a red filter raises it)."),
+        Param("green", "float", 0.7152, -2.0, 3.0, "", "Weight of green in the grey."),
+        Param("blue", "float", 0.0722, -2.0, 3.0, "", "Weight of blue in the grey."),
+        Param("amount", "float", 1.0, 0.0, 1.0, "", "0 is the original, 1 fully black and white."),
+    ],
+)
+def black_white(
+    image: np.ndarray,
+    *,
+    red: float = 0.2126,
+    green: float = 0.7152,
+    blue: float = 0.0722,
+    amount: float = 1.0,
+) -> np.ndarray:
     """Black and white by a channel mix: grey = ``red * R + green * G + blue * B`` (Rec. 709 luma by default).
 
     Examples
@@ -64,6 +86,7 @@ def black_white(image: np.ndarray, *, red: float = 0.2126, green: float = 0.7152
 
 def grain_noise(height: int, width: int, *, size: float, seed: int, channels: int) -> np.ndarray:
     """Seeded Gaussian noise of unit deviation, blurred to grains of ``size`` pixels (float32, H x W x C)."""
+
     def make() -> np.ndarray:
         rng = np.random.default_rng(seed)
         noise = rng.standard_normal((height, width, channels), dtype=np.float32)
@@ -76,20 +99,31 @@ def grain_noise(height: int, width: int, *, size: float, seed: int, channels: in
     return shared_cache.get_or_make(("grain", height, width, float(size), int(seed), channels), make)
 
 
-@register("film_grain", category="vintage", identity={"amount": 0.0}, rgb_only=True,
-          params=[Param("amount", "float", 0.3, 0.0, 1.0, "", "Strength: at 1 the midtone grain deviates 48 levels."),
-                  Param("size", "float", 1.5, 0.5, 20.0, "px", "Grain size."),
-                  Param("seed", "int", 0, 0, 2**31 - 1, "", "Seed of the grain pattern."),
-                  Param("monochrome", "bool", True, description="Same grain in every channel (as black-and-white film).")])
-def film_grain(image: np.ndarray, *, amount: float = 0.3, size: float = 1.5, seed: int = 0,
-               monochrome: bool = True) -> np.ndarray:
-    """Film grain: ``c + 48 * amount * n * (0.3 + 2.8 * L * (1 - L))``, ``n`` seeded noise, ``L`` luma in 0..1.
+@register(
+    "film_grain",
+    category="vintage",
+    identity={"amount": 0.0},
+    rgb_only=True,
+    params=[
+        Param("amount", "float", 0.3, 0.0, 1.0, "", "Strength: at 1 the midtone grain deviates 48 levels."),
+        Param("size", "float", 1.5, 0.5, 20.0, "px", "Grain size."),
+        Param("seed", "int", 0, 0, 2**31 - 1, "", "Seed of the grain pattern."),
+        Param(
+            "monochrome", "bool", True, description="Same grain in every channel (as black-and-white film)."
+        ),
+    ],
+)
+def film_grain(
+    image: np.ndarray, *, amount: float = 0.3, size: float = 1.5, seed: int = 0, monochrome: bool = True
+) -> np.ndarray:
+    """Film grain: ``c + 48 * amount * n * (0.3 + 2.8 * L * (1 - L))``; ``n`` seeded noise, ``L`` luma 0..1.
 
     Examples
     --------
     >>> img = np.full((64, 64, 3), 128, np.uint8)
     >>> out = film_grain(img, amount=0.5, seed=7)
-    >>> bool(abs(float(out.mean()) - 128) < 1), bool(out.std() > 5), bool((film_grain(img, amount=0.5, seed=7) == out).all())
+    >>> same = bool((film_grain(img, amount=0.5, seed=7) == out).all())
+    >>> bool(abs(float(out.mean()) - 128) < 1), bool(out.std() > 5), same
     (True, True, True)
     """
     if amount == 0:
@@ -108,9 +142,23 @@ def _faded_op(amount: float) -> ColourMatrix:
     return desaturate.then(tone)
 
 
-@register("faded", category="vintage", identity={"amount": 0.0}, colour_op=_faded_op,
-          params=[Param("amount", "float", 0.5, 0.0, 1.0, "",
-                        "Lifted blacks, dimmed whites and softer colour; 0 is the original.")])
+@register(
+    "faded",
+    category="vintage",
+    identity={"amount": 0.0},
+    colour_op=_faded_op,
+    params=[
+        Param(
+            "amount",
+            "float",
+            0.5,
+            0.0,
+            1.0,
+            "",
+            "Lifted blacks, dimmed whites and softer colour; 0 is the original.",
+        )
+    ],
+)
 def faded(image: np.ndarray, *, amount: float = 0.5) -> np.ndarray:
     """Faded print: saturation times ``1 - 0.3a``, then tones mapped to ``x (1 - 0.22a) + 30.6a``.
 
