@@ -262,3 +262,21 @@ def test_the_wire_digest_matches_the_bytes_the_service_received(azure_standin, s
     result = provider(standin_settings, "gpt-image-1").generate(ImageRequest("a fox", "gpt-image-1", "1024x1024"))
     assert result.metadata["wire"]["body_sha256"] == hashlib.sha256(image_requests(azure_standin)[-1].body).hexdigest()
     assert base64.b64encode(result.images[0].data)  # bytes, not text
+
+
+def test_a_canvas_mask_layer_becomes_the_edit_area(azure_standin, standin_settings, tmp_path):
+    from imagestudio_nb import Project, edit
+    from imagestudio_nb.providers.masks import mask_from_layer
+
+    project = Project.create("masked", workspace=tmp_path, width=128, height=128)
+    layer_id = project.add_layer("mask", name="Edit here")
+    project.add_stroke(layer_id, {"tool": "mask_add", "size": 40, "points": [0, 100, 127, 100]})  # bottom band
+    area = mask_from_layer(project.layer(layer_id), canvas_size=project.canvas_size, size=(64, 64))
+    results = edit("a river", png(64, 64), mask=area, model="gpt-image-1", settings=standin_settings,
+                   project=project, progress=False)
+    upload = azure_standin.state["edit_uploads"][-1]
+    alpha = decode_image(upload["mask"], mode="RGBA")[..., 3]
+    assert alpha[50, 32] == 0 and alpha[10, 32] == 255  # transparent where painted: the API's convention
+    pixels = decode_image(results[0].data, mode="RGB")
+    assert tuple(pixels[10, 32]) == (255, 0, 0) and tuple(pixels[50, 32]) != (255, 0, 0)
+    assert results.record["request"]["mask"]  # the mask is recorded by its hash

@@ -137,3 +137,14 @@ def test_model_aliases_resolve_through_the_registry(azure_standin, monkeypatch):
     assert resolved.deployment == "my-flux" and resolved.capabilities.model == "flux-1.1-pro"
     results = generate("a fox", model="flux.1-kontext-pro", settings=settings, progress=False)
     assert results.record["deployment"] == "flux-kontext-pro" and results.record["provider"] == "foundry_flux"
+
+
+def test_bfl_route_with_entra_id(azure_standin, monkeypatch):
+    from tests.standin.server import BEARER_TOKEN
+
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    settings = Settings(endpoints=[endpoint_for(azure_standin.url, kind="foundry", api_version=None, auth="entra")])
+    result = provider(settings, "flux-2-pro", token_provider=lambda: BEARER_TOKEN).generate(
+        ImageRequest("a fox", "flux.2-pro", "1024x1024", seed=1))
+    headers = image_requests(azure_standin)[-1].headers
+    assert "authorization" in headers and "api-key" not in headers and len(result.images) == 1
