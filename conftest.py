@@ -23,6 +23,7 @@ def pytest_configure(config):
     os.environ["IMAGESTUDIO_WORKSPACE"] = str(root / "workspace")
     os.environ["IMAGESTUDIO_USER"] = "tester"
     os.environ["IMAGESTUDIO_PROMPT_HISTORY"] = str(root / "prompt_history.sqlite")
+    os.environ["IMAGESTUDIO_PRESETS_DIR"] = str(root / "presets")
     os.environ.setdefault("MPLBACKEND", "Agg")
     for name in _SECRET_VARIABLES:
         os.environ.pop(name, None)

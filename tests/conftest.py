@@ -14,6 +14,7 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("IMAGESTUDIO_WORKSPACE", str(tmp_path / "workspace"))
     monkeypatch.setenv("IMAGESTUDIO_USER", "tester")
     monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", str(tmp_path / "prompt_history.sqlite"))
+    monkeypatch.setenv("IMAGESTUDIO_PRESETS_DIR", str(tmp_path / "presets"))
     from imagestudio_nb.providers.registry import clear_cache
 
     clear_cache()

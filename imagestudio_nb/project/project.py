@@ -450,8 +450,10 @@ class Project:
         """The final RGBA image of the visible layers (the reference renderer, DESIGN.md D3)."""
         from ..imaging.compositing import render_layers
 
+        from .derived import DerivedAssets
+
         return render_layers(self.layers(), lambda digest: self.assets.read_array(digest, mode="RGBA"),
-                             self.canvas_size)
+                             self.canvas_size, cache=DerivedAssets(self.path / "cache" / "derived"))
 
 
 YSTATE_NAME = "project.ystate"
