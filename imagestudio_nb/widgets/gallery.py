@@ -55,10 +55,14 @@ class Gallery(StudioWidget):
         self._subscription = self.project.doc.observe(self._on_document)
 
     def _on_document(self, event) -> None:
-        # Runs inside the transaction's callback, where the document cannot be read: refresh right after
-        # (in a script, without an event loop, at the next action).
-        if not call_soon(self.refresh):
-            self._stale = True
+        # Runs inside the transaction's callback, where the document cannot be read: refresh right after on
+        # the kernel's event loop, and in any case before the next action (a script has no running loop).
+        self._stale = True
+        call_soon(self._refresh_if_stale)
+
+    def _refresh_if_stale(self) -> None:
+        if self._stale:
+            self.refresh()
 
     def refresh(self) -> None:
         """Re-read the project's assets into the grid."""

@@ -48,12 +48,29 @@ export class LayersPanel {
     return el("span", {}, input, button("Upload…", () => input.click(), { title: "Add an image file as a layer" }));
   }
 
+  private rowsSignature = "";
+  private propsSignature = "";
+
   update(layers: LayerView[]): void {
     this.layers = layers;
     const selected = this.getSelected();
-    const rows = [...layers].reverse().map((layer) => this.row(layer, layer.id === selected));
-    this.list.replaceChildren(...rows);
-    this.renderProps(layers.find((l) => l.id === selected));
+    // Rows are rebuilt only when they would look different, so a double-click survives a selection change.
+    const rows = JSON.stringify(layers.map((l) => [l.id, l.name, l.kind, l.visible, l.locked]));
+    if (rows !== this.rowsSignature) {
+      this.rowsSignature = rows;
+      this.list.replaceChildren(...[...layers].reverse().map((layer) => this.row(layer, layer.id === selected)));
+    } else {
+      for (const row of this.list.querySelectorAll<HTMLElement>(".is-layer")) {
+        row.classList.toggle("is-selected", row.dataset.layerId === selected);
+      }
+    }
+    const layer = layers.find((l) => l.id === selected);
+    const props = JSON.stringify(layer ? [layer.id, layer.name, layer.kind, layer.opacity, layer.blend_mode, layer.mask,
+      !!layer.transform.crop, layers.filter((l) => l.kind === "mask").map((l) => [l.id, l.name])] : null);
+    if (props !== this.propsSignature) {
+      this.propsSignature = props;
+      this.renderProps(layer);
+    }
   }
 
   private indexOf(id: string): number {

@@ -167,3 +167,89 @@ def test_export_renders_with_python_and_downloads_a_png(lab, page):
     reference = Project.open(lab.workspace / project).render()
     assert np.array_equal(image, reference)
     assert (lab.root / f"{project}.png").read_bytes() == data
+
+
+def test_tools_and_layer_controls_edit_the_document(lab, page):
+    project = "Tools test"
+    canvas = _start(lab, page, project)
+    lighthouse = _layer(lab, project, "Lighthouse")["id"]
+
+    def current():
+        return {layer["id"]: layer for layer in _layers(lab, project)}
+
+    canvas.locator(f".is-layer[data-layer-id='{lighthouse}']").click()
+    # Rotate about the centre by a quarter turn.
+    canvas.locator("[data-tool=rotate]").click()
+    _drag(page, canvas, [(900, 512), (800, 800), (512, 900)])
+    wait_until(lambda: abs(current()[lighthouse]["transform"]["rotation"] - 90) < 2, message="a 90 degree rotation")
+    page.keyboard.press("Control+z")
+    wait_until(lambda: current()[lighthouse]["transform"]["rotation"] == 0, message="the rotation undone")
+    # Crop to a rectangle: the content stays where it was.
+    canvas.locator("[data-tool=crop]").click()
+    _drag(page, canvas, [(100, 100), (300, 250), (500, 400)])
+    t = wait_until(lambda: current()[lighthouse]["transform"]["crop"] and current()[lighthouse]["transform"],
+                   message="the crop")
+    assert [abs(a - b) < 3 for a, b in zip(t["crop"], [100, 100, 400, 300])] == [True] * 4
+    assert abs(t["x"] - 100) < 3 and abs(t["y"] - 100) < 3
+    canvas.locator("[data-action=reset-crop]").click()
+    wait_until(lambda: current()[lighthouse]["transform"]["crop"] is None, message="the crop reset")
+    # Zoom stops at 800% and 10%.
+    zoom = canvas.locator("[data-role=zoom]")
+    for _ in range(14):
+        canvas.locator("[data-action=zoom-in]").click()
+    assert zoom.inner_text() == "800%"
+    for _ in range(24):
+        canvas.locator("[data-action=zoom-out]").click()
+    assert zoom.inner_text() == "10%"
+    canvas.locator("[data-action=fit]").click()
+    # Eyedropper: the brush takes the colour under the pointer (the dark ground of the picture).
+    canvas.locator("[data-tool=eyedropper]").click()
+    canvas.locator("canvas.is-screen").scroll_into_view_if_needed()
+    page.mouse.click(*doc_to_screen(page, canvas, 60, 990))
+    from imagestudio_nb.project import Project
+
+    expected = Project.open(lab.workspace / project).render()[990, 60, :3].astype(int)
+    picked = canvas.locator("input[data-brush=color]").input_value()
+    assert np.abs(np.array([int(picked[i:i + 2], 16) for i in (1, 3, 5)]) - expected).max() < 12, (picked, expected)
+    # A text layer typed on the canvas.
+    canvas.locator("[data-action=add-text]").click()
+    page.mouse.click(*doc_to_screen(page, canvas, 300, 200))
+    canvas.locator("[data-role=text-input]").fill("Hello")
+    page.keyboard.press("Enter")
+    text = wait_until(lambda: next((l for l in _layers(lab, project) if l["kind"] == "text"), None), message="a text layer")
+    assert text["text"]["content"] == "Hello" and abs(text["transform"]["x"] - 300) < 3
+    # A mask layer painted with the mask brush.
+    canvas.locator("[data-action=add-mask]").click()
+    mask = wait_until(lambda: next((l for l in _layers(lab, project) if l["kind"] == "mask"), None), message="a mask")
+    canvas.locator(f".is-layer.is-selected[data-layer-id='{mask['id']}']").wait_for()
+    canvas.locator("[data-tool=mask]").click()
+    _drag(page, canvas, [(200, 600), (400, 650), (600, 700)])
+    strokes = wait_until(lambda: current()[mask["id"]]["strokes"], message="a mask stroke")
+    assert strokes[0]["tool"] == "mask_add"
+    # The layers panel: rename, hide, lock, opacity, blend mode, duplicate, delete.
+    row = canvas.locator(f".is-layer[data-layer-id='{lighthouse}']")
+    row.click()
+    row.locator(".is-layer-name").dblclick()
+    canvas.locator(".is-layer-rename").fill("Sunset")
+    page.keyboard.press("Enter")
+    wait_until(lambda: current()[lighthouse]["name"] == "Sunset", message="the rename")
+    canvas.locator(f".is-layer[data-layer-id='{lighthouse}'] [data-action=visibility]").click()
+    wait_until(lambda: current()[lighthouse]["visible"] is False, message="hidden")
+    canvas.locator(f".is-layer[data-layer-id='{lighthouse}'] [data-action=visibility]").click()
+    wait_until(lambda: current()[lighthouse]["visible"] is True, message="shown")
+    canvas.locator("input[data-prop=opacity]").evaluate(
+        "(el) => { el.value = '40'; el.dispatchEvent(new Event('change', {bubbles: true})); }")
+    wait_until(lambda: current()[lighthouse]["opacity"] == 0.4, message="the opacity")
+    canvas.locator("select[data-prop=blend_mode]").select_option("multiply")
+    wait_until(lambda: current()[lighthouse]["blend_mode"] == "multiply", message="the blend mode")
+    canvas.locator(f".is-layer[data-layer-id='{lighthouse}'] [data-action=lock]").click()
+    wait_until(lambda: current()[lighthouse]["locked"] is True, message="locked")
+    canvas.locator("[data-tool=move]").click()
+    _drag(page, canvas, [(500, 500), (600, 600)])
+    assert "locked" in canvas.locator(".is-status.is-error").inner_text()
+    assert current()[lighthouse]["transform"]["x"] == 0
+    count = len(current())
+    canvas.locator("[data-action=duplicate]").click()
+    wait_until(lambda: len(current()) == count + 1, message="the duplicate")
+    canvas.locator("[data-action=delete]").click()
+    wait_until(lambda: len(current()) == count, message="the delete")
