@@ -15,7 +15,7 @@ from typing import Any
 import traitlets
 
 from ..errors import InvalidArgumentError
-from ._base import Reply, StudioWidget, bundle, open_project
+from ._base import Reply, StudioWidget, bundle, call_soon, open_project
 from .rasters import layer_pixels
 
 #: Longest side of a preview when the browser does not say (screen pixels).
@@ -66,10 +66,24 @@ class FilterPanel(StudioWidget):
         self._source = None
         super().__init__(filters=list_filters(), presets=list_presets(), **kwargs)
         self.canvas = canvas
+        self._stored: list | None = None
         if canvas is not None:
             canvas.observe(self._follow_canvas, names="selected_layer")
             layer = layer or canvas.selected_layer
         self.layer = layer
+        self._subscription = self.project.doc.observe(lambda event: call_soon(self._check_stored_chain))
+
+    def _check_stored_chain(self) -> None:
+        """When the layer's stored chain changes elsewhere (undo, another view), show it."""
+        if not self.layer:
+            return
+        try:
+            stored = list(self.project.layer(self.layer).get("filters") or [])
+        except Exception:
+            return
+        if stored != self._stored:
+            self._stored = stored
+            self.chain = stored
 
     # --- which layer -----------------------------------------------------------------------------------
     def _follow_canvas(self, change) -> None:
@@ -87,7 +101,8 @@ class FilterPanel(StudioWidget):
             self.layer_name, self.chain = "", []
             return
         self.layer_name = f"{layer['name']} ({layer['kind']})"
-        self.chain = list(layer.get("filters") or [])
+        self._stored = list(layer.get("filters") or [])
+        self.chain = list(self._stored)
 
     def _target(self) -> dict:
         if not self.layer:
@@ -125,6 +140,7 @@ class FilterPanel(StudioWidget):
         layer = self._target()
         chain = validate_chain(self.chain)
         self.project.update_layer(layer["id"], filters=chain)
+        self._stored = chain
         self.chain = chain
         return chain
 
