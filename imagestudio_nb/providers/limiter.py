@@ -1,15 +1,23 @@
 """One rate limiter per deployment, shared by every call in the process (DESIGN.md D7).
 
 A token bucket spaces requests to the deployment's configured rate, and a 429's ``Retry-After`` /
-``retry-after-ms`` pauses every caller of that deployment, not only the one that was refused. The
-limiter only waits; it never sends anything and never retries by itself (see ``retry.py``).
+``retry-after-ms`` pauses every caller of that deployment, not only the one that was refused. When no
+rate is configured, a 429 that follows a busy second teaches the bucket a rate (90% of what the service
+accepted in that second), so that callers released after the pause leave one by one instead of all at
+once; a configured rate is never changed. The limiter only waits; it never sends anything and never
+retries by itself (see ``retry.py``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
+
+
+#: Seconds without a 429 after which a learned (not configured) rate is forgotten.
+LEARNED_RATE_LIFETIME = 60.0
 
 
 class DeploymentLimiter:
@@ -39,21 +47,31 @@ class DeploymentLimiter:
         self._paused_until = 0.0
         self.rate: float | None = None
         self.burst = 1
+        self.learned = False
+        self._learned_at = 0.0
         self._tokens = 0.0
         self._stamp = clock()
+        self._accepted: deque[float] = deque(maxlen=4096)
         self.set_rate(requests_per_second, burst=burst)
         #: Counters for reports and benchmarks: requests let through, 429 pauses, seconds waited.
         self.stats = {"acquired": 0, "pauses": 0, "waited_s": 0.0}
 
     def set_rate(self, requests_per_second: float | None, *, burst: int = 1) -> None:
-        """Change the sustained rate (``None``: unlimited) and the burst size."""
+        """Configure the sustained rate (``None``: unlimited) and the burst size."""
         if requests_per_second is not None and requests_per_second <= 0:
             raise ValueError("requests_per_second must be positive (or None for no limit)")
         if burst < 1:
             raise ValueError("burst must be at least 1")
         with self._lock:
-            self.rate, self.burst = requests_per_second, int(burst)
+            self.rate, self.burst, self.learned = requests_per_second, int(burst), False
             self._tokens, self._stamp = float(self.burst), self._clock()
+
+    def accepted(self) -> None:
+        """Note that the service accepted a request (used to learn a rate from a 429)."""
+        with self._lock:
+            self._accepted.append(self._clock())
+            if self.learned:
+                self.rate *= 1.002
 
     def acquire(self) -> float:
         """Wait until a request may leave; return the seconds waited."""
@@ -61,6 +79,8 @@ class DeploymentLimiter:
         while True:
             with self._lock:
                 now = self._clock()
+                if self.learned and now - self._learned_at > LEARNED_RATE_LIFETIME:
+                    self.rate, self.learned = None, False  # a quiet minute: forget what a burst taught
                 delay = self._paused_until - now
                 if delay <= 0:
                     if self.rate is None:
@@ -82,13 +102,29 @@ class DeploymentLimiter:
     def pause(self, seconds: float) -> None:
         """Hold every caller of this deployment for ``seconds`` from now (a 429's Retry-After)."""
         with self._lock:
-            until = self._clock() + max(0.0, seconds)
+            now = self._clock()
+            until = now + max(0.0, seconds)
             if until > self._paused_until:
                 self._paused_until = until
             self.stats["pauses"] += 1
+            if self.rate is None or self.learned:
+                self._learn(now)
             # The bucket does not fill during a pause: when it ends, waiting callers leave one by one.
             self._tokens = min(self._tokens, 1.0)
             self._stamp = max(self._stamp, self._paused_until)
+
+    def _learn(self, now: float) -> None:
+        # What the service let through in the last second is its rate, give or take; aim 10% under it.
+        # With fewer than three accepted requests there is nothing to learn from: the pause alone applies.
+        # Once learned, each further 429 takes 10% off (it may be jitter rather than a lower limit), and each
+        # accepted request adds a little back (see ``accepted``): additive increase, multiplicative decrease.
+        recent = sum(1 for t in self._accepted if now - t <= 1.0)
+        if self.learned:
+            self.rate, self._learned_at = max(0.05, self.rate * 0.9), now
+        elif recent >= 3:
+            self.rate, self.burst, self.learned, self._learned_at = 0.9 * recent, 1, True, now
+        if self.learned:
+            self.stats["learned_rate"] = self.rate
 
     @property
     def paused_for(self) -> float:

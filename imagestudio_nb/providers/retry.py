@@ -105,6 +105,7 @@ def call_with_retries(send: Callable[[], T], *, limiter: DeploymentLimiter, poli
                 sleep(wait)
                 continue
             raise map_error(exc, context) from None
+        limiter.accepted()
         if attempts is not None:
             attempts.append(("ok", 200))
         return result

@@ -111,3 +111,33 @@ def test_docs_models_table_is_generated_from_the_code():
     docs = (Path(__file__).parents[2] / "docs" / "models.md").read_text()
     assert capability_table_markdown() in docs, "regenerate with: python -m imagestudio_nb.providers.capabilities"
     assert all(f"`{name}`" in docs for name in CAPABILITIES)
+
+
+def test_a_429_after_a_busy_second_teaches_a_rate_when_none_is_configured():
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", clock=clock, sleep=clock.sleep)
+    for _ in range(10):  # the service accepted 10 requests within the last second
+        limiter.acquire()
+        limiter.accepted()
+        clock.now += 0.05
+    limiter.pause(0.5)
+    assert limiter.learned and limiter.rate == pytest.approx(9.0)
+    waits = [limiter.acquire() for _ in range(3)]
+    assert waits[0] == pytest.approx(0.5) and waits[1:] == pytest.approx([1 / 9, 1 / 9])  # one by one
+    clock.now += 61  # a quiet minute later the learned rate is forgotten
+    assert limiter.acquire() == 0.0 and limiter.rate is None
+
+
+def test_a_configured_rate_is_never_changed_by_a_429_and_few_requests_teach_nothing():
+    clock = FakeClock()
+    configured = DeploymentLimiter("c", requests_per_second=5, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        configured.acquire()
+        configured.accepted()
+    configured.pause(1)
+    assert configured.rate == 5 and not configured.learned
+    quiet = DeploymentLimiter("q", clock=clock, sleep=clock.sleep)
+    quiet.acquire()
+    quiet.accepted()
+    quiet.pause(1)
+    assert quiet.rate is None
