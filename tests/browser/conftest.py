@@ -44,8 +44,10 @@ def lab_server():
     remove_tree(base)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread, which
+    # would break `asyncio.run` in the test modules that follow.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
