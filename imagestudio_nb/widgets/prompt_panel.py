@@ -41,7 +41,7 @@ class PromptPanel(StudioWidget):
     """
 
     _esm = bundle("prompt_panel")
-    _calls = frozenset({"generate", "enhance", "suggest", "render_template", "history", "thumbnails"})
+    _calls = frozenset({"generate", "edit", "enhance", "suggest", "render_template", "history", "thumbnails"})
 
     prompt = traitlets.Unicode("").tag(sync=True)
     model_name = traitlets.Unicode("local").tag(sync=True)
@@ -89,6 +89,41 @@ class PromptPanel(StudioWidget):
                         for r, layer in zip(results, layers)]
         return results
 
+    def edit(self, layer_id: str | None = None, *, mask_layer: str | None = None):
+        """Edit (inpaint) an image layer with the panel's prompt inside a mask layer's painted area
+        (``imagestudio_nb.edit``), and put the result on the canvas above it, covering the same area.
+
+        The layer defaults to the canvas's selected one; the mask to the layer's linked mask, else the top
+        mask layer of the project. Without any mask layer the whole image is edited.
+        """
+        from ..generation import edit
+        from .inpaint import edit_mask, placement_over
+
+        layer_id = layer_id or (self.canvas.selected_layer if self.canvas is not None else None)
+        if not layer_id:
+            raise InvalidArgumentError("select the image layer to edit on the canvas first")
+        layer = self.project.layer(layer_id)
+        if layer["kind"] not in ("image", "generated") or not layer.get("asset"):
+            raise InvalidArgumentError(f"layer {layer['name']!r} is a {layer['kind']} layer; edits work on image layers")
+        if not self.prompt.strip():
+            raise InvalidArgumentError("write a prompt saying what to paint in the masked area first")
+        masks = [l for l in self.project.layers() if l["kind"] == "mask"]
+        mask_id = mask_layer or layer.get("mask") or (masks[-1]["id"] if masks else None)
+        source = self.project.assets.read_array(layer["asset"], mode="RGBA")
+        mask = edit_mask(self.project, layer, self.project.layer(mask_id)) if mask_id else None
+        options = {k: v for k, v in self.options.items() if k in OPTION_NAMES and v not in (None, "")}
+        results = edit(self.prompt, self.project.assets.read(layer["asset"]), mask=mask, model=self.model_name or None,
+                       project=self.project, progress=False, **options)
+        with self.project.batch():
+            layers = [self.project.add_layer("generated", name=f"Edit: {self.prompt.strip()[:32]}", asset=r.asset,
+                                             visible=i == 0, transform=placement_over(layer, source.shape, r.image.shape))
+                      for i, r in enumerate(results)]
+        if self.canvas is not None and layers:
+            self.canvas.selected_layer = layers[0]
+        self.results = [{"asset": r.asset, "layer": lid, "seed": r.seed, "revised_prompt": r.revised_prompt}
+                        for r, lid in zip(results, layers)]
+        return results
+
     def enhance(self, *, engine: str = "auto"):
         """Improve the prompt (``imagestudio_nb.prompts.enhance``) with the panel's style; returns the Enhancement."""
         from ..prompts import enhance
@@ -124,6 +159,13 @@ class PromptPanel(StudioWidget):
                        options: dict | None = None, style: str | None = None) -> Reply:
         self._take(prompt, model, options, style)
         results = self.generate()
+        thumbs = [self.project.assets.thumbnail(r.asset, 192) for r in results]
+        return Reply({"results": self.results, "record": results.record["id"]}, thumbs)
+
+    def _call_edit(self, buffers, prompt: str | None = None, model: str | None = None, options: dict | None = None,
+                   layer: str | None = None) -> Reply:
+        self._take(prompt, model, options, None)
+        results = self.edit(layer)
         thumbs = [self.project.assets.thumbnail(r.asset, 192) for r in results]
         return Reply({"results": self.results, "record": results.record["id"]}, thumbs)
 

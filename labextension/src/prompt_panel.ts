@@ -54,7 +54,9 @@ class PromptPanelView {
       el("div", { class: "is-row" }, labelled("Model", modelSelect), this.optionsRow),
       el("div", { class: "is-row" }, styleSelect,
         button("Enhance", () => this.enhance(), { "data-action": "enhance" }), templateSelect,
-        button("History", () => this.history(), { "data-action": "history" }), this.generateButton),
+        button("History", () => this.history(), { "data-action": "history" }), this.generateButton,
+        button("Inpaint", () => this.generate("edit"), { "data-action": "edit",
+          title: "Edit the canvas's selected image layer inside the painted mask" })),
       this.enhanceBox, this.templateBox, this.historyBox, this.resultsBox, this.status.node);
     if (!Object.keys(model.get("options") || {}).length) {
       this.model.set("options", this.defaults(model.get("model_name")));
@@ -155,16 +157,18 @@ class PromptPanelView {
         onclick: () => { this.text.value = e.prompt; this.text.dispatchEvent(new Event("input")); this.historyBox.replaceChildren(); } })));
   }
 
-  private async generate(): Promise<void> {
+  private async generate(method: "generate" | "edit" = "generate"): Promise<void> {
     this.generateButton.disabled = true;
-    this.status.busy("Generating…");
+    this.status.busy(method === "edit" ? "Editing…" : "Generating…");
     try {
-      const reply = await guarded(this.status, () => this.channel.request("call", { method: "generate", args: {
-        prompt: this.text.value, model: this.model.get("model_name"), options: this.model.get("options"), style: this.model.get("style") } }));
+      const args: Record<string, unknown> = { prompt: this.text.value, model: this.model.get("model_name"),
+        options: this.model.get("options") };
+      if (method === "generate") args.style = this.model.get("style");
+      const reply = await guarded(this.status, () => this.channel.request("call", { method, args }));
       if (!reply) return;
       const [msg, buffers] = reply;
       const results = msg.result.results as any[];
-      this.status.info(`Generated ${results.length} image${results.length === 1 ? "" : "s"}; added to the canvas.`, 6000);
+      this.status.info(`${method === "edit" ? "Edited" : "Generated"} ${results.length} image${results.length === 1 ? "" : "s"}; added to the canvas.`, 6000);
       const images = await Promise.all(buffers.map(async (b, i) => {
         const url = URL.createObjectURL(new Blob([b as BlobPart], { type: "image/png" }));
         return el("img", { src: url, width: "96", height: "96", title: results[i]?.revised_prompt || "", "data-asset": results[i]?.asset,

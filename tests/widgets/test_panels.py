@@ -159,3 +159,38 @@ def test_the_server_extension_turns_nagle_off_once():
 
     assert enable_nodelay() and enable_nodelay()
     assert tornado.websocket.WebSocketHandler._imagestudio_nodelay is True
+
+
+def test_inpaint_edits_a_layer_inside_the_painted_mask_and_covers_it(project):
+    canvas = Canvas(project)
+    panel = PromptPanel(project, canvas=canvas, prompt="a yellow sun", options={"size": "256x256", "seed": 2})
+    outbox = Outbox(panel)
+    layer = project.add_layer("image", asset=project.asset)
+    assert "select the image layer" in _call(panel, outbox, "edit")[0]["error"]
+    mask = project.add_layer("mask")
+    project.add_stroke(mask, {"tool": "mask_add", "size": 20, "hardness": 1, "opacity": 1, "points": [10, 10, 20, 10]})
+    canvas.selected_layer = layer
+    content, buffers = _call(panel, outbox, "edit")
+    assert "error" not in content, content
+    record = project.generations()[-1]
+    assert record["kind"] == "edit" and record["request"]["prompt"] == "a yellow sun"
+    result = project.layers()[-1]
+    assert result["kind"] == "generated" and canvas.selected_layer == result["id"]
+    assert result["transform"]["scale_x"] == 64 / 256 and result["transform"]["scale_y"] == 48 / 256
+    edited = project.assets.read_array(result["asset"], mode="RGB")
+    original = project.assets.read_array(project.asset, mode="RGB")
+    # Outside the painted area the edit keeps the original (resized to 256x256 by the model).
+    assert np.abs(edited[200, 60].astype(int) - original[40, 15].astype(int)).max() < 12
+
+
+def test_edit_mask_follows_the_layer_transform(project):
+    from imagestudio_nb.widgets.inpaint import edit_mask
+
+    layer = project.add_layer("image", asset=project.asset,
+                              transform={"x": 10, "y": 0, "scale_x": 0.5, "scale_y": 0.5, "rotation": 0, "crop": None})
+    mask = project.add_layer("mask")
+    project.add_stroke(mask, {"tool": "mask_add", "size": 6, "hardness": 1, "opacity": 1, "points": [20, 10]})
+    selected = edit_mask(project, project.layer(layer), project.layer(mask))
+    assert selected.shape == (48, 64)
+    ys, xs = np.nonzero(selected)
+    assert abs(xs.mean() - 20) < 1.5 and abs(ys.mean() - 20) < 1.5  # canvas (20, 10) is source (20, 20)
