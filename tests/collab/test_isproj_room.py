@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pycrdt import Array, Map
@@ -23,6 +24,12 @@ def lab(tmp_path_factory):
     server = start_jupyter_lab(root)
     yield server
     server.stop()
+
+
+def _run(coroutine_function):
+    # A fresh thread has no running event loop, whatever other fixtures (Playwright's sync API) left here.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result(120)
 
 
 def _wait_for(predicate, timeout=30.0):
@@ -52,7 +59,7 @@ def test_python_client_edit_is_written_back_to_the_file(lab):
             layers.append(layer_to_y(new_layer("text", name="From Python", text={"content": "hi"})))
             await asyncio.sleep(0.5)  # let the update leave before the connection closes
 
-    asyncio.run(edit_in_room())
+    _run(edit_in_room)
     document = project.path / "project.isproj"
     assert _wait_for(lambda: "From Python" in document.read_text()), document.read_text()[:2000]
     reopened = Project.open(project.path)
