@@ -30,6 +30,3 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
-# (More blocks are added by the features that need them: Chromium for the browser tests,
-#  Azurite for the Blob Storage tests.)
-true
