@@ -64,6 +64,15 @@ def test_notebook_runs_and_a_drawn_stroke_reaches_the_document(lab, page):
     page.wait_for_timeout(300)
     r, g, b = _pixel(page, canvas, 350, 250)
     assert abs(r - 0x1e) < 40 and abs(g - 0x90) < 40 and abs(b - 0xff) < 40, (r, g, b)
+    # The eraser takes the paint away again where it passes.
+    canvas.locator("[data-tool=eraser]").click()
+    _drag(page, canvas, [(350, 180), (350, 250), (350, 320)])
+    strokes = wait_until(lambda: (s := _layer(lab, project, "Ink")["strokes"]) and len(s) == before + 2 and s,
+                         message="the eraser stroke")
+    assert strokes[-1]["tool"] == "eraser"
+    page.wait_for_timeout(300)
+    r, g, b = _pixel(page, canvas, 350, 250)
+    assert not (abs(r - 0x1e) < 40 and abs(g - 0x90) < 40 and abs(b - 0xff) < 40), (r, g, b)
 
 
 def test_add_a_layer_move_it_reorder_it_undo_and_redo(lab, page):
@@ -127,6 +136,25 @@ def test_generate_with_the_local_provider_and_show_errors_in_the_panel(lab, page
     assert layer["kind"] == "generated" and layer["asset"] == record["assets"][0]
     # The new layer is selected on the canvas and drawn there.
     page.locator(".is-canvas").first.locator(f".is-layer.is-selected[data-layer-id='{layer['id']}']").wait_for()
+    # The gallery shows both images; search narrows them; two marked images are tagged and compared.
+    gallery = page.locator(".is-gallery").first
+    gallery.scroll_into_view_if_needed()
+    cells = gallery.locator(".is-cell")
+    wait_until(lambda: cells.count() == 2, message="two images in the gallery")
+    gallery.locator("[data-role=search]").fill("whale")
+    wait_until(lambda: cells.count() == 1, message="the search result")
+    assert cells.first.get_attribute("data-asset") == layer["asset"]
+    gallery.locator("[data-role=search]").fill("")
+    wait_until(lambda: cells.count() == 2, message="the whole grid again")
+    cells.nth(0).click(modifiers=["Shift"])
+    cells.nth(1).click(modifiers=["Shift"])
+    gallery.locator("[data-role=tag]").fill("favourite")
+    gallery.locator("[data-action=tag]").click()
+    wait_until(lambda: all("favourite" in meta["tags"] for meta in read_project(lab.workspace, project)["assets"].values()),
+               message="both images tagged")
+    gallery.locator("[data-action=compare]").click()
+    figures = gallery.locator("[data-role=compare] figure img")
+    wait_until(lambda: figures.count() == 2, message="two images side by side")
 
 
 def test_filter_preview_follows_a_slider_and_apply_stores_the_chain(lab, page):
