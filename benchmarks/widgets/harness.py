@@ -39,8 +39,7 @@ def lab_page(cells: list[str], *, nodelay: bool = True):
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
     os.environ.update(IMAGESTUDIO_WORKSPACE=str(base / "workspace"), IMAGESTUDIO_CONFIG=str(base / "config.toml"),
                       IMAGESTUDIO_PROMPT_HISTORY="off", JUPYTERLAB_SETTINGS_DIR=str(base / "lab-settings"))
-    if nodelay:
-        enable_widget_server_extension(base / "jupyter-config")
+    enable_widget_server_extension(base / "jupyter-config", enabled=nodelay)
     server = start_jupyter_lab(root, extra_args=["--LabApp.expose_app_in_browser=True"])
     try:
         with sync_playwright() as playwright:

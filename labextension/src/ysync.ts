@@ -1,6 +1,7 @@
 // The front end's copy of the project document (DESIGN.md D2): a Yjs doc kept in sync with the kernel's
 // pycrdt doc by binary Y updates over the widget's custom messages. Edits made here are sent as updates;
 // the kernel applies them through Project.apply_update, so they are saved and undoable.
+import "./yjs_guard";
 import * as Y from "yjs";
 import { Channel } from "./comm";
 

@@ -29,11 +29,12 @@ def require_chromium() -> Path:
     return CHROMIUM
 
 
-def enable_widget_server_extension(config_dir: Path) -> None:
-    """Enable ``imagestudio_nb.widgets.server`` (TCP_NODELAY on websockets) for a server using ``config_dir``."""
+def enable_widget_server_extension(config_dir: Path, enabled: bool = True) -> None:
+    """Enable (or disable) ``imagestudio_nb.widgets.server`` (TCP_NODELAY on websockets) for a server using
+    ``config_dir``; the package's install enables it already, this makes a test independent of that."""
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"imagestudio_nb.widgets.server": True}}}))
+        json.dumps({"ServerApp": {"jpserver_extensions": {"imagestudio_nb.widgets.server": enabled}}}))
 
 
 def launch_browser(playwright):
