@@ -25,7 +25,8 @@ def require_chromium() -> Path:
                            "`apt-get install -y chromium`")
     bundle = REPO / "imagestudio_nb" / "widgets" / "static" / "canvas.js"
     if not bundle.exists():
-        raise RuntimeError(f"{bundle} is missing: run `make install` (pip builds the front end with npm)")
+        raise RuntimeError(f"{bundle} is missing: run `make install` (pip builds the front end with npm), or "
+                           "`npm --prefix labextension install && npm --prefix labextension run build`")
     return CHROMIUM
 
 
