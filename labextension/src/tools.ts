@@ -359,7 +359,7 @@ export class Tools {
   private openTextInput(sx: number, sy: number, x: number, y: number): void {
     this.textInput?.remove();
     const layer = this.host.selectedLayer();
-    const editing = layer && layer.kind === "text" && !layer.locked ? layer : null;
+    const editing = layer && layer.kind === "text" && !layer.locked && this.hits(layer, x, y) ? layer : null;
     const input = el("input", { class: "is-text-input", placeholder: "Type, then Enter", value: editing?.text?.content || "",
       "data-role": "text-input" });
     input.style.left = `${sx}px`;
@@ -391,6 +391,15 @@ export class Tools {
     this.textInput = input;
     this.host.stage.append(input);
     input.focus();
+  }
+
+  /** Whether document point (x, y) falls on the layer's placed rectangle. */
+  private hits(layer: LayerView, x: number, y: number): boolean {
+    const src = this.host.compositor.source(layer);
+    if (!src) return false;
+    const { crop, matrix } = this.host.compositor.placement(layer, src);
+    const p = matrix.inverse().transformPoint(new DOMPoint(x, y));
+    return p.x >= 0 && p.y >= 0 && p.x <= crop[2] && p.y <= crop[3];
   }
 
   private pick(x: number, y: number): void {

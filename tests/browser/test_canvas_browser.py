@@ -246,6 +246,20 @@ def test_tools_and_layer_controls_edit_the_document(lab, page):
     page.keyboard.press("Enter")
     text = wait_until(lambda: next((l for l in _layers(lab, project) if l["kind"] == "text"), None), message="a text layer")
     assert text["text"]["content"] == "Hello" and abs(text["transform"]["x"] - 300) < 3
+    # Clicking on the selected text layer with the text tool edits it.
+    canvas.locator(f".is-layer.is-selected[data-layer-id='{text['id']}']").wait_for()
+    page.wait_for_timeout(300)  # the kernel renders the text's pixels
+    page.mouse.click(*doc_to_screen(page, canvas, 305, 205))
+    canvas.locator("[data-role=text-input]").fill("Hello again")
+    page.keyboard.press("Enter")
+    wait_until(lambda: current()[text["id"]]["text"]["content"] == "Hello again", message="the edited text")
+    # The pan tool moves the view, not the document.
+    canvas.locator("[data-tool=pan]").click()
+    screen = canvas.locator("canvas.is-screen")
+    before = float(screen.get_attribute("data-ox"))
+    _drag(page, canvas, [(500, 500), (450, 500), (400, 500)])
+    assert abs(float(screen.get_attribute("data-ox")) - before) > 10
+    canvas.locator("[data-action=fit]").click()
     # A mask layer painted with the mask brush.
     canvas.locator("[data-action=add-mask]").click()
     mask = wait_until(lambda: next((l for l in _layers(lab, project) if l["kind"] == "mask"), None), message="a mask")
