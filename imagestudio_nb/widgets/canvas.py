@@ -64,6 +64,11 @@ class Canvas(StudioWidget):
         self._relay = relay_for(self.project)
         self._relay.attach(self)
 
+    def close(self) -> None:
+        """Close the widget and stop relaying the document to it."""
+        self._relay.detach(self)
+        super().close()
+
     # --- validation ----------------------------------------------------------------------------------
     @traitlets.validate("brush")
     def _check_brush(self, proposal):

@@ -123,6 +123,14 @@ class FilterPanel(StudioWidget):
             self._source_key, self._source = key, pixels
         return self._source
 
+    def close(self) -> None:
+        """Close the widget and stop observing the project."""
+        try:
+            self.project.doc.unobserve(self._subscription)
+        except Exception:  # already unobserved
+            pass
+        super().close()
+
     # --- public actions --------------------------------------------------------------------------------
     def preview(self, chain: list | None = None, *, max_side: int = DEFAULT_PREVIEW_SIDE) -> bytes:
         """JPEG bytes of the layer with ``chain`` (default: the panel's), at most ``max_side`` pixels long

@@ -83,6 +83,14 @@ class Gallery(StudioWidget):
                           "source": info.source, "created": info.created, **prompts.get(info.hash, {})})
         return items
 
+    def close(self) -> None:
+        """Close the widget and stop observing the project."""
+        try:
+            self.project.doc.unobserve(self._subscription)
+        except Exception:  # already unobserved
+            pass
+        super().close()
+
     # --- public actions --------------------------------------------------------------------------------
     def search(self, query: str) -> list[str]:
         """Hashes of the assets matching ``query`` (``Project.search`` over tags, sources and prompts)."""

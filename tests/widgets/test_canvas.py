@@ -151,3 +151,11 @@ def test_brush_and_zoom_settings_are_checked():
         probe.zoom = 9
     probe.zoom = 0.1
     assert probe.zoom == 0.1
+
+
+def test_a_closed_canvas_no_longer_receives_updates(project):
+    canvas = Canvas(project)
+    outbox = Outbox(canvas)
+    canvas.close()
+    project.add_layer("paint")
+    assert not outbox.of_type("y-update")
