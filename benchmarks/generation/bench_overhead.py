@@ -48,7 +48,8 @@ def measure(side: int, calls: int, url: str) -> dict[str, float]:
                         deployments=[Deployment(name="gpt-image-1", model="gpt-image-1")])
     settings = Settings(endpoints=[endpoint], workspace=Path(tempfile.mkdtemp(prefix="bench-overhead-")))
     project = Project.create(f"overhead-{side}", workspace=settings.workspace)
-    bare = AzureOpenAI(azure_endpoint=url, api_version=API_VERSION, api_key=API_KEY, max_retries=0)
+    # Like for like: the provider's client also has the SDK's retries off and a 180 s timeout.
+    bare = AzureOpenAI(azure_endpoint=url, api_version=API_VERSION, api_key=API_KEY, max_retries=0, timeout=180.0)
     provider = azure_openai.create_provider(settings, endpoint, endpoint.deployments[0])
 
     def bare_call():
