@@ -4,7 +4,6 @@ credentials, unknown deployments, rate limits shared by every thread, server err
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
