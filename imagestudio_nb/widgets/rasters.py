@@ -1,8 +1,9 @@
 """Pixels the kernel renders for the Canvas (DESIGN.md D3): layers whose look the browser cannot compute
 (filter chains, text), encoded for transport, and the PNG export of the whole canvas.
 
-Filtered layers are cached by (source hash, chain hash), as derived assets are keyed; nothing here is
-written into the project document.
+Filtered layers are the project's derived assets, keyed by (source hash, chain hash) and shared with
+``Project.render`` (``project/derived.py``), with the most recent ones kept decoded in memory; nothing here
+is written into the project document.
 """
 
 from __future__ import annotations
@@ -71,13 +72,18 @@ def layer_pixels(project, layer: Mapping[str, Any]) -> np.ndarray | None:
     if kind in ("image", "generated"):
         if not asset:
             return None
-        key = (asset, chain_hash(chain)) if chain else None
-        if key is not None and (cached := _derived.get(key)) is not None:
+        if not chain:
+            return load(asset)
+        key = (asset, chain_hash(chain))
+        memory_key = (str(project.path), *key)
+        if (cached := _derived.get(memory_key)) is not None:
             return cached
-        pixels = load(asset)
-        if chain:
-            pixels = apply_chain(pixels, chain, load_asset=load)
-            _derived.put(key, pixels)
+        store = _derived_store(project)
+        pixels = store.get(key)
+        if pixels is None:
+            pixels = apply_chain(load(asset), chain, load_asset=load)
+            store[key] = pixels
+        _derived.put(memory_key, pixels)
         return pixels
     if kind == "paint":
         base = load(asset) if asset else None
@@ -92,6 +98,15 @@ def layer_pixels(project, layer: Mapping[str, Any]) -> np.ndarray | None:
     else:
         return None
     return apply_chain(pixels, chain, load_asset=load) if chain else pixels
+
+
+def _derived_store(project):
+    """The project's derived assets (``<project>/cache/derived``), or a plain dict where that store is absent."""
+    try:
+        from ..project.derived import DerivedAssets
+    except ImportError:  # an older project layer: keep the pixels in memory only
+        return {}
+    return DerivedAssets(project.path / "cache" / "derived")
 
 
 def export_png(project) -> bytes:

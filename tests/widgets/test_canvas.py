@@ -159,3 +159,15 @@ def test_a_closed_canvas_no_longer_receives_updates(project):
     canvas.close()
     project.add_layer("paint")
     assert not outbox.of_type("y-update")
+
+
+def test_filtered_layers_are_shared_with_the_reference_renderer_as_derived_assets(project):
+    from imagestudio_nb.imaging.chains import chain_hash
+
+    chain = [{"filter": "sepia", "params": {"amount": 1}}]
+    layer = project.add_layer("image", asset=project.asset, filters=chain)
+    canvas = Canvas(project)
+    message(canvas, {"type": "layer-raster", "id": 1, "layer": layer})
+    derived = project.path / "cache" / "derived" / f"{project.asset}_{chain_hash(chain)}.png"
+    assert derived.is_file()
+    assert np.array_equal(decode_image(derived.read_bytes(), mode="RGBA"), project.render())
