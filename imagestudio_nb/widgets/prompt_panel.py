@@ -12,7 +12,7 @@ from typing import Any
 
 import traitlets
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, PartialResultError
 from ._base import Reply, StudioWidget, bundle, open_project
 
 #: Generation options the panel sets, each validated by ``generate`` against the model's capabilities.
@@ -78,16 +78,26 @@ class PromptPanel(StudioWidget):
         unknown = set(self.options) - set(OPTION_NAMES)
         if unknown:
             raise InvalidArgumentError(f"unknown generation options {sorted(unknown)}; allowed: {list(OPTION_NAMES)}")
-        results = generate(self.prompt, model=self.model_name or None, project=self.project, progress=False, **options)
-        name = self.prompt.strip()[:40]
+        try:
+            results = generate(self.prompt, model=self.model_name or None, project=self.project, progress=False,
+                               **options)
+        except PartialResultError as exc:  # what did come back is stored: show it too, then say what is missing
+            self._place(exc.results, name=self.prompt.strip()[:40])
+            raise
+        self._place(results, name=self.prompt.strip()[:40])
+        return results
+
+    def _place(self, results, *, name: str, transform: dict | None = None) -> list[str]:
+        """Add results as layers (the first visible, the others hidden), select the first on the canvas."""
+        extra = {"transform": transform} if transform else {}
         with self.project.batch():
             layers = [self.project.add_layer("generated", name=name if len(results) == 1 else f"{name} #{i + 1}",
-                                             asset=r.asset, visible=i == 0) for i, r in enumerate(results)]
+                                             asset=r.asset, visible=i == 0, **extra) for i, r in enumerate(results)]
         if self.canvas is not None and layers:
             self.canvas.selected_layer = layers[0]
         self.results = [{"asset": r.asset, "layer": layer, "seed": r.seed, "revised_prompt": r.revised_prompt}
                         for r, layer in zip(results, layers)]
-        return results
+        return layers
 
     def edit(self, layer_id: str | None = None, *, mask_layer: str | None = None):
         """Edit (inpaint) an image layer with the panel's prompt inside a mask layer's painted area
@@ -114,14 +124,8 @@ class PromptPanel(StudioWidget):
         options = {k: v for k, v in self.options.items() if k in OPTION_NAMES and v not in (None, "")}
         results = edit(self.prompt, self.project.assets.read(layer["asset"]), mask=mask, model=self.model_name or None,
                        project=self.project, progress=False, **options)
-        with self.project.batch():
-            layers = [self.project.add_layer("generated", name=f"Edit: {self.prompt.strip()[:32]}", asset=r.asset,
-                                             visible=i == 0, transform=placement_over(layer, source.shape, r.image.shape))
-                      for i, r in enumerate(results)]
-        if self.canvas is not None and layers:
-            self.canvas.selected_layer = layers[0]
-        self.results = [{"asset": r.asset, "layer": lid, "seed": r.seed, "revised_prompt": r.revised_prompt}
-                        for r, lid in zip(results, layers)]
+        self._place(results, name=f"Edit: {self.prompt.strip()[:32]}",
+                    transform=placement_over(layer, source.shape, results[0].image.shape) if len(results) else None)
         return results
 
     def enhance(self, *, engine: str = "auto"):

@@ -194,3 +194,22 @@ def test_edit_mask_follows_the_layer_transform(project):
     assert selected.shape == (48, 64)
     ys, xs = np.nonzero(selected)
     assert abs(xs.mean() - 20) < 1.5 and abs(ys.mean() - 20) < 1.5  # canvas (20, 10) is source (20, 20)
+
+
+def test_partial_results_are_placed_and_the_shortfall_is_said(project, monkeypatch):
+    import imagestudio_nb.generation as generation
+    from imagestudio_nb.errors import PartialResultError
+
+    real = generation.generate
+
+    def short(*args, **kwargs):
+        results = real(*args, **{**kwargs, "n": 1})
+        raise PartialResultError("local returned 1 of 2 images; the returned ones are in the error's .results",
+                                 results=list(results))
+
+    monkeypatch.setattr(generation, "generate", short)
+    panel = PromptPanel(project, prompt="a tree", options={"size": "256x256", "n": 2})
+    outbox = Outbox(panel)
+    error = _call(panel, outbox, "generate")[0]["error"]
+    assert error.startswith("PartialResultError: local returned 1 of 2")
+    assert [l["kind"] for l in project.layers()] == ["generated"] and panel.results[0]["layer"] == project.layers()[0]["id"]
