@@ -3,7 +3,7 @@
 // while it runs only the newest parameters are kept, so a dragged slider never builds a queue.
 import { Channel, Model } from "./comm";
 import { context } from "./drawing";
-import { StatusLine, button, bytesToBitmap, el, guarded, labelled, recordMetric, select } from "./ui";
+import { StatusLine, button, bytesToBitmap, el, guarded, recordMetric, select } from "./ui";
 
 interface Param { name: string; type: string; default: any; min: number | null; max: number | null; unit: string;
   description: string; choices?: string[]; }

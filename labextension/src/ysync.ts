@@ -12,7 +12,7 @@ export class DocSync {
   readonly ready: Promise<void>;
   private unsubscribe: () => void;
 
-  constructor(private channel: Channel) {
+  constructor(channel: Channel) {
     this.unsubscribe = channel.on("y-update", (_msg, buffers) => {
       if (buffers[0]) Y.applyUpdate(this.doc, buffers[0], KERNEL);
     });
