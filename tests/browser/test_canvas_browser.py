@@ -64,6 +64,11 @@ def test_notebook_runs_and_a_drawn_stroke_reaches_the_document(lab, page):
     page.wait_for_timeout(300)
     r, g, b = _pixel(page, canvas, 350, 250)
     assert abs(r - 0x1e) < 40 and abs(g - 0x90) < 40 and abs(b - 0xff) < 40, (r, g, b)
+    # The Studio at the end of the notebook is another view of the same document: it shows the stroke too.
+    studio_canvas = page.locator(".is-canvas").nth(1)
+    studio_canvas.locator("canvas.is-screen[data-ready='1']").wait_for()
+    r, g, b = _pixel(page, studio_canvas, 350, 250)
+    assert abs(r - 0x1e) < 40 and abs(g - 0x90) < 40 and abs(b - 0xff) < 40, (r, g, b)
     # The eraser takes the paint away again where it passes.
     canvas.locator("[data-tool=eraser]").click()
     _drag(page, canvas, [(350, 180), (350, 250), (350, 320)])
