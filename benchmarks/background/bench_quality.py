@@ -29,7 +29,7 @@ from imagestudio_nb.imaging.background import segmentation  # noqa: E402
 CONFIGS = {
     "u2netp-raw": dict(method="u2netp", refine=None, studio_fusion=False),
     "u2netp+guided": dict(method="u2netp", refine="guided", studio_fusion=False),
-    "default": dict(),  # auto: u2netp + border fusion on studio backgrounds + guided filter
+    "default": dict(),  # auto: u2netp + guided filter + plate fusion on studio backgrounds
     "matting": dict(refine="matting"),
     "classical": dict(method="classical"),
 }
@@ -51,16 +51,16 @@ def summarise(rows, label):
                 share=sum(i >= 0.9 for i in ious) / len(ious))
 
 
-def run(size: int, seeds: int, configs: list[str]):
+def run(size: int, seeds: int, configs: list[str], first_seed: int = 0):
     scenes = []
     for family in FAMILIES:
         for obj in OBJECTS:
-            for seed in range(seeds):
+            for seed in range(first_seed, first_seed + seeds):
                 img, alpha = make_scene(obj, family, size=size, seed=seed)
                 scenes.append((family, obj, img, alpha))
     for name, img, alpha in real_scenes(size):
         scenes.append(("real-photo", name, img, alpha))
-    print(f"{len(scenes)} scenes at {size}x{size} ({seeds} seed(s) per object and family)\n")
+    print(f"{len(scenes)} scenes at {size}x{size} (seeds {first_seed}..{first_seed + seeds - 1} per object and family)\n")
     tables = {}
     for config in configs:
         kwargs = CONFIGS[config]
@@ -121,10 +121,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="tune on other seeds than the reported ones (e.g. --size 512 --first-seed 2 --seeds 3)")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--no-timing", action="store_true")
     args = parser.parse_args()
-    run(args.size, args.seeds, args.configs)
+    run(args.size, args.seeds, args.configs, args.first_seed)
     if not args.no_timing:
         timing(args.configs)
 

@@ -1,8 +1,9 @@
 """``remove_background``: one call from an RGB(A) image to a cut-out and its soft alpha matte.
 
 The automatic matte comes from a segmentation model (or the classical fallback), is refined at the
-edges, and then the user's keep/remove strokes are applied on top, so a result is reproducible from
-data: the image, the parameters and the strokes. Nothing here touches files or Jupyter.
+edges, is fused on studio-style backgrounds with a difference matte against a background plate
+(``studio_matte``), and then the user's keep/remove strokes are applied on top, so a result is
+reproducible from data: the image, the parameters and the strokes. Nothing here touches files or Jupyter.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from ...errors import InvalidArgumentError, UnsupportedParameterError
 from ..codec import check_image_array
 from ..strokes import mask_from_strokes
-from . import classical, refine as refine_mod, segmentation
+from . import classical, refine as refine_mod, segmentation, studio_matte
 
 #: Values of ``method``.
 METHODS = ("auto", "u2netp", "classical", "onnx")
@@ -42,7 +42,8 @@ class BackgroundResult:
     source : numpy.ndarray
         The input's uint8 RGB pixels (used e.g. to blur the original background on replacement).
     method : str
-        The method that actually ran (``"u2netp"``, ``"u2netp+border"``, ``"classical"``, ``"onnx"``).
+        The method that actually ran (``"u2netp"``, ``"u2netp+plate"`` when fused with the background plate,
+        ``"classical"``, ``"onnx"``, ``"onnx+plate"``).
     params : dict
         Everything needed to reproduce the result from the source image (method, refine, model, strokes).
     """
@@ -90,60 +91,6 @@ def _resolve_method(method: str, model_path) -> str:
     return method
 
 
-def _studio_fusion(rgb: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, bool]:
-    """On studio-style backgrounds, find see-through parts (glass) that a salient-object model fills in.
-
-    A segmentation network answers "which object", not "how opaque", so it returns glass as solid. Where the
-    background is smooth (plain, gradient, sweep), its colour at every pixel is known from the border fit,
-    and a region inside the object that looks like that background, is enclosed by the object (so it is not
-    an invisible face on the silhouette, e.g. a white box top on white) and is large (a tenth of the object)
-    is seen through: its alpha becomes the colour difference to the background relative to the object's
-    opaque parts (difference matting). Elsewhere, and on textured or photo backgrounds, the matte is unchanged.
-    """
-    h, w = matte.shape
-    scale = min(1.0, 384 / max(h, w))
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-    model = classical.border_model(small)
-    if not model.studio_like:
-        return matte, False
-    m = cv2.resize(matte, size, interpolation=cv2.INTER_AREA) if scale < 1 else matte
-    inside = m > 0.5
-    area = int(inside.sum())
-    if area == 0:
-        return matte, True
-    d = model.surface_distance
-    t = model.threshold
-    like = inside & (d < max(3 * t, 12.0))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(like.astype(np.uint8), connectivity=8)
-    outside = cv2.dilate((~inside).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    touching = set(np.unique(labels[outside & like]).tolist())
-    see_through = np.zeros_like(inside)
-    for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] >= 0.1 * area and k not in touching:
-            see_through |= labels == k
-    opaque = inside & ~see_through & (d > t)
-    reference = float(np.median(d[opaque])) if opaque.any() else 4 * t
-    alpha = np.clip(d / max(reference, 1e-3), 0, 1).astype(np.float32)
-    # The converse: well inside the object's silhouette (holes filled, edge eroded, so contact shadows
-    # beside it are not reached), pixels clearly unlike the background are not half transparent, whatever
-    # the network hesitated about (it leaves patches in fur and textured fabric).
-    filled = inside.astype(np.uint8)
-    contours, _ = cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(filled, contours, -1, 1, -1)
-    core = cv2.erode(filled, np.ones((7, 7), np.uint8)) > 0
-    firm = core & (d > 3 * t) & ~see_through
-    fused_small = np.where(firm, np.maximum(m, alpha), m)
-    if see_through.any():
-        # Feather the region so its edge follows the image, then lower the matte there only.
-        weight = cv2.GaussianBlur(see_through.astype(np.float32), (0, 0), 1.5)
-        fused_small = fused_small * (1 - weight) + np.minimum(fused_small, alpha) * weight
-    if scale < 1:
-        delta = cv2.resize(fused_small - m, (w, h), interpolation=cv2.INTER_LINEAR)
-        return np.clip(matte + delta, 0, 1).astype(np.float32), True
-    return fused_small.astype(np.float32), True
-
-
 def remove_background(image: np.ndarray, *, method: str = "auto", model_path: str | os.PathLike | None = None,
                       refine: str | None = "guided", strokes: Sequence[Mapping] | None = None,
                       normalization: str | Sequence = "imagenet", input_size: int | None = None,
@@ -171,7 +118,10 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
     input_size : int, optional
         Square input size for user models with dynamic input dimensions (default 1024).
     studio_fusion : bool
-        Combine the learned matte with the border colour model when the background is studio-style.
+        On studio-style backgrounds (plain, gradient, sweep), fuse the model's matte with a difference
+        matte against a background plate fitted to the image: single hairs, holes and see-through glass
+        get their own alpha. Textured and photo backgrounds are left to the model. Not used by
+        ``"classical"``.
 
     Returns
     -------
@@ -203,7 +153,6 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
     used = _resolve_method(method, model_path)
     rgb = np.ascontiguousarray(image[..., :3])
     h, w = rgb.shape[:2]
-    fused = False
     if used == "classical":
         coarse = classical.classical_matte(rgb)
     else:
@@ -213,14 +162,15 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
             normalization=normalization if used == "onnx" else "imagenet",
             input_size=input_size,
         )
-        if studio_fusion:
-            coarse, fused = _studio_fusion(rgb, coarse)
     if refine == "guided":
         matte = refine_mod.refine_guided(rgb, coarse)
     elif refine == "matting":
         matte = refine_mod.refine_matting(rgb, coarse)
     else:
         matte = coarse.astype(np.float32)
+    fused = False
+    if studio_fusion and used != "classical":  # the classical method already works from the border model
+        matte, fused = studio_matte.studio_matte(rgb, coarse, matte)
     if image.shape[2] == 4:
         matte = matte * (image[..., 3].astype(np.float32) / 255)
     auto = matte.astype(np.float32)
@@ -230,9 +180,10 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
     cutout = np.dstack([colours, np.clip(final * 255 + 0.5, 0, 255).astype(np.uint8)])
     params = {
         "method": method,
-        "used": used + ("+border" if fused else ""),
+        "used": used + ("+plate" if fused else ""),
         "model_path": None if model_path is None else str(model_path),
         "refine": refine,
+        "studio_fusion": bool(studio_fusion),
         "strokes": stroke_list,
     }
     if used == "onnx":

@@ -1,0 +1,233 @@
+"""A clean background plate: a smooth per-pixel estimate of the background behind the object.
+
+On studio-style shots (plain, gradient, sweep) the background is smooth, so it can be fitted to the pixels
+a segmentation matte calls background and predicted behind the object. The plate is fitted at a small
+size (256 px on the longer side): a robust low-order polynomial per channel plus a push-pull fill of its
+residual, so sweeps and contact shadows are followed too. It knows nothing of files or the network.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Longer side, in pixels, at which the plate is fitted.
+WORK_SIDE = 256
+#: Median fine-scale deviation of background samples (RGB units at ``WORK_SIDE``) above which the
+#: background is textured, not studio-style.
+MAX_SMOOTHNESS = 1.0
+#: Median RGB distance of full-resolution background pixels to the plate above which the plate does
+#: not predict the pixels well enough for a difference matte (sensor noise of sigma 1.5 gives about 2.3).
+MAX_NOISE = 8.0
+
+
+@dataclass(frozen=True, eq=False)
+class Plate:
+    """A background plate fitted to one image.
+
+    Attributes
+    ----------
+    small : numpy.ndarray
+        float32 (h, w, 3) RGB plate at the work size.
+    samples : numpy.ndarray
+        bool (h, w): the work-size pixels the plate was fitted to.
+    smoothness : float
+        Median fine-scale deviation of the samples from their local mean (RGB units at the work size).
+    noise : float
+        Median RGB distance between full-resolution background pixels and the plate.
+    """
+
+    small: np.ndarray
+    samples: np.ndarray
+    smoothness: float
+    noise: float
+
+    @property
+    def studio_like(self) -> bool:
+        """Whether the background is smooth and predicted to within noise (plain, gradient, sweep)."""
+        return self.smoothness <= MAX_SMOOTHNESS and self.noise <= MAX_NOISE
+
+    def full(self, height: int, width: int) -> np.ndarray:
+        """The plate at full resolution, float32 (height, width, 3) (bilinear: the plate is smooth)."""
+        return cv2.resize(self.small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def work_size(height: int, width: int, side: int = WORK_SIDE) -> tuple[int, int]:
+    """Return the cv2 ``(width, height)`` of the work size for an image, never upscaling."""
+    scale = min(1.0, side / max(height, width))
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
+def filled(mask: np.ndarray) -> np.ndarray:
+    """Return a uint8 0/1 mask with the holes of ``mask`` (any nonzero dtype) filled."""
+    mask = (np.asarray(mask) > 0).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = np.zeros_like(mask)
+    cv2.drawContours(out, contours, -1, 1, -1)
+    return out | mask
+
+
+def disc(radius: int) -> np.ndarray:
+    """An elliptic structuring element of the given radius."""
+    radius = max(0, int(radius))
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Fill a float32 (h, w, c) image where ``weight`` is 0 by a smooth interpolation of where it is 1.
+
+    The pull phase averages values and weights down an image pyramid; the push phase comes back up,
+    keeping known values and taking the coarser estimate where the weight fades (Gortler et al.).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.zeros((16, 16, 1), np.float32); values[:, 8:] = 10
+    >>> weight = np.ones((16, 16), np.float32); weight[4:12, 4:12] = 0
+    >>> out = push_pull(values, weight)
+    >>> bool(out[8, 5, 0] < 5 < out[8, 10, 0]), float(out[0, 0, 0]), float(out[0, 15, 0])
+    (True, 0.0, 10.0)
+    """
+    values = np.asarray(values, np.float32)
+    weight = np.asarray(weight, np.float32)
+    channels = values.shape[2]
+    nums, weights = [values * weight[..., None]], [weight]
+    while min(weights[-1].shape) > 2:
+        weights.append(cv2.pyrDown(weights[-1]))
+        nums.append(cv2.pyrDown(nums[-1]).reshape(*weights[-1].shape, channels))  # cv2 drops a single channel
+    total = float(weights[-1].sum())
+    estimate = np.empty_like(nums[-1])
+    estimate[:] = nums[-1].reshape(-1, channels).sum(0) / max(total, 1e-6)
+    for level in range(len(nums) - 2, -1, -1):
+        h, w = weights[level].shape
+        up = cv2.pyrUp(estimate, dstsize=(w, h)).reshape(h, w, channels)
+        # pyrDown of a 0/1 mask is about 1 inside known areas and fades across their edges
+        known = np.minimum(weights[level] * 4, 1)[..., None]
+        mean = nums[level] / np.maximum(weights[level], 1e-6)[..., None]
+        estimate = known * mean + (1 - known) * up
+    return estimate.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _design(height: int, width: int, degree: int) -> np.ndarray:
+    """The polynomial design matrix of every pixel of a (height, width) grid, coordinates in [-1, 1]."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    xs = xs.ravel() * (2 / max(1, width - 1)) - 1
+    ys = ys.ravel() * (2 / max(1, height - 1)) - 1
+    columns = [np.ones_like(xs)]
+    for d in range(1, degree + 1):
+        columns.extend(xs ** (d - i) * ys ** i for i in range(d + 1))
+    design = np.stack(columns, 1)
+    design.setflags(write=False)
+    return design
+
+
+def _robust_polynomial(values: np.ndarray, design: np.ndarray, iterations: int = 4) -> np.ndarray:
+    """Least-squares polynomial coefficients (one column per channel) with Tukey re-weighting."""
+    weights = np.ones(len(values), np.float64)
+    coef = None
+    for _ in range(iterations):
+        root = np.sqrt(weights)[:, None]
+        coef, *_ = np.linalg.lstsq(design * root, values * root, rcond=None)
+        residual = np.sqrt(((values - design @ coef) ** 2).sum(1))
+        scale = 1.4826 * float(np.median(residual)) + 1e-3
+        u = residual / (4.685 * scale)
+        weights = np.where(u < 1, (1 - u * u) ** 2, 0.0)
+        if weights.sum() < design.shape[1] * 4:  # too few inliers left: keep the last fit
+            break
+    return coef
+
+
+def texture_map(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Mean fine-scale contrast of a uint8 RGB image (|I - blur(I)|, channel mean), area-averaged to ``size``."""
+    diff = cv2.absdiff(rgb, cv2.GaussianBlur(rgb, (0, 0), 1.5))
+    grey = cv2.transform(diff, np.full((1, 3), 1 / 3, np.float32)).astype(np.float32)
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
+def _smoothness(small: np.ndarray, samples: np.ndarray) -> float:
+    weight = samples.astype(np.float32)
+    local = cv2.GaussianBlur(small * weight[..., None], (0, 0), 3)
+    local /= np.maximum(cv2.GaussianBlur(weight, (0, 0), 3), 1e-6)[..., None]
+    inner = cv2.erode(samples.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    if inner.sum() < 100:
+        return float("inf")
+    return float(np.median(np.abs(small - local)[inner]))
+
+
+def _noise(rgb: np.ndarray, plate: np.ndarray, samples: np.ndarray, limit: int = 20000) -> float:
+    """Median RGB distance of full-resolution pixels under the samples to the (nearest) plate value."""
+    ys, xs = np.nonzero(samples)
+    step = max(1, len(ys) // limit)
+    ys, xs = ys[::step], xs[::step]
+    h, w = rgb.shape[:2]
+    sh, sw = samples.shape
+    fy = np.minimum(((ys + 0.5) * (h / sh)).astype(np.intp), h - 1)
+    fx = np.minimum(((xs + 0.5) * (w / sw)).astype(np.intp), w - 1)
+    diff = rgb[fy, fx].astype(np.float32) - plate[ys, xs]
+    return float(np.median(np.sqrt((diff * diff).sum(1))))
+
+
+def fit_plate(rgb: np.ndarray, matte: np.ndarray, *, degree: int = 3, small: np.ndarray | None = None,
+              small_matte: np.ndarray | None = None) -> Plate | None:
+    """Fit a background plate to a uint8 RGB image, using a coarse matte to know where the background is.
+
+    Background samples are the work-size pixels outside the (hole-filled) object, a little away from it,
+    whose fine-scale texture is low (hair and fur are textured; contact shadows are smooth and stay in).
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 (H, W, 3).
+    matte : numpy.ndarray
+        float (H, W) coarse alpha in [0, 1] (e.g. a segmentation model's).
+    degree : int
+        Degree of the polynomial surface (3: gradients, vignettes and sweeps, with the residual filled).
+    small, small_matte : numpy.ndarray, optional
+        The image (float32) and matte already resized to the work size, if the caller has them.
+
+    Returns
+    -------
+    Plate or None
+        ``None`` when too little background is visible (under 5% of the image) to fit anything.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ramp = np.linspace(40, 220, 120, dtype=np.float32)
+    >>> img = np.dstack([np.tile(ramp, (100, 1))] * 3).astype(np.uint8)
+    >>> matte = np.zeros((100, 120), np.float32); matte[30:70, 40:80] = 1
+    >>> img[30:70, 40:80] = (200, 30, 30)
+    >>> plate = fit_plate(img, matte)
+    >>> plate.studio_like, round(float(plate.full(100, 120)[50, 60, 1]))  # the ramp, behind the object
+    (True, 130)
+    """
+    h, w = matte.shape
+    size = work_size(h, w)
+    if small is None:
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    if small_matte is None:
+        small_matte = cv2.resize(matte.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    sh, sw = small_matte.shape
+    margin = max(1, round(max(sh, sw) / 128))
+    near = cv2.dilate(filled(small_matte > 0.5), disc(margin)) > 0
+    candidates = ~near
+    if candidates.sum() < 0.05 * sh * sw:
+        return None
+    texture = texture_map(rgb, size)
+    samples = candidates & (texture < 2 * float(np.median(texture[candidates])) + 0.5)
+    samples = cv2.erode(samples.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    if samples.sum() < 0.05 * sh * sw:
+        return None
+    design = _design(sh, sw, degree)
+    flat = samples.ravel()
+    index = np.flatnonzero(flat)
+    index = index[:: max(1, len(index) // 6000)]  # a few thousand samples fix ten coefficients
+    coef = _robust_polynomial(small.reshape(-1, 3)[index].astype(np.float64), design[index].astype(np.float64))
+    surface = (design @ coef.astype(np.float32)).reshape(sh, sw, 3)
+    plate = surface + push_pull(small - surface, samples.astype(np.float32))
+    return Plate(small=plate.astype(np.float32), samples=samples, smoothness=_smoothness(small, samples),
+                 noise=_noise(rgb, plate, samples))
