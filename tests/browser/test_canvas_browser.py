@@ -133,7 +133,10 @@ def test_generate_with_the_local_provider_and_show_errors_in_the_panel(lab, page
     panel.locator("[data-option=size]").select_option("256x256")
     panel.locator("[data-action=generate]").click()
     panel.locator("[data-role=results] img[data-asset]").wait_for()
-    document = read_project(lab.workspace, project)
+    # The kernel saves a moment after a change: wait for the saved file to have the new record.
+    document = wait_until(lambda: (d := read_project(lab.workspace, project)) and len(d["generations"]) == 2
+                          and len(d["layers"]) == 3 and d,
+                          message="the generation in the saved document")
     record = document["generations"][-1]
     assert record["request"]["prompt"] == "a blue whale under the northern lights"
     assert record["request"]["size"] == "256x256" and record["model"] == "local"
@@ -197,8 +200,9 @@ def test_export_renders_with_python_and_downloads_a_png(lab, page):
 
     image = np.asarray(Image.open(io.BytesIO(data)))
     assert image.shape == (1024, 1024, 4)
-    reference = Project.open(lab.workspace / project).render()
-    assert np.array_equal(image, reference)
+    # The same pixels as the reference renderer on the saved project (saved a moment after the last change).
+    wait_until(lambda: np.array_equal(image, Project.open(lab.workspace / project).render()),
+               message="the export to equal Project.render() of the saved document")
     assert (lab.root / f"{project}.png").read_bytes() == data
 
 
