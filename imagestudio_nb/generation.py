@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import Settings, load_config
 from .errors import InvalidArgumentError, PartialResultError
-from .imaging.codec import DEFAULT_MAX_PIXELS, MIME_TYPES, decode_image, encode_image, sniff_format
+from .imaging.codec import DEFAULT_MAX_PIXELS, MIME_TYPES, decode_image, encode_image, image_info, sniff_format
 from .project.document import new_id, now_iso
 from .providers.base import ImageRequest, ProviderResult, validate_request
 from .providers.registry import resolve_model
@@ -27,14 +27,21 @@ from .providers.registry import resolve_model
 
 @dataclass
 class GenerationResult:
-    """One generated image: its bytes, decoded pixels, asset hash and provenance record."""
+    """One generated image: its bytes, asset hash and provenance record; pixels decoded on first use."""
 
     data: bytes
-    image: np.ndarray
     asset: str
     record: dict[str, Any]
     seed: int | None = None
     revised_prompt: str | None = None
+    _image: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def image(self) -> np.ndarray:
+        """The pixels as a uint8 RGB or RGBA array (decoded under the pixel limit, once)."""
+        if self._image is None:
+            self._image = decode_image(self.data, max_pixels=DEFAULT_MAX_PIXELS)
+        return self._image
 
     @property
     def mime(self) -> str:
@@ -161,6 +168,9 @@ def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, 
     if request.size is None:
         request.size = settings.default_size if settings.default_size in resolved.capabilities.sizes \
             else resolved.capabilities.sizes[0]
+    if request.quality is None and settings.default_quality in resolved.capabilities.qualities:
+        # A configured default applies only to models that know it; it never makes a call fail.
+        request.quality = settings.default_quality
     if resolved.capabilities.seed and request.seed is None:
         # Record a seed even when none was asked for, so the result can be reproduced.
         request.seed = random.SystemRandom().randrange(2**31)
@@ -180,7 +190,8 @@ def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, 
             bar.close()
     provider_ms = (time.perf_counter() - started) * 1000
 
-    decoded = [decode_image(image.data, max_pixels=DEFAULT_MAX_PIXELS) for image in result.images]
+    for image in result.images:  # format and size from the header; pixels are decoded when first used
+        image_info(image.data, max_pixels=DEFAULT_MAX_PIXELS)
     hashes = [hashlib.sha256(image.data).hexdigest() for image in result.images]
     record = {
         "id": new_id("g"), "created": now_iso(), "kind": "edit" if edit else "generate",
@@ -197,7 +208,8 @@ def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, 
             for data in [*request.images, *([request.mask] if request.mask else [])]:
                 project.assets.add(data, source="input")
             for image in result.images:
-                project.assets.add(image.data, source=f"generation:{record['id']}", tags=[request.model])
+                project.assets.add(image.data, source=f"generation:{record['id']}", tags=[request.model],
+                                   decode=False)
             record["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
             project.add_generation(record)
         try:
@@ -207,8 +219,8 @@ def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, 
         else:
             record_generation_default(record)
     results = GenerationResults(
-        GenerationResult(image.data, array, digest, record, image.seed, image.revised_prompt)
-        for image, array, digest in zip(result.images, decoded, hashes))
+        GenerationResult(image.data, digest, record, image.seed, image.revised_prompt)
+        for image, digest in zip(result.images, hashes))
     results.record = record
     if len(result.images) < request.n:
         raise PartialResultError(
@@ -265,7 +277,7 @@ def generate(prompt: str, *, model: str | None = None, size: str | None = None, 
     project = _open_project(project)
     settings = settings or (project.config() if project is not None else load_config())
     request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size or None, n=n,
-                           seed=seed, quality=quality or settings.default_quality, background=background,
+                           seed=seed, quality=quality, background=background,
                            output_format=output_format, style=style, options=dict(options))
     return _run(request, settings=settings, project=project, progress=progress, edit=False)
 

@@ -114,3 +114,17 @@ def test_edit_accepts_pil_images_and_masks():
     mask = Image.new("L", (256, 256), 0)
     result = edit("nothing to change", source, mask=mask, size="256x256", seed=1)[0]
     assert np.all(result.image[..., :3] == (200, 10, 10))
+
+
+def test_a_configured_default_quality_applies_only_where_the_model_knows_it(workspace):
+    project = Project.create("Defaults")
+    project.update_settings(default_quality="high")
+    assert generate("a lamp", size="256x256", seed=1, project=project).record["request"]["quality"] == "high"
+    project.update_settings(default_quality="hd")  # a dall-e-3 word: the local model does not know it
+    assert generate("a lamp", size="256x256", seed=1, project=project).record["request"]["quality"] is None
+
+
+def test_pixels_are_decoded_only_when_used():
+    result = generate("a kettle", size="256x256", seed=1)[0]
+    assert result._image is None
+    assert result.image.shape[:2] == (256, 256) and result._image is not None

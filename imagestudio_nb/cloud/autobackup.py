@@ -109,6 +109,9 @@ class AutoBackup:
     # --- control -----------------------------------------------------------------------------------
     def flush(self, timeout: float = 60.0) -> bool:
         """Run pending backups now and wait for them; ``True`` when each succeeded and nothing is pending."""
+        from ..project.persistence import WRITER
+
+        WRITER.flush()  # project changes not yet written: writing them schedules their backups
         deadline = time.monotonic() + timeout
         with self._cond:
             self._pending = {path: (project, 0.0, failures) for path, (project, _, failures) in self._pending.items()}

@@ -171,6 +171,8 @@ def push(project: Project, workspace: CloudWorkspace | None = None, *, progress:
         When the remote kept changing through every merge attempt.
     """
     workspace = workspace or connect()
+    if not from_disk:
+        project.flush()  # the cloud receives what is saved locally, never a state the disk has not seen
     started, before = time.perf_counter(), workspace.stats.snapshot()
     layout = ProjectLayout(workspace.prefix, project.name)
     identity = workspace.identity

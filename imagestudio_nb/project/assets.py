@@ -73,7 +73,7 @@ class AssetStore:
 
     # --- writing ---------------------------------------------------------------------------------
     def add(self, image: Any, *, tags: tuple[str, ...] | list[str] = (), source: str | None = None,
-            format: str = "png") -> AssetInfo:
+            format: str = "png", decode: bool = True) -> AssetInfo:
         """Store an image and return its metadata; storing the same bytes twice is a no-op.
 
         Parameters
@@ -84,25 +84,35 @@ class AssetStore:
             Tags to add to the asset.
         source : str, optional
             Where it came from (``"generation:<id>"``, ``"upload"``, a file name).
+        decode : bool
+            Decode the whole image to prove it is sound (the default). ``False`` checks the header only
+            (format and pixel limit), for bytes a provider just produced; they are decoded, under the same
+            limit, when first read.
 
         Raises
         ------
         ImageDecodeError
             When the bytes are not a valid PNG, JPEG or WebP image within the pixel limit.
         """
-        data = _to_bytes(image, format)
-        array = decode_image(data, max_pixels=self.max_pixels)  # proves the bytes decode, within limits
-        from ..imaging.codec import sniff_format
+        from ..imaging.codec import image_info
 
-        fmt = sniff_format(data)
+        data = _to_bytes(image, format)
+        if decode:
+            array = decode_image(data, max_pixels=self.max_pixels)  # proves the bytes decode, within limits
+            height, width = array.shape[:2]
+        fmt, header_width, header_height = image_info(data, max_pixels=self.max_pixels)
+        if not decode:
+            width, height = header_width, header_height
         digest = hashlib.sha256(data).hexdigest()
         path = self.folder / f"{digest}.{EXTENSIONS[fmt]}"
         if not path.exists():
             self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, data)
+            # Synced by the project before any saved document references it (see persistence.py).
+            write_atomic(path, data, durable=False)
+            self._project._unsynced.append(path)
         existing = self._project._asset_meta(digest)
         if existing is None:
-            info = AssetInfo(digest, MIME_TYPES[fmt], int(array.shape[1]), int(array.shape[0]), len(data),
+            info = AssetInfo(digest, MIME_TYPES[fmt], int(width), int(height), len(data),
                              now_iso(), sorted(set(tags)), source)
             self._project._set_asset_meta(digest, info.as_dict())
         else:

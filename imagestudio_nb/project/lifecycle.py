@@ -21,9 +21,11 @@ def rename(self: Project, new_name: str) -> Project:
     target = self.path.parent / new_name
     if target.exists():
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
+    from .persistence import WRITER
     from .project import _open_lock, _open_projects
 
-    with _open_lock:
+    self.flush()
+    with _open_lock, WRITER.folder_lock(self.path):
         self.path.rename(target)
         _open_projects.pop(self.path.resolve(), None)
         self.path = target
@@ -39,11 +41,14 @@ def delete(self: Project, *, confirm: bool = False) -> None:
     """Delete the project folder. Pass ``confirm=True``: this cannot be undone."""
     if not confirm:
         raise InvalidArgumentError("delete() removes the project and all its assets; call delete(confirm=True)")
+    from .persistence import WRITER
     from .project import _open_lock, _open_projects
 
     with _open_lock:
         _open_projects.pop(self.path.resolve(), None)
-        shutil.rmtree(self.path)
+        WRITER.take(self.path)
+        with WRITER.folder_lock(self.path):
+            shutil.rmtree(self.path)
 
 
 def fork(self: Project, new_name: str) -> Project:
@@ -55,14 +60,16 @@ def fork(self: Project, new_name: str) -> Project:
     if target.exists():
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
     tmp = self.path.parent / f".fork-{uuid.uuid4().hex[:8]}"
+    self.flush()
     try:
         shutil.copytree(self.path, tmp, ignore=shutil.ignore_patterns("cache"))
         forked = Project.open(tmp)
         _forget(tmp)
-        with forked._change():
+        with forked.batch():
             forked._meta["forked_from"] = {"id": self.id, "name": self.name, "at": now_iso()}
             forked._meta["id"] = uuid.uuid4().hex
             forked._meta["name"] = new_name
+        forked.save()
         tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -21,8 +21,8 @@ from ..errors import (CheckpointNotFoundError, InvalidArgumentError, NotFoundErr
 from .assets import AssetStore
 from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, dumps_canonical, fill_doc, layer_to_y,
                        loads_document, new_document_data, new_id, new_layer, now_iso, restore_ints)
-from .files import write_atomic
 from .index import ProjectIndex
+from .persistence import WRITER, YSTATE_NAME, PendingWrite, autosave_delay, file_stamp, ystate_header
 from .workspace import DOCUMENT_NAME, check_name, find_project_dir, workspace_path
 
 # One Project instance per folder in a process, so that a notebook's `p` and a `generate(project="name")`
@@ -60,6 +60,8 @@ class Project:
         self._batch_depth = 0
         self._dirty = False
         self._disk_stamp: tuple[int, int] | None = None
+        self._unsynced: list[Path] = []  # asset files written without fsync, synced before the next save
+        self._last_update: bytes | None = None
         self._undo = UndoManager(scopes=[doc.get("layers", type=Array), doc.get("meta", type=Map),
                                          doc.get("comments", type=Array)], capture_timeout_millis=0)
         # Only this view's own edits are undoable here; loading and peers' edits are not.
@@ -124,44 +126,73 @@ class Project:
             return project
 
     def save(self) -> Path:
-        """Write the document atomically as canonical JSON and refresh the search index."""
-        data = self.to_data()
-        document = self.path / DOCUMENT_NAME
-        text = dumps_canonical(data)
-        # The Y state travels beside the JSON so that later merges (cloud sync, peers) share this
-        # document's history instead of seeing a stranger's copy of the same content.
-        write_atomic(self.path / YSTATE_NAME, _ystate_header(text) + self.doc.get_update())
-        write_atomic(document, text)
-        self._disk_stamp = self._stamp()
-        self.index.rebuild(data)
-        self._dirty = False
-        for hook in list(SAVE_HOOKS):
-            try:
-                hook(self)
-            except Exception:  # a hook must never make a save fail
-                import logging
+        """Write the document now (atomically, canonical JSON, Y state, index); wait for it to be on disk.
 
-                logging.getLogger(__name__).exception("save hook %r failed", hook)
-        return document
+        Changes are saved automatically a moment after they are made; call this when another process
+        must see them at once.
+        """
+        superseded = WRITER.take(self.path)  # its state is older than this one; its assets still need syncing
+        unsynced = (superseded.unsynced if superseded else []) + self._take_unsynced()
+        self._write(PendingWrite(self.doc.get_update(), unsynced), now=True)
+        return self.path / DOCUMENT_NAME
+
+    def flush(self) -> None:
+        """Write pending changes now, if there are any."""
+        if self._dirty:
+            self.save()
+
+    def _take_unsynced(self) -> list[Path]:
+        unsynced, self._unsynced = self._unsynced, []
+        return unsynced
+
+    def _write(self, pending: PendingWrite, *, now: bool) -> None:
+        def written(stamp: tuple[int, int] | None, data: dict[str, Any]) -> None:
+            self._disk_stamp = stamp
+            if pending.update == self._last_update:
+                self._dirty = False
+            for hook in list(SAVE_HOOKS):
+                try:
+                    hook(self)
+                except Exception:  # a hook must never make a save fail
+                    import logging
+
+                    logging.getLogger(__name__).exception("save hook %r failed", hook)
+
+        self._last_update = pending.update
+        pending.on_written = written
+        delay = autosave_delay()
+        if now or delay <= 0:
+            WRITER.write_now(self.path, pending)
+        else:
+            WRITER.schedule(self.path, pending, delay)
+
+    def _schedule_save(self) -> None:
+        self._dirty = True
+        self._write(PendingWrite(self.doc.get_update(), self._take_unsynced()), now=False)
 
     def _stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = (self.path / DOCUMENT_NAME).stat()
-        except FileNotFoundError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
+        return file_stamp(self.path / DOCUMENT_NAME)
 
     def refresh(self) -> bool:
-        """Reload the document if another process (the CLI, a text editor) changed the file; ``True`` if it did.
+        """Take in changes another process (the CLI, a text editor, a server) saved to the file.
 
-        Every change made through this object starts with this check, so work is not lost to a stale copy.
+        When the file comes with a matching Y state, that state is merged (nothing of ours is lost);
+        otherwise the file's content replaces the document. Returns ``True`` when something was read.
+        Every change made through this object starts with this check.
         """
-        if self._batch_depth or self._disk_stamp is None or self._stamp() == self._disk_stamp:
+        if self._batch_depth or self._disk_stamp is None:
             return False
-        document = self.path / DOCUMENT_NAME
-        data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
-        fill_doc(self.doc, data)
-        self._disk_stamp = self._stamp()
+        with WRITER.folder_lock(self.path):
+            stamp = self._stamp()
+            if stamp == self._disk_stamp or stamp is None:
+                return False
+            text = (self.path / DOCUMENT_NAME).read_text(encoding="utf-8")
+            update = _matching_ystate(self.path, text)
+            if update is not None:
+                self.doc.apply_update(update)
+            else:
+                fill_doc(self.doc, loads_document(text, source=str(self.path / DOCUMENT_NAME)))
+            self._disk_stamp = stamp
         return True
 
     def merge_update(self, update: bytes) -> None:
@@ -173,13 +204,15 @@ class Project:
         """Group changes into one transaction and one save."""
         self.refresh()
         self._batch_depth += 1
+        changed = False
         try:
             with self.doc.transaction(origin="local"):
                 yield self
+            changed = True
         finally:
             self._batch_depth -= 1
-            if self._batch_depth == 0 and self._dirty:
-                self.save()
+            if self._batch_depth == 0 and (changed or self._dirty):
+                self._schedule_save()
 
     @contextmanager
     def _change(self) -> Iterator[None]:
@@ -188,18 +221,16 @@ class Project:
         try:
             with self.doc.transaction(origin="local"):
                 yield
-            self._dirty = True
         finally:
             self._batch_depth -= 1
         if self._batch_depth == 0:
-            self.save()
+            self._schedule_save()
 
     def apply_update(self, update: bytes) -> None:
         """Apply a binary Y update from another view (a widget, a peer) and save."""
         self.doc.apply_update(update)
-        self._dirty = True
         if self._batch_depth == 0:
-            self.save()
+            self._schedule_save()
 
     def to_data(self) -> dict[str, Any]:
         """The document as plain data."""
@@ -358,7 +389,7 @@ class Project:
         if not self._undo.can_undo():
             return False
         self._undo.undo()
-        self.save()
+        self._schedule_save()
         return True
 
     def redo(self) -> bool:
@@ -366,7 +397,7 @@ class Project:
         if not self._undo.can_redo():
             return False
         self._undo.redo()
-        self.save()
+        self._schedule_save()
         return True
 
     # --- generations and comments ----------------------------------------------------------------
@@ -437,6 +468,7 @@ class Project:
     # --- search ----------------------------------------------------------------------------------
     def search(self, query: str, *, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Full-text search over asset tags and sources, generation prompts and models, and prompts."""
+        self.flush()  # the index is written with the document
         return self.index.search(query, kind=kind, limit=limit)
 
     def __repr__(self) -> str:
@@ -456,13 +488,13 @@ class Project:
                              self.canvas_size, cache=DerivedAssets(self.path / "cache" / "derived"))
 
 
-YSTATE_NAME = "project.ystate"
-
-
-def _ystate_header(text: str) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest().encode() + b"\n"
+def _matching_ystate(folder: Path, text: str) -> bytes | None:
+    """The saved Y state when it belongs to exactly this JSON text, else ``None``."""
+    path = folder / YSTATE_NAME
+    if not path.is_file():
+        return None
+    header, _, update = path.read_bytes().partition(b"\n")
+    return update if header + b"\n" == ystate_header(text) else None
 
 
 def _load_doc(folder: Path) -> Doc:
@@ -477,14 +509,13 @@ def _load_doc(folder: Path) -> Doc:
     doc = Doc()
     ystate = folder / YSTATE_NAME
     if ystate.is_file():
-        raw = ystate.read_bytes()
-        header, _, update = raw.partition(b"\n")
+        header, _, update = ystate.read_bytes().partition(b"\n")
         try:
             doc.apply_update(update)
         except Exception:  # a damaged Y state: the JSON alone is the truth
             doc = Doc()
         else:
-            if header + b"\n" == _ystate_header(text):
+            if header + b"\n" == ystate_header(text):
                 return doc
     fill_doc(doc, data)
     return doc
@@ -502,7 +533,9 @@ def delete_project(name: str, *, workspace: str | Path | None = None) -> None:
     folder = find_project_dir(name, workspace).resolve()
     with _open_lock:
         _open_projects.pop(folder, None)
-        shutil.rmtree(folder)
+        WRITER.take(folder)
+        with WRITER.folder_lock(folder):
+            shutil.rmtree(folder)
 
 
 __all__ = ["Project", "import_project", "delete_project", "check_name"]

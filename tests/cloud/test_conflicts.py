@@ -82,6 +82,7 @@ def test_background_merge_uploads_both_without_touching_the_open_project(cloud, 
     theirs.add_layer("paint", name="remote work")
     push(theirs, cloud, progress=False)
     mine.add_layer("paint", name="local work")
+    mine.save()  # a background push reads what was saved, as the automatic backup does after a save
     before = mine.to_data()
 
     result = push(mine, cloud, progress=False, merge_into_local=False, from_disk=True)

@@ -12,6 +12,7 @@ from imagestudio_nb.project import Project
 def test_two_copies_edited_apart_merge_without_loss_or_duplicates(workspace):
     original = Project.create("Merge")
     shared = original.add_layer("paint", name="Shared")
+    original.save()  # the copy is made behind the API's back: put everything on disk first
     shutil.copytree(original.path, workspace / "Merge copy")
     copy = Project.open("Merge copy")
 
@@ -29,6 +30,7 @@ def test_two_copies_edited_apart_merge_without_loss_or_duplicates(workspace):
 def test_json_edited_elsewhere_is_applied_on_top_of_the_saved_history(workspace):
     project = Project.create("Edited")
     project.add_layer("paint", name="Kept")
+    project.save()
     path = project.path / "project.isproj"
     path.write_text(path.read_text().replace('"Kept"', '"Renamed by an editor"'))
     del project

@@ -109,6 +109,7 @@ def test_comments_can_be_added_and_resolved(workspace):
 def test_file_is_canonical_json_with_integers_and_stable_on_reopen(workspace):
     project = Project.create("Canon", width=640, height=480)
     project.add_layer("paint", transform={"x": 3, "y": 4.5})
+    project.save()
     text = (project.path / "project.isproj").read_text()
     data = json.loads(text)
     assert text == json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
@@ -127,8 +128,9 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temporary_files(workspace
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
+    project.add_layer("paint")
     with pytest.raises(OSError, match="disk full"):
-        project.add_layer("paint")
+        project.save()
     monkeypatch.undo()
     assert (project.path / "project.isproj").read_bytes() == before
     assert [p.name for p in project.path.iterdir() if p.name.endswith(".tmp")] == []
