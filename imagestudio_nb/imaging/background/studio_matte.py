@@ -35,8 +35,16 @@ SEE_AREA, SEE_TOUCH, SEE_RATIO, SEE_PERP = 0.02, 0.5, 0.5, 0.15
 PATCH_AREA = 0.0002
 
 
+_SUM3 = np.ones((1, 3), np.float32)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel dot product of two float32 (H, W, 3) images (OpenCV's vectorised kernels)."""
+    return cv2.transform(cv2.multiply(a, b), _SUM3)
+
+
 def _norm(x: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.einsum("...c,...c->...", x, x))
+    return cv2.sqrt(_dot(x, x))
 
 
 def _see_through(small, plate, small_matte, diff, sigma, silhouette):
@@ -159,20 +167,25 @@ def studio_matte(rgb: np.ndarray, coarse: np.ndarray, refined: np.ndarray) -> tu
     x0, x1 = max(0, int((xs.min() - 1) * sx)), min(w, int(np.ceil((xs.max() + 2) * sx)))
     roi = (slice(y0, y1), slice(x0, x1))
 
-    def full(x, interpolation=cv2.INTER_LINEAR):
-        return cv2.resize(x, (w, h), interpolation=interpolation)[roi]
+    # Bilinear upsampling of work-size maps straight into the region of interest: the same sampling
+    # grid as cv2.resize to (w, h) followed by a crop, without computing the pixels outside it.
+    grid = np.float32([[sw / w, 0, (x0 + 0.5) * sw / w - 0.5], [0, sh / h, (y0 + 0.5) * sh / h - 0.5]])
+
+    def full(x):
+        return cv2.warpAffine(x, grid, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
 
     background = full(plate.small)
     colour = full(foreground)
-    inside = full(silhouette.astype(np.float32)) > 0.5
-    band = full(band_small.astype(np.float32)) > 0.5
-    core = full(core_small.astype(np.float32)) > 0.5
+    inside = full(silhouette * np.uint8(255)) > 127
+    band = full(band_small * np.uint8(255)) > 127
+    core = full(core_small * np.uint8(255)) > 127
     base = refined[roi]
 
     d = rgb[roi].astype(np.float32) - background
     fb = colour - background
     fb_norm = _norm(fb)
-    along = np.einsum("...c,...c->...", d, fb) / np.maximum(fb_norm, 1e-3)
+    along = _dot(d, fb) / np.maximum(fb_norm, 1e-3)
     d_norm = _norm(d)
     across = np.sqrt(np.maximum(d_norm * d_norm - along * along, 0))
     floor = FLOOR * sigma
@@ -194,7 +207,7 @@ def studio_matte(rgb: np.ndarray, coarse: np.ndarray, refined: np.ndarray) -> tu
     out = np.where(band & ~keep_network, estimate, base)
     out = np.where(core, np.where(base >= 0.9, np.maximum(base, estimate), estimate), out)
     for region, frame_norm in see_through:
-        mask = (full(region.astype(np.float32)) > 0.5) & inside
+        mask = (full(region * np.uint8(255)) > 127) & inside
         out[mask] = np.clip((d_norm[mask] - floor) / max(frame_norm - floor, 1e-3), 0, 1)
     fused = refined.copy()
     fused[roi] = out
