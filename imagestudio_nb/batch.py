@@ -21,6 +21,7 @@ from typing import Any
 
 from .config import Settings, load_config
 from .errors import ImageStudioError, InvalidArgumentError
+from .generation import store_generation
 
 #: Fields of a batch item that are ``generate()`` arguments; any other field is a model option.
 REQUEST_FIELDS = ("prompt", "model", "size", "n", "seed", "quality", "background", "output_format", "style")
@@ -170,16 +171,7 @@ def _store(project, outcome: dict[str, Any], key: str) -> dict[str, Any] | None:
         return None
     record = {**record, "batch_key": key}
     if project is not None:
-        with project.batch():
-            for result in outcome["results"]:
-                project.assets.add(result.data, source=f"generation:{record['id']}", tags=[record["model"]])
-            project.add_generation(record)
-        try:
-            from .prompts.history import record_generation_default
-        except ImportError:
-            pass
-        else:
-            record_generation_default(record)
+        store_generation(project, record, [result.data for result in outcome["results"]])
     for result in outcome["results"]:
         result.record = record
     return record

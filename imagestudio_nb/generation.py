@@ -192,32 +192,22 @@ def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, 
 
     for image in result.images:  # format and size from the header; pixels are decoded when first used
         image_info(image.data, max_pixels=DEFAULT_MAX_PIXELS)
-    hashes = [hashlib.sha256(image.data).hexdigest() for image in result.images]
     record = {
         "id": new_id("g"), "created": now_iso(), "kind": "edit" if edit else "generate",
         "provider": result.provider, "model": result.model, "endpoint": result.endpoint or resolved.endpoint,
         "deployment": result.deployment or resolved.deployment, "request": request.to_record(),
         "revised_prompts": [image.revised_prompt for image in result.images if image.revised_prompt],
         "seeds": [image.seed for image in result.images], "usage": result.usage, "metadata": result.metadata,
-        "timings": {"provider_ms": round(provider_ms, 1)}, "user": settings.user, "assets": hashes,
+        "timings": {"provider_ms": round(provider_ms, 1)}, "user": settings.user,
+        "assets": [hashlib.sha256(image.data).hexdigest() for image in result.images] if project is None else [],
         "status": "ok" if len(result.images) == request.n else "partial",
         **(extra_record or {}),
     }
     if project is not None:
-        with project.batch():
-            for data in [*request.images, *([request.mask] if request.mask else [])]:
-                project.assets.add(data, source="input")
-            for image in result.images:
-                project.assets.add(image.data, source=f"generation:{record['id']}", tags=[request.model],
-                                   decode=False)
-            record["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            project.add_generation(record)
-        try:
-            from .prompts.history import record_generation_default
-        except ImportError:
-            pass
-        else:
-            record_generation_default(record)
+        record["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        store_generation(project, record, [image.data for image in result.images],
+                         inputs=[*request.images, *([request.mask] if request.mask else [])])
+    hashes = record["assets"]
     results = GenerationResults(
         GenerationResult(image.data, digest, record, image.seed, image.revised_prompt)
         for image, digest in zip(result.images, hashes))
@@ -228,6 +218,48 @@ def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, 
             f"the error's .results" + (" and stored in the project" if project is not None else ""),
             results=list(results))
     return results
+
+
+def store_generation(project, record: dict[str, Any], images: Sequence[bytes], *,
+                     inputs: Sequence[bytes] = ()) -> dict[str, Any]:
+    """Store a generation's images as assets and its provenance record in ``project``, in one save.
+
+    ``record["assets"]`` is set to the stored images' hashes; the prompt is added to the prompt history.
+    The images' headers were checked by the caller; their pixels are decoded when first read.
+    """
+    with project.batch():
+        for data in inputs:
+            project.assets.add(data, source="input")
+        record["assets"] = [
+            project.assets.add(data, source=f"generation:{record['id']}", tags=[record["model"]], decode=False).hash
+            for data in images]
+        project.add_generation(record)
+    _record_prompt_history(record)
+    return record
+
+
+_history_pool = None
+
+
+def _record_prompt_history(record: dict[str, Any]) -> None:
+    # Off the caller's path: one worker thread keeps the history's writes in order; the pool's own
+    # exit handler waits for it, so nothing recorded is lost when Python exits.
+    global _history_pool
+    try:
+        from .prompts.history import record_generation_default
+    except ImportError:
+        return
+    if _history_pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _history_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagestudio-history")
+    _history_pool.submit(record_generation_default, dict(record))
+
+
+def flush_prompt_history() -> None:
+    """Wait until every generation so far is in the prompt history."""
+    if _history_pool is not None:
+        _history_pool.submit(lambda: None).result()
 
 
 def generate(prompt: str, *, model: str | None = None, size: str | None = None, n: int = 1, seed: int | None = None,

@@ -173,5 +173,6 @@ def test_generate_records_its_prompt(tmp_path, monkeypatch, workspace):
     monkeypatch.setenv("IMAGESTUDIO_PROMPT_HISTORY", str(tmp_path / "gen.sqlite"))
     project = studio.Project.create("History", exist_ok=True)
     results = studio.generate("a paper boat on a pond", seed=3, size="512x512", project=project, progress=False)
+    studio.generation.flush_prompt_history()  # recorded off the caller's path
     entry = default_history().get("a paper boat on a pond")
     assert entry is not None and entry.assets == [r.asset for r in results] and entry.models == ["local"]
