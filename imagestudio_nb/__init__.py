@@ -41,6 +41,14 @@ def __getattr__(name: str):
         from .imaging import chains
 
         return getattr(chains, name)
+    if name == "generate_batch":
+        from .batch import generate_batch
+
+        return generate_batch
+    if name == "Experiment":
+        from .experiments import Experiment
+
+        return Experiment
     if name == "remove_background":
         from .imaging.background import remove_background
 

@@ -60,6 +60,8 @@ class Deployment(BaseModel):
     name: str = Field(description="the deployment name used on the wire")
     model: str = Field(description="the model family, e.g. gpt-image-1, dall-e-3, flux-1.1-pro, gpt-4o")
     api_version: str | None = Field(default=None, description="overrides the endpoint's api-version")
+    requests_per_minute: float | None = Field(default=None, gt=0, description=(
+        "the deployment's rate limit; the shared limiter keeps every call in the process under it"))
 
 
 class Endpoint(BaseModel):

@@ -322,13 +322,21 @@ def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None
 
     ``images`` is image bytes, a numpy array or a PIL image, or a list of them. ``mask`` marks the
     area to edit: a boolean/uint8 numpy array (True/255 = edit), a PIL image, or a PNG whose
-    transparent pixels mark the edit area (the API's own convention).
+    transparent pixels mark the edit area (the API's own convention), or a canvas mask layer
+    (``project.layer(mask_layer_id)``) whose strokes mark it.
     """
     project = _open_project(project)
     settings = settings or (project.config() if project is not None else load_config())
     items = images if isinstance(images, (list, tuple)) else [images]
     encoded = [_as_png_bytes(item, name="images") for item in items]
     mask_bytes = None
+    if isinstance(mask, dict):  # a canvas mask layer: its strokes mark the area to edit
+        from .providers.masks import mask_from_layer
+
+        if project is None:
+            raise InvalidArgumentError("a mask layer needs the project it belongs to: pass project=")
+        first = decode_image(encoded[0])
+        mask = mask_from_layer(mask, canvas_size=project.canvas_size, size=(first.shape[1], first.shape[0]))
     if mask is not None:
         if isinstance(mask, (bytes, bytearray)):
             mask_bytes = _as_png_bytes(mask, name="mask")

@@ -186,3 +186,13 @@ def test_config_test_reaches_endpoints_and_reports_refused_keys(models_server, c
     assert main(["config", "test", "--json"]) == 4
     report = json.loads(capsys.readouterr().out)
     assert [(e["endpoint"], e["ok"], e["status"]) for e in report["endpoints"]] == [("good", True, 200), ("bad", False, 401)]
+
+
+def test_a_deployment_rate_limit_reaches_the_shared_limiter():
+    from imagestudio_nb.providers.registry import resolve_model
+
+    settings = load_config(env={}, endpoints=[{
+        "name": "e", "base_url": "https://rate.openai.azure.com", "api_key": "k",
+        "deployments": [{"name": "img", "model": "gpt-image-1", "requests_per_minute": 120}]}])
+    provider = resolve_model("gpt-image-1", settings).provider
+    assert provider.limiter.rate == pytest.approx(2.0)

@@ -128,3 +128,13 @@ def test_pixels_are_decoded_only_when_used():
     result = generate("a kettle", size="256x256", seed=1)[0]
     assert result._image is None
     assert result.image.shape[:2] == (256, 256) and result._image is not None
+
+
+def test_edit_with_a_canvas_mask_layer(workspace):
+    project = Project.create("Masked", width=256, height=256)
+    layer = project.add_layer("mask", strokes=[{"tool": "mask_add", "size": 60, "points": [128, 40, 128, 216]}])
+    source = np.full((256, 256, 3), 30, np.uint8)
+    result = edit("a candle", source, mask=project.layer(layer), size="256x256", seed=2, project=project)[0]
+    out = result.image[..., :3].astype(int)
+    assert np.all(out[:, :40] == 30)  # far from the stroke: untouched
+    assert np.abs(out[60:200, 110:146] - 30).mean() > 20  # under the stroke: repainted

@@ -61,7 +61,7 @@ class OpenAIImagesProvider:
         self.route = "v1" if is_v1(endpoint, self.api_version) else "deployment"
         self.caps: ModelCapabilities = capabilities_for(model, route=self.route)
         self.policy = policy
-        # A configured steady rate (a future ``Deployment.requests_per_minute``) keeps batches clear of 429s.
+        # A configured steady rate (``Deployment.requests_per_minute``) keeps batches clear of 429s.
         per_minute = getattr(deployment, "requests_per_minute", None)
         self.limiter: DeploymentLimiter = limiter_for(
             endpoint.base_url, deployment.name, requests_per_second=per_minute / 60 if per_minute else None)
