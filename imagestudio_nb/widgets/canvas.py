@@ -145,11 +145,12 @@ class Canvas(StudioWidget):
     def export(self, path: str | Path | None = None) -> Path:
         """Render the canvas with Python (``Project.render``) and write a PNG with alpha; returns its path.
 
-        The default path is ``<project name>.png`` in the current folder.
+        The default path is ``exports/<project name>.png`` in the project's folder (archives and sync leave
+        that folder out; the browser's Export button also downloads the file).
         """
         from ..project.files import write_atomic
 
-        target = Path(path) if path is not None else Path.cwd() / f"{self.project.name}.png"
+        target = Path(path) if path is not None else self.project.path / "exports" / f"{self.project.name}.png"
         if target.suffix.lower() != ".png":
             raise InvalidArgumentError(f"export writes PNG; give a path ending in .png, not {target.name!r}")
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -203,7 +203,7 @@ def test_export_renders_with_python_and_downloads_a_png(lab, page):
     # The same pixels as the reference renderer on the saved project (saved a moment after the last change).
     wait_until(lambda: np.array_equal(image, Project.open(lab.workspace / project).render()),
                message="the export to equal Project.render() of the saved document")
-    assert (lab.root / f"{project}.png").read_bytes() == data
+    assert (lab.workspace / project / "exports" / f"{project}.png").read_bytes() == data
 
 
 def test_tools_and_layer_controls_edit_the_document(lab, page):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from pycrdt import Array, Doc, Map
 
 from imagestudio_nb.imaging.codec import decode_image
@@ -108,16 +109,17 @@ def test_assets_and_kernel_rasters_travel_as_binary_buffers(project):
     assert outbox.last_reply()[0]["empty"] is True
 
 
-def test_export_writes_the_reference_render_as_png(project, tmp_path, monkeypatch):
+def test_export_writes_the_reference_render_as_png(project, tmp_path):
     project.add_layer("image", asset=project.asset, opacity=0.5)
     canvas = Canvas(project)
     path = canvas.export(tmp_path / "out.png")
     assert np.array_equal(decode_image(path.read_bytes(), mode="RGBA"), project.render())
-    monkeypatch.chdir(tmp_path)
     outbox = Outbox(canvas)
     message(canvas, {"type": "call", "id": 7, "method": "export", "args": {}})
     content, buffers = outbox.last_reply()
-    assert content["result"]["filename"] == "Widgets.png" and buffers[0] == (tmp_path / "Widgets.png").read_bytes()
+    default = project.path / "exports" / "Widgets.png"
+    assert content["result"]["filename"] == "Widgets.png" and buffers[0] == default.read_bytes()
+    assert "not 'out.jpg'" in str(pytest.raises(Exception, canvas.export, tmp_path / "out.jpg").value)
 
 
 def test_reset_crop_keeps_the_content_in_place(project):
