@@ -50,6 +50,7 @@ def test_session_uses_the_isproj_room(lab):
 def test_python_client_edit_is_written_back_to_the_file(lab):
     project = Project.create("Shared", workspace=lab.root, width=640, height=480)
     project.add_layer("paint", name="Before")
+    project.save()  # the server reads the file: put the change on disk now, not after the autosave delay
 
     async def edit_in_room():
         async with join_project_room(lab.url, "Shared/project.isproj", token=lab.token) as doc:
