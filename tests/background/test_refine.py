@@ -107,6 +107,19 @@ def test_remove_background_with_matting_option(scene, iou):
     assert result.params["refine"] == "matting" and iou(result.matte, alpha) > 0.95
 
 
+def test_foreground_estimate_on_a_large_image_uses_the_coarse_grid_and_still_removes_bleed():
+    # 600 px: radius 10, local means on a grid 2x coarser; only the soft band's bounding box is touched
+    alpha = np.zeros((600, 600), np.float32)
+    alpha[:, 300:] = 1
+    alpha[:, 296:304] = np.linspace(0.1, 0.9, 8)
+    fg, bg = np.array([20, 40, 200], np.float32), np.array([250, 250, 250], np.float32)
+    image = (alpha[..., None] * fg + (1 - alpha[..., None]) * bg).astype(np.uint8)
+    est = estimate_foreground(image, alpha)
+    edge = (alpha > 0.3) & (alpha < 0.99)
+    assert np.abs(est[edge].astype(np.float32) - fg).mean() < 0.3 * np.abs(image[edge].astype(np.float32) - fg).mean()
+    assert np.array_equal(est[alpha == 0], image[alpha == 0]) and np.array_equal(est[alpha == 1], image[alpha == 1])
+
+
 def test_foreground_estimate_removes_background_bleed_at_soft_edges():
     alpha = np.zeros((40, 40), np.float32)
     alpha[:, 20:] = 1

@@ -22,6 +22,10 @@ def test_inference_session_is_cached_and_uses_bounded_threads():
     first = segmentation.get_session(path)
     assert segmentation.get_session(str(path)) is first
     assert 1 <= segmentation._threads() <= 4
+    options = first.get_session_options()
+    assert options.intra_op_num_threads == segmentation._threads()
+    # idle workers sleep instead of spinning against the post-processing and other processes
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 @pytest.mark.parametrize("kind", ["bottle", "box", "mug"])

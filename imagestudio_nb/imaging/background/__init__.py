@@ -6,10 +6,12 @@ Pure numpy/OpenCV/onnxruntime work on arrays; nothing here imports Jupyter or re
 
 from .batch import BATCH_FORMATS, BatchItem, BatchReport, remove_background_batch
 from .classical import border_model, classical_matte
+from .plate import Plate, fit_plate
 from .refine import estimate_foreground, guided_filter, refine_guided, refine_matting, trimap_from_matte
 from .removal import METHODS, REFINES, BackgroundResult, remove_background
 from .replace import BACKGROUND_TEMPLATES, DEFAULT_SHADOW, drop_shadow, render_background, replace_background
 from .segmentation import NORMALIZATIONS, predict_matte, u2netp_model_path
+from .fusion import studio_matte
 
 __all__ = [
     "BACKGROUND_TEMPLATES",
@@ -23,16 +25,19 @@ __all__ = [
     "replace_background",
     "METHODS",
     "NORMALIZATIONS",
+    "Plate",
     "REFINES",
     "BackgroundResult",
     "border_model",
     "classical_matte",
     "estimate_foreground",
+    "fit_plate",
     "guided_filter",
     "predict_matte",
     "refine_guided",
     "refine_matting",
     "remove_background",
+    "studio_matte",
     "trimap_from_matte",
     "u2netp_model_path",
 ]

@@ -2,8 +2,8 @@
 
 The border colour model fits a smooth colour surface (a quadratic in x and y per channel) plus a few
 colour clusters to the pixels along the image border; its distance map says how unlike the background
-each pixel is. It serves the fallback (no onnxruntime) and, on studio-style backgrounds, confirms the
-learned model's matte. No model file, no network.
+each pixel is. It serves the fallback (no onnxruntime); the learned model's studio fusion uses the
+background plate of ``plate.py`` instead. No model file, no network.
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ import numpy as np
 
 #: Longer side, in pixels, at which the plate is fitted.
 WORK_SIDE = 256
-#: Median fine-scale deviation of background samples (RGB units at ``WORK_SIDE``) above which the
-#: background is textured, not studio-style.
-MAX_SMOOTHNESS = 1.0
+#: Median band-pass (fine minus coarse local mean) of the background samples, in RGB units at the work
+#: size, above which the background is textured, not studio-style (plain, gradient and sweep: under 0.3,
+#: sensor noise included; wood, fabric, marble and most photos: 0.6 to 4).
+MAX_SMOOTHNESS = 0.5
 #: Median RGB distance of full-resolution background pixels to the plate above which the plate does
 #: not predict the pixels well enough for a difference matte (sensor noise of sigma 1.5 gives about 2.3).
 MAX_NOISE = 8.0
@@ -35,7 +36,7 @@ class Plate:
     samples : numpy.ndarray
         bool (h, w): the work-size pixels the plate was fitted to.
     smoothness : float
-        Median fine-scale deviation of the samples from their local mean (RGB units at the work size).
+        Median band-pass of the samples: a fine minus a coarse local mean (RGB units at the work size).
     noise : float
         Median RGB distance between full-resolution background pixels and the plate.
     """
@@ -154,14 +155,22 @@ def texture_map(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 
 
+def _local_mean(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian-weighted mean of ``values`` (h, w, 3) over the pixels where ``weight`` is set."""
+    mean = cv2.GaussianBlur(values * weight[..., None], (0, 0), sigma)
+    return mean / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-6)[..., None]
+
+
 def _smoothness(small: np.ndarray, samples: np.ndarray) -> float:
+    """Median difference between a fine and a coarse local mean of the samples (a band-pass of the
+    background): near 0 for plain, gradient and sweep backgrounds at any size, large for textures; pixel
+    noise is mostly averaged out by both means."""
     weight = samples.astype(np.float32)
-    local = cv2.GaussianBlur(small * weight[..., None], (0, 0), 3)
-    local /= np.maximum(cv2.GaussianBlur(weight, (0, 0), 3), 1e-6)[..., None]
-    inner = cv2.erode(samples.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    inner = cv2.erode(samples.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     if inner.sum() < 100:
         return float("inf")
-    return float(np.median(np.abs(small - local)[inner]))
+    band = _local_mean(small, weight, 1.5) - _local_mean(small, weight, 4.0)
+    return float(np.median(np.abs(band[inner])))
 
 
 def _noise(rgb: np.ndarray, plate: np.ndarray, samples: np.ndarray, limit: int = 20000) -> float:
@@ -234,6 +243,8 @@ def fit_plate(rgb: np.ndarray, matte: np.ndarray, *, degree: int = 3, small: np.
     index = index[:: max(1, len(index) // 6000)]  # a few thousand samples fix ten coefficients
     coef = _robust_polynomial(small.reshape(-1, 3)[index].astype(np.float64), design[index].astype(np.float64))
     surface = cv2.gemm(design, coef.astype(np.float32), 1, None, 0).reshape(sh, sw, 3)
-    plate = surface + push_pull(small - surface, samples.astype(np.float32))
+    # The residual is averaged locally first, so the plate carries no pixel noise even where it is known.
+    weight = samples.astype(np.float32)
+    plate = surface + push_pull(_local_mean(small - surface, weight, 1.0), weight)
     return Plate(small=plate.astype(np.float32), samples=samples, smoothness=_smoothness(small, samples),
                  noise=_noise(rgb, plate, samples))

@@ -2,7 +2,7 @@
 
 The automatic matte comes from a segmentation model (or the classical fallback), is refined at the
 edges, is fused on studio-style backgrounds with a difference matte against a background plate
-(``studio_matte``), and then the user's keep/remove strokes are applied on top, so a result is
+(``fusion.studio_matte``), and then the user's keep/remove strokes are applied on top, so a result is
 reproducible from data: the image, the parameters and the strokes. Nothing here touches files or Jupyter.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 from ...errors import InvalidArgumentError, UnsupportedParameterError
 from ..codec import check_image_array
 from ..strokes import mask_from_strokes
-from . import classical, refine as refine_mod, segmentation, studio_matte
+from . import classical, fusion, refine as refine_mod, segmentation
 
 #: Values of ``method``.
 METHODS = ("auto", "u2netp", "classical", "onnx")
@@ -170,7 +170,7 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
         matte = coarse.astype(np.float32)
     fused = False
     if studio_fusion and used != "classical":  # the classical method already works from the border model
-        matte, fused = studio_matte.studio_matte(rgb, coarse, matte)
+        matte, fused = fusion.studio_matte(rgb, coarse, matte)
     if image.shape[2] == 4:
         matte = matte * (image[..., 3].astype(np.float32) / 255)
     auto = matte.astype(np.float32)

@@ -222,6 +222,8 @@ def studio_matte(rgb: np.ndarray, coarse: np.ndarray, refined: np.ndarray) -> tu
     open_gaps = _exterior_connected(background_like, outside, PATCH_AREA * h * w)
     keep_network = (base >= 0.9) & (estimate < 0.5) & ~open_gaps
     out = np.where(band & ~keep_network, estimate, base)
+    # Deep inside, the network's confident answer stands (the estimate can only raise it); where it hesitates
+    # (a handle hole, a fur ball it sees as a ring) the estimate decides.
     out = np.where(core, np.where(base >= 0.9, np.maximum(base, estimate), estimate), out)
     for region, frame_colour in see_through:
         mask = (full(region * np.uint8(255)) > 127) & inside
