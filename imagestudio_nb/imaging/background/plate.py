@@ -112,18 +112,32 @@ def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return estimate.astype(np.float32)
 
 
+def _terms(degree: int) -> list[tuple[int, int]]:
+    """The (power of x, power of y) of each term of a polynomial in two variables."""
+    return [(d - i, i) for d in range(degree + 1) for i in range(d + 1)]
+
+
+def _design(xs: np.ndarray, ys: np.ndarray, degree: int) -> np.ndarray:
+    """The polynomial design matrix (one row per point) of coordinates already in [-1, 1]."""
+    return np.stack([xs ** i * ys ** j for i, j in _terms(degree)], 1)
+
+
 @functools.lru_cache(maxsize=8)
-def _design(height: int, width: int, degree: int) -> np.ndarray:
-    """The polynomial design matrix of every pixel of a (height, width) grid, coordinates in [-1, 1]."""
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    xs = xs.ravel() * (2 / max(1, width - 1)) - 1
-    ys = ys.ravel() * (2 / max(1, height - 1)) - 1
-    columns = [np.ones_like(xs)]
-    for d in range(1, degree + 1):
-        columns.extend(xs ** (d - i) * ys ** i for i in range(d + 1))
-    design = np.stack(columns, 1)
-    design.setflags(write=False)
-    return design
+def _axis(n: int) -> np.ndarray:
+    axis = np.arange(n, dtype=np.float64) * (2 / max(1, n - 1)) - 1
+    axis.setflags(write=False)
+    return axis
+
+
+def _surface(coef: np.ndarray, height: int, width: int, degree: int) -> np.ndarray:
+    """Evaluate the polynomial on the whole (height, width) grid, separably: sum over y powers of
+    y^j times a row polynomial in x (a few broadcast passes instead of a pixels x terms product)."""
+    xs, ys = _axis(width), _axis(height)
+    surface = np.zeros((height, width, 3), np.float64)
+    for j in range(degree + 1):
+        row = sum(coef[k] * xs[:, None] ** i for k, (i, jj) in enumerate(_terms(degree)) if jj == j)
+        surface += (ys ** j)[:, None, None] * row[None]
+    return surface.astype(np.float32)
 
 
 def _robust_polynomial(values: np.ndarray, design: np.ndarray, iterations: int = 4) -> np.ndarray:
@@ -132,14 +146,13 @@ def _robust_polynomial(values: np.ndarray, design: np.ndarray, iterations: int =
     coef = None
     ridge = 1e-9 * len(values) * np.eye(design.shape[1])  # keeps the normal equations well posed
     # Normal equations of a 10-term fit: a 10x10 solve, far cheaper than an SVD-based lstsq. The products
-    # use OpenCV's gemm, not numpy's @: OpenBLAS's worker threads spin after each call and steal the CPU
-    # from the OpenCV work that follows on a busy two-core machine.
+    # are einsum loops, not BLAS (numpy's @ or cv2.gemm): BLAS worker threads spin or wait for a core and
+    # cost tens of milliseconds per call on a busy two-core machine, for microseconds of arithmetic.
     for _ in range(iterations):
         weighted = design * weights[:, None]
-        normal = cv2.gemm(weighted, design, 1, ridge, 1, flags=cv2.GEMM_1_T)
-        _, coef = cv2.solve(normal, cv2.gemm(weighted, values, 1, None, 0, flags=cv2.GEMM_1_T),
-                            flags=cv2.DECOMP_CHOLESKY)
-        residual = np.sqrt(((values - cv2.gemm(design, coef, 1, None, 0)) ** 2).sum(1))
+        coef = np.linalg.solve(np.einsum("ni,nj->ij", weighted, design) + ridge,
+                               np.einsum("ni,nc->ic", weighted, values))
+        residual = np.sqrt(((values - np.einsum("ni,ic->nc", design, coef)) ** 2).sum(1))
         scale = 1.4826 * float(np.median(residual)) + 1e-3
         u = residual / (4.685 * scale)
         weights = np.where(u < 1, (1 - u * u) ** 2, 0.0)
@@ -237,12 +250,12 @@ def fit_plate(rgb: np.ndarray, matte: np.ndarray, *, degree: int = 3, small: np.
     samples = cv2.erode(samples.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     if samples.sum() < 0.05 * sh * sw:
         return None
-    design = _design(sh, sw, degree)
-    flat = samples.ravel()
-    index = np.flatnonzero(flat)
-    index = index[:: max(1, len(index) // 6000)]  # a few thousand samples fix ten coefficients
-    coef = _robust_polynomial(small.reshape(-1, 3)[index].astype(np.float64), design[index].astype(np.float64))
-    surface = cv2.gemm(design, coef.astype(np.float32), 1, None, 0).reshape(sh, sw, 3)
+    ys, xs = np.nonzero(samples)
+    step = max(1, len(ys) // 3000)  # a few thousand samples fix ten coefficients
+    ys, xs = ys[::step], xs[::step]
+    design = _design(_axis(sw)[xs], _axis(sh)[ys], degree)
+    coef = _robust_polynomial(small[ys, xs].astype(np.float64), design)
+    surface = _surface(coef, sh, sw, degree)
     # The residual is averaged locally first, so the plate carries no pixel noise even where it is known.
     weight = samples.astype(np.float32)
     plate = surface + push_pull(_local_mean(small - surface, weight, 1.0), weight)

@@ -226,8 +226,9 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, *, radius: int | Non
     """Estimate foreground colours at soft edges, removing the background's colour bleed (uint8 RGB).
 
     Uses the compositing equation ``I = aF + (1-a)B`` with B and F taken as alpha-weighted local means;
-    opaque pixels keep their colour. Only the soft pixels' bounding box is worked on, and the local means
-    (box windows of ``2 * radius + 1``) are taken on a grid about ``radius / 4`` times coarser.
+    opaque pixels keep their colour. Only the soft pixels' bounding box is worked on, the local means
+    (box windows of ``2 * radius + 1``) are taken on a grid about ``radius / 4`` times coarser, and the
+    equation is solved at the soft pixels only.
     """
     h, w = alpha.shape
     if radius is None:
@@ -241,26 +242,28 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, *, radius: int | Non
     x0, x1 = max(0, x - radius), min(w, x + bw + radius)
     img = rgb[y0:y1, x0:x1].astype(np.float32)
     a = a_full[y0:y1, x0:x1]
+    ys, xs = np.nonzero(soft_full[y0:y1, x0:x1])
     # Background and foreground colours are averaged from confident pixels only, so that the soft band
     # itself does not pull both estimates towards its mixed colour.
     wb = np.where(a < 0.02, 1.0, 1e-3 * (1 - a) ** 2).astype(np.float32)
     wf = np.where(a > 0.98, 1.0, 1e-3 * a ** 2).astype(np.float32)
-    bg = _local_mean(img, wb, radius)
-    fg_local = _local_mean(img, wf, radius)
-    a3 = a[..., None]
-    solved = (img - (1 - a3) * bg) / np.maximum(a3, 1e-3)
+    bg = _local_mean_at(img, wb, radius, ys, xs)
+    fg_local = _local_mean_at(img, wf, radius, ys, xs)
+    a_soft = a[ys, xs][:, None]
+    solved = (img[ys, xs] - (1 - a_soft) * bg) / np.maximum(a_soft, 1e-3)
     # Trust the solved colour where alpha is large enough for the division to be stable.
-    trust = np.clip((a3 - 0.1) / 0.3, 0, 1)
-    fg = np.clip(trust * solved + (1 - trust) * fg_local + 0.5, 0, 255).astype(np.uint8)
+    trust = np.clip((a_soft - 0.1) / 0.3, 0, 1)
     out = rgb.copy()
-    region = out[y0:y1, x0:x1]
-    soft = soft_full[y0:y1, x0:x1] > 0
-    region[soft] = fg[soft]
+    out[y0 + ys, x0 + xs] = np.clip(trust * solved + (1 - trust) * fg_local + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
-def _local_mean(img: np.ndarray, weight: np.ndarray, radius: int) -> np.ndarray:
-    """Weighted box mean of a float32 (h, w, 3) image over (2r+1)-wide windows, on a coarser grid if r is large."""
+def _local_mean_at(img: np.ndarray, weight: np.ndarray, radius: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Weighted box means of a float32 (h, w, 3) image over (2r+1)-wide windows, at the pixels (ys, xs).
+
+    For a large radius the means are computed on a grid about ``radius / 4`` times coarser and sampled
+    bilinearly at the pixels; the windows are wide, so the means are smooth and this loses nothing.
+    """
     factor = max(1, radius // 4)
     h, w = weight.shape
     num = img * weight[..., None]
@@ -270,6 +273,16 @@ def _local_mean(img: np.ndarray, weight: np.ndarray, radius: int) -> np.ndarray:
         weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
         k = 2 * max(1, round(radius / factor)) + 1
         mean = cv2.blur(num, (k, k)) / np.maximum(cv2.blur(weight, (k, k)), 1e-4)[..., None]
-        return cv2.resize(mean, (w, h), interpolation=cv2.INTER_LINEAR)
+        # remap wants 2-D maps under 32767 on a side: lay the points out in rows of 1024
+        n = len(xs)
+        rows = -(-n // 1024)
+        map_x = np.zeros(rows * 1024, np.float32)
+        map_y = np.zeros(rows * 1024, np.float32)
+        map_x[:n] = (xs + 0.5) * (size[0] / w) - 0.5
+        map_y[:n] = (ys + 0.5) * (size[1] / h) - 0.5
+        sampled = cv2.remap(mean, map_x.reshape(rows, 1024), map_y.reshape(rows, 1024), cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+        return sampled.reshape(-1, 3)[:n]
     k = 2 * radius + 1
-    return cv2.blur(num, (k, k)) / np.maximum(cv2.blur(weight, (k, k)), 1e-4)[..., None]
+    mean = cv2.blur(num, (k, k)) / np.maximum(cv2.blur(weight, (k, k)), 1e-4)[..., None]
+    return mean[ys, xs]
