@@ -61,7 +61,8 @@ def run(size: int, seeds: int, configs: list[str], first_seed: int = 0):
                 scenes.append((family, obj, img, alpha))
     for name, img, alpha in real_scenes(size):
         scenes.append(("real-photo", name, img, alpha))
-    print(f"{len(scenes)} scenes at {size}x{size} (seeds {first_seed}..{first_seed + seeds - 1} per object and family)\n")
+    last = first_seed + seeds - 1
+    print(f"{len(scenes)} scenes at {size}x{size} (seeds {first_seed}..{last} per object and family)\n")
     tables = {}
     for config in configs:
         kwargs = CONFIGS[config]
@@ -130,7 +131,7 @@ def main():
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--first-seed", type=int, default=0,
-                        help="tune on other seeds than the reported ones (e.g. --size 512 --first-seed 2 --seeds 3)")
+                        help="tune on seeds other than the reported ones (--first-seed 2 --seeds 3)")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--no-timing", action="store_true")
     args = parser.parse_args()

@@ -47,15 +47,17 @@ def test_plate_predicts_a_sweep_behind_the_object_and_follows_its_contact_shadow
     assert plate.studio_like
     assert np.abs(plate.full(size, size) - bg)[alpha > 0.99].mean() < 1.5  # RGB units, behind the box
 
-    shadow = cv2.GaussianBlur(coverage(lambda m, s: cv2.ellipse(m, (128 * s, 200 * s), (60 * s, 8 * s), 0, 0, 360,
-                                                                255, -1), size), (0, 0), 5)
+    foot = coverage(lambda m, s: cv2.ellipse(m, (128 * s, 200 * s), (60 * s, 8 * s), 0, 0, 360, 255, -1),
+                    size)
+    shadow = cv2.GaussianBlur(foot, (0, 0), 5)
     shaded = bg * (1 - 0.4 * shadow[..., None])
     plate = fit_plate(composite(alpha, (40, 70, 160), shaded), alpha)
     near = (cv2.dilate((alpha > 0).astype(np.uint8), np.ones((13, 13), np.uint8)) > 0) & (alpha == 0)
     visible = near & (shadow > 0.3)
     assert visible.sum() > 100
     error = np.abs(plate.full(size, size) - shaded)[visible].mean()
-    assert error < 0.1 * np.abs(shaded - bg)[visible].mean()  # the shadow is part of the plate, not the object
+    # the shadow is part of the plate, not of the object
+    assert error < 0.1 * np.abs(shaded - bg)[visible].mean()
 
 
 def test_textured_backgrounds_are_not_studio_like_and_keep_the_refined_matte():
@@ -102,13 +104,17 @@ def test_difference_matte_recovers_hairs_the_coarse_matte_missed():
 
 def test_handle_hole_is_background_even_where_the_coarse_matte_filled_it():
     size = 256
-    ring = coverage(lambda m, s: (cv2.ellipse(m, (170 * s, 128 * s), (40 * s, 46 * s), 0, 0, 360, 255, -1),
-                                  cv2.ellipse(m, (170 * s, 128 * s), (22 * s, 28 * s), 0, 0, 360, 0, -1)), size)
+    def draw_ring(m, s):
+        cv2.ellipse(m, (170 * s, 128 * s), (40 * s, 46 * s), 0, 0, 360, 255, -1)
+        cv2.ellipse(m, (170 * s, 128 * s), (22 * s, 28 * s), 0, 0, 360, 0, -1)
+
+    ring = coverage(draw_ring, size)
     body = coverage(lambda m, s: cv2.rectangle(m, (60 * s, 70 * s), (150 * s, 190 * s), 255, -1), size)
     alpha = np.maximum(ring, body)
     image = composite(alpha, (170, 40, 50), sweep(size))
     coarse = alpha.copy()
-    hole = coverage(lambda m, s: cv2.ellipse(m, (170 * s, 128 * s), (18 * s, 24 * s), 0, 0, 360, 255, -1), size)
+    hole = coverage(lambda m, s: cv2.ellipse(m, (170 * s, 128 * s), (18 * s, 24 * s), 0, 0, 360, 255, -1),
+                    size)
     coarse[hole > 0.5] = 0.6  # the model hesitates inside the handle
     fused, _ = studio_matte(image, coarse, coarse)
     assert fused[hole > 0.99].max() < 0.2
@@ -130,7 +136,8 @@ def test_glass_body_gets_its_own_alpha_not_the_silhouette(background):
     bg = sweep(size) if background == "sweep" else np.broadcast_to(np.float32(background), (size, size, 3))
     image = composite(alpha, (215, 225, 235), bg)
     fused, used = studio_matte(image, silhouette, silhouette)  # a salient-object model fills the glass
-    inner = coverage(lambda m, s: cv2.rectangle(m, (104 * s, 60 * s), (152 * s, 186 * s), 255, -1), size) > 0.99
+    inner = coverage(lambda m, s: cv2.rectangle(m, (104 * s, 60 * s), (152 * s, 186 * s), 255, -1), size)
+    inner = inner > 0.99
     assert used
     assert abs(float(np.median(fused[inner])) - 0.3) < 0.1
     assert iou(fused, alpha) > 0.85  # the walls stay above 0.5, the body falls below

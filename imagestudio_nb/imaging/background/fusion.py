@@ -24,7 +24,8 @@ from .plate import disc, filled, fit_plate, push_pull, work_size
 FLOOR = 2.0
 #: ``|F - B|`` in noise units from which the difference alpha starts to count, and over which it takes over.
 IDENTIFIABLE, IDENTIFIABLE_RAMP = 6.0, 6.0
-#: Colour-line fit: perpendicular over parallel difference below which the estimate is trusted, above which not.
+#: Colour-line fit: perpendicular over parallel difference below which the estimate is trusted, and above
+#: which it is not.
 FIT_GOOD, FIT_BAD = 0.25, 0.5
 #: Difference under this share of |F - B| counts as near the background whatever its direction.
 NEAR = 0.25
@@ -107,7 +108,8 @@ def _see_through(small, plate, small_matte, diff, sigma, silhouette):
 
 def _exterior_connected(background_like: np.ndarray, outside: np.ndarray, min_area: float) -> np.ndarray:
     """Pixels of ``background_like`` connected to ``outside``, or in components too small to matter."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(background_like.astype(np.uint8), connectivity=4)
+    mask = background_like.astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     keep = np.zeros(count, bool)
     keep[np.unique(labels[outside & background_like])] = True
     keep[stats[:, cv2.CC_STAT_AREA] < min_area] = True

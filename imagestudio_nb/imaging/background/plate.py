@@ -133,11 +133,11 @@ def _surface(coef: np.ndarray, height: int, width: int, degree: int) -> np.ndarr
     """Evaluate the polynomial on the whole (height, width) grid, separably: sum over y powers of
     y^j times a row polynomial in x (a few broadcast passes instead of a pixels x terms product)."""
     xs, ys = _axis(width), _axis(height)
-    surface = np.zeros((height, width, 3), np.float64)
+    surface = np.zeros((height, width, 3), np.float32)
     for j in range(degree + 1):
         row = sum(coef[k] * xs[:, None] ** i for k, (i, jj) in enumerate(_terms(degree)) if jj == j)
-        surface += (ys ** j)[:, None, None] * row[None]
-    return surface.astype(np.float32)
+        surface += (ys ** j).astype(np.float32)[:, None, None] * row.astype(np.float32)[None]
+    return surface
 
 
 def _robust_polynomial(values: np.ndarray, design: np.ndarray, iterations: int = 4) -> np.ndarray:
@@ -162,7 +162,8 @@ def _robust_polynomial(values: np.ndarray, design: np.ndarray, iterations: int =
 
 
 def texture_map(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Mean fine-scale contrast of a uint8 RGB image (|I - 3x3 box mean|, channel mean), area-averaged to ``size``."""
+    """Mean fine-scale contrast of a uint8 RGB image (|I - 3x3 box mean|, channel mean), area-averaged to
+    ``size``."""
     diff = cv2.absdiff(rgb, cv2.blur(rgb, (3, 3)))
     grey = cv2.transform(diff, np.full((1, 3), 1 / 3, np.float32)).astype(np.float32)
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)

@@ -258,7 +258,8 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, *, radius: int | Non
     return out
 
 
-def _local_mean_at(img: np.ndarray, weight: np.ndarray, radius: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+def _local_mean_at(img: np.ndarray, weight: np.ndarray, radius: int, ys: np.ndarray,
+                   xs: np.ndarray) -> np.ndarray:
     """Weighted box means of a float32 (h, w, 3) image over (2r+1)-wide windows, at the pixels (ys, xs).
 
     For a large radius the means are computed on a grid about ``radius / 4`` times coarser and sampled
