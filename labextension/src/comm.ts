@@ -85,3 +85,24 @@ export class Channel {
     return reply.result;
   }
 }
+
+/**
+ * The anywidget module of a panel: one Channel per model (made in `initialize`, so messages that arrive
+ * before the first view are not lost), and a fresh view per `render`.
+ */
+export function panelWidget(makeView: (model: Model, channel: Channel) => { root: HTMLElement; dispose?(): void }) {
+  const channels = new WeakMap<Model, Channel>();
+  return {
+    initialize({ model }: { model: Model }) {
+      channels.set(model, new Channel(model));
+      return () => { channels.get(model)?.dispose(); channels.delete(model); };
+    },
+    render({ model, el: host }: { model: Model; el: HTMLElement }) {
+      let channel = channels.get(model);
+      if (!channel) { channel = new Channel(model); channels.set(model, channel); }
+      const view = makeView(model, channel);
+      host.append(view.root);
+      return () => { view.dispose?.(); view.root.remove(); };
+    },
+  };
+}

@@ -1,7 +1,7 @@
 // The FilterPanel: chain editor with controls generated from the filter registry's schemas, and a live
 // preview the kernel renders at screen resolution (binary JPEG). At most one preview request is in flight;
 // while it runs only the newest parameters are kept, so a dragged slider never builds a queue.
-import { Channel, Model } from "./comm";
+import { Channel, Model, panelWidget } from "./comm";
 import { context } from "./drawing";
 import { StatusLine, button, bytesToBitmap, el, guarded, recordMetric, select } from "./ui";
 
@@ -248,18 +248,4 @@ class FilterPanelView {
   }
 }
 
-const channels = new WeakMap<Model, Channel>();
-
-export default {
-  initialize({ model }: { model: Model }) {
-    channels.set(model, new Channel(model));
-    return () => { channels.get(model)?.dispose(); channels.delete(model); };
-  },
-  render({ model, el: host }: { model: Model; el: HTMLElement }) {
-    let channel = channels.get(model);
-    if (!channel) { channel = new Channel(model); channels.set(model, channel); }
-    const view = new FilterPanelView(model, channel);
-    host.append(view.root);
-    return () => { view.dispose(); view.root.remove(); };
-  },
-};
+export default panelWidget((model, channel) => new FilterPanelView(model, channel));

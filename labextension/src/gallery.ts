@@ -1,6 +1,6 @@
 // The Gallery: the project's images as a grid of thumbnails (binary buffers), search over tags and prompts,
 // tags, a click to put an image on the canvas, and two images compared side by side.
-import { Channel, Model } from "./comm";
+import { Channel, Model, panelWidget } from "./comm";
 import { StatusLine, button, el, guarded } from "./ui";
 
 interface Item { hash: string; width: number; height: number; tags: string[]; source: string | null; prompt?: string; model?: string; }
@@ -111,18 +111,4 @@ class GalleryView {
   }
 }
 
-const channels = new WeakMap<Model, Channel>();
-
-export default {
-  initialize({ model }: { model: Model }) {
-    channels.set(model, new Channel(model));
-    return () => { channels.get(model)?.dispose(); channels.delete(model); };
-  },
-  render({ model, el: host }: { model: Model; el: HTMLElement }) {
-    let channel = channels.get(model);
-    if (!channel) { channel = new Channel(model); channels.set(model, channel); }
-    const view = new GalleryView(model, channel);
-    host.append(view.root);
-    return () => view.root.remove();
-  },
-};
+export default panelWidget((model, channel) => new GalleryView(model, channel));

@@ -1,7 +1,7 @@
 // The PromptPanel: prompt, model and option selectors built from the model's declared capabilities,
 // suggestions while typing, enhance (with changes explained and alternatives), templates, styles, history,
 // and Generate, which stores the results in the project and puts them on the canvas.
-import { Channel, Model } from "./comm";
+import { Channel, Model, panelWidget } from "./comm";
 import { StatusLine, button, el, guarded, labelled, select } from "./ui";
 
 interface Caps { model: string; sizes: string[]; qualities: string[]; max_n: number; output_formats: string[];
@@ -181,19 +181,4 @@ class PromptPanelView {
   }
 }
 
-const channels = new WeakMap<Model, Channel>();
-
-export default {
-  initialize({ model }: { model: Model }) {
-    channels.set(model, new Channel(model));
-    return () => { channels.get(model)?.dispose(); channels.delete(model); };
-  },
-  render({ model, el: host }: { model: Model; el: HTMLElement }) {
-    let channel = channels.get(model);
-    if (!channel) { channel = new Channel(model); channels.set(model, channel); }
-    const view = new PromptPanelView(model, channel);
-    host.append(view.root);
-    return () => view.root.remove();
-  },
-};
-
+export default panelWidget((model, channel) => new PromptPanelView(model, channel));
