@@ -152,3 +152,12 @@ class SyncConflictError(CloudError):
     """The remote document kept changing while merging; try the sync again."""
 
     exit_code = 9
+
+
+class StorageError(ImageStudioError):
+    """The project could not be written: the disk is full, the folder is read-only, or a file is locked.
+
+    Nothing was half-written: the change was not recorded and the project keeps its earlier state.
+    """
+
+    exit_code = 10
