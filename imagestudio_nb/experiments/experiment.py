@@ -179,18 +179,35 @@ class Experiment:
         return again
 
     def compare(self, other: Experiment) -> list[dict[str, Any]]:
-        """Per cell of ``other`` (a re-run of this one): same executed request, same wire bytes, same images."""
-        mine = {cell["index"]: cell for cell in self.cells}
+        """Did ``other`` (a re-run of this experiment) reproduce each executed cell of this one?
+
+        One row per cell of this experiment that was executed: ``same_request`` (the executed request),
+        ``same_wire`` (the digest of the bytes sent, known for JSON bodies only) and ``same_images`` (the
+        asset hashes). A cell the re-run lacks, or that has no images on either side, is *not* reproduced:
+        every flag is ``False`` and ``rerun_index`` is ``None``.
+
+        Examples
+        --------
+        >>> local = Settings(default_model="local", default_size="256x256")
+        >>> exp = Experiment.define("fox", prompts=["a red fox"], seeds=[1], settings=local)
+        >>> _ = exp.run(progress=False)
+        >>> row = exp.compare(exp.rerun(progress=False))[0]
+        >>> row["same_request"], row["same_images"]
+        (True, True)
+        """
+        theirs = {cell.get("source_index", cell["index"]): cell for cell in other.cells}
         rows = []
-        for cell in other.cells:
-            source = mine.get(cell.get("source_index", cell["index"]))
-            if source is None:
-                continue
+        for source in self.cells:
+            if not source.get("executed"):
+                continue  # never ran: there is nothing to reproduce
+            cell = theirs.get(source["index"], {})
             wire_a, wire_b = source.get("wire") or {}, cell.get("wire") or {}
-            rows.append({"index": source["index"], "same_request": source.get("executed") == cell.get("executed"),
+            rows.append({"index": source["index"], "rerun_index": cell.get("index"),
+                         "same_request": source["executed"] == cell.get("executed"),
                          # A JSON body is hashed; a multipart body (edits) carries a random boundary and is not.
                          "same_wire": bool(wire_a.get("body_sha256")) and wire_a == wire_b,
-                         "same_images": source.get("assets") == cell.get("assets")})
+                         # No images on both sides is not a reproduction of images.
+                         "same_images": bool(source.get("assets")) and source.get("assets") == cell.get("assets")})
         return rows
 
     # --- scoring and annotation ------------------------------------------------------------------
