@@ -1,12 +1,13 @@
-"""The Y state saved beside the JSON keeps one history, so copies edited apart merge without loss."""
+"""The update log keeps one history, so copies edited apart merge without loss."""
 
 from __future__ import annotations
 
 import shutil
 
-from pycrdt import Doc
+from pycrdt import Array, Doc
 
 from imagestudio_nb.project import Project
+from imagestudio_nb.project.ylog import read_state
 
 
 def test_two_copies_edited_apart_merge_without_loss_or_duplicates(workspace):
@@ -29,7 +30,7 @@ def test_two_copies_edited_apart_merge_without_loss_or_duplicates(workspace):
 
 def test_json_edited_elsewhere_is_applied_on_top_of_the_saved_history(workspace):
     project = Project.create("Edited")
-    project.add_layer("paint", name="Kept")
+    kept = project.add_layer("paint", name="Kept")
     project.save()
     path = project.path / "project.isproj"
     path.write_text(path.read_text().replace('"Kept"', '"Renamed by an editor"'))
@@ -39,6 +40,10 @@ def test_json_edited_elsewhere_is_applied_on_top_of_the_saved_history(workspace)
     gc.collect()
     reopened = Project.open("Edited")
     assert [layer["name"] for layer in reopened.layers()] == ["Renamed by an editor"]
+    reopened.save()
     fresh = Doc()
-    fresh.apply_update((reopened.path / "project.ystate").read_bytes().partition(b"\n")[2])
-    assert fresh.get_state()  # a readable Y state is kept on disk
+    fresh.apply_update(read_state(reopened.path))
+    # The state kept in the log is the same history with the editor's change on top (same layer id, new name)
+    assert fresh.get("layers", type=Array).to_py() == reopened.doc.get("layers", type=Array).to_py()
+    assert [(layer["id"], layer["name"]) for layer in fresh.get("layers", type=Array).to_py()] == \
+        [(kept, "Renamed by an editor")]

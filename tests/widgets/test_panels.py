@@ -153,12 +153,40 @@ def test_a_missing_bundle_renders_how_to_build_it(monkeypatch, tmp_path):
 
 
 def test_the_server_extension_turns_nagle_off_once():
+    import asyncio
+    import socket
+    import threading
+
+    import tornado.web
     import tornado.websocket
+    from websockets.sync.client import connect
 
     from imagestudio_nb.widgets.server import enable_nodelay
 
-    assert enable_nodelay() and enable_nodelay()
-    assert tornado.websocket.WebSocketHandler._imagestudio_nodelay is True
+    assert enable_nodelay() is True
+    wrapped = tornado.websocket.WebSocketHandler._detach_stream
+    assert enable_nodelay() is True and tornado.websocket.WebSocketHandler._detach_stream is wrapped  # not twice
+
+    class Report(tornado.websocket.WebSocketHandler):  # tells the client whether its socket has TCP_NODELAY
+        def open(self):
+            self.write_message(str(self.ws_connection.stream.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+
+    loop, ready, port = asyncio.new_event_loop(), threading.Event(), []
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        server = tornado.web.Application([("/ws", Report)]).listen(0, "127.0.0.1")
+        port.append(next(iter(server._sockets.values())).getsockname()[1])
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
+    assert ready.wait(10)
+    try:
+        with connect(f"ws://127.0.0.1:{port[0]}/ws", open_timeout=10) as client:
+            assert client.recv(timeout=10) == "1"  # the accepted websocket sends without Nagle's delay
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
 
 
 def test_inpaint_edits_a_layer_inside_the_painted_mask_and_covers_it(project):
