@@ -17,6 +17,13 @@ REPO = Path(__file__).resolve().parents[2]
 AZURITE = REPO / ".tools" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that starts or uses Azurite (a real server) is marked ``slow``, as the README says."""
+    for item in items:
+        if {"azurite", "private_azurite"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def _require_azurite() -> None:
     if not AZURITE.is_file() and not shutil.which("azurite-blob"):
         pytest.fail("Azurite is not installed: run `make test` (or `scripts/install-system-deps.sh`), which installs "
