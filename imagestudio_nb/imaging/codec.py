@@ -107,7 +107,7 @@ def decode_image(data: bytes, *, mode: str | None = None, max_pixels: int = DEFA
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:
             im.load()
-            im = ImageOps.exif_transpose(im)
+            im = _to_8_bits(ImageOps.exif_transpose(im))
             has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
             target = mode or ("RGBA" if has_alpha else "RGB")
             return np.asarray(im.convert(target), dtype=np.uint8).copy()
@@ -115,6 +115,23 @@ def decode_image(data: bytes, *, mode: str | None = None, max_pixels: int = DEFA
         raise
     except Exception as exc:
         raise ImageDecodeError(f"corrupt or truncated {fmt} image: {exc}") from None
+
+
+def _to_8_bits(im: Image.Image) -> Image.Image:
+    """16-bit greyscale PNGs open as 32-bit integer images, which ``convert`` clips to white above 255.
+
+    Scale them as Pillow already does 16-bit RGB(A) PNGs: keep the high byte (``value >> 8``). A
+    greyscale ``tRNS`` colour becomes an alpha channel.
+    """
+    if im.mode not in ("I", "I;16", "I;16B", "I;16L"):
+        return im
+    values = np.asarray(im)
+    grey = Image.fromarray((np.clip(values, 0, 65535).astype(np.uint32) >> 8).astype(np.uint8), "L")
+    transparent = im.info.get("transparency")
+    if isinstance(transparent, int):
+        alpha = Image.fromarray(np.where(values == transparent, 0, 255).astype(np.uint8), "L")
+        return Image.merge("LA", (grey, alpha))
+    return grey
 
 
 def check_image_array(image: np.ndarray, *, name: str = "image") -> np.ndarray:

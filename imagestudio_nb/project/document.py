@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
+from itertools import accumulate
 from typing import Any
 
 from pycrdt import Array, Doc, Map
 
 from ..errors import DocumentFormatError
+# Re-exported: the schema is their one source; ``from .document import ROOTS`` keeps working.
+from .schema import BLEND_MODES, LAYER_KINDS, ROOTS, json_path, validate_document
 
 SCHEMA_VERSION = 1
-ROOTS = ("meta", "layers", "generations", "comments", "checkpoints", "roles", "assets")
 
-LAYER_KINDS = ("image", "generated", "paint", "text", "mask")
-BLEND_MODES = ("normal", "multiply", "screen", "overlay", "soft_light", "darken", "lighten", "difference",
-               "color_dodge", "color_burn")
+#: Deepest nesting of objects and lists a document may have (a real one stays under 10).
+MAX_DEPTH = 64
 
 #: Upgrade steps: ``MIGRATIONS[n]`` turns schema ``n`` data into schema ``n + 1`` data.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -42,6 +44,7 @@ def new_id(prefix: str) -> str:
 
 
 def default_transform() -> dict[str, Any]:
+    """The identity transform of a new layer."""
     return {"x": 0, "y": 0, "scale_x": 1, "scale_y": 1, "rotation": 0, "crop": None}
 
 
@@ -96,39 +99,36 @@ def layer_to_y(layer: dict[str, Any]) -> Map:
 
 
 def comment_to_y(comment: dict[str, Any]) -> Map:
+    """A comment as a Y Map, so that its fields (``resolved``) change one by one."""
     return Map(dict(comment))
+
+
+#: Items of these roots are nested Y types; items of the other Array roots stay plain records.
+_ITEM_TO_Y: dict[str, Callable[[dict[str, Any]], Map]] = {"layers": layer_to_y, "comments": comment_to_y}
+
+
+def empty_root(root: str) -> dict[str, Any] | list[Any]:
+    """The plain-data value of an empty root: ``{}`` for a Map root, ``[]`` for an Array root."""
+    return {} if ROOTS[root] is Map else []
 
 
 def fill_doc(doc: Doc, data: dict[str, Any]) -> None:
     """Replace the content of every root of ``doc`` with ``data``, in one transaction."""
     with doc.transaction(origin="load"):
-        meta = doc.get("meta", type=Map)
-        meta.clear()
-        meta.update(data.get("meta", {}))
-        for root, convert in (("layers", layer_to_y), ("comments", comment_to_y),
-                              ("generations", None), ("checkpoints", None)):
-            array = doc.get(root, type=Array)
-            array.clear()
-            items = data.get(root, [])
-            array.extend([convert(item) for item in items] if convert else list(items))
-        for root in ("roles", "assets"):
-            mapping = doc.get(root, type=Map)
-            mapping.clear()
-            mapping.update(data.get(root, {}))
+        for root, kind in ROOTS.items():
+            shared = doc.get(root, type=kind)
+            shared.clear()
+            if kind is Map:
+                shared.update(data.get(root, {}))
+            else:
+                convert = _ITEM_TO_Y.get(root)
+                items = data.get(root, [])
+                shared.extend([convert(item) for item in items] if convert else list(items))
 
 
 def doc_to_data(doc: Doc) -> dict[str, Any]:
     """The document as plain data (integers restored), suitable for canonical JSON."""
-    data = {
-        "meta": doc.get("meta", type=Map).to_py() or {},
-        "layers": doc.get("layers", type=Array).to_py() or [],
-        "generations": doc.get("generations", type=Array).to_py() or [],
-        "comments": doc.get("comments", type=Array).to_py() or [],
-        "checkpoints": doc.get("checkpoints", type=Array).to_py() or [],
-        "roles": doc.get("roles", type=Map).to_py() or {},
-        "assets": doc.get("assets", type=Map).to_py() or {},
-    }
-    return restore_ints(data)
+    return restore_ints({root: doc.get(root, type=kind).to_py() or empty_root(root) for root, kind in ROOTS.items()})
 
 
 def new_doc(data: dict[str, Any]) -> Doc:
@@ -151,24 +151,145 @@ def dumps_canonical(data: dict[str, Any]) -> str:
     return json.dumps(restore_ints(data), sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def loads_document(text: str, *, source: str = "project file") -> dict[str, Any]:
-    """Parse, migrate and check a project document's JSON text.
+def loads_document(text: str | bytes, *, source: str = "project file") -> dict[str, Any]:
+    """Parse, migrate and check a project document's JSON text (or its UTF-8 bytes).
+
+    Parsing is strict (see :func:`loads_json`); after migration the data is checked against the
+    schema (:func:`~imagestudio_nb.project.schema.validate_document`), and absent roots are added empty.
 
     Raises
     ------
     DocumentFormatError
-        For invalid JSON, a missing schema version, or a version newer than this toolkit reads.
+        In one line, for invalid JSON or encoding, a missing schema version, a version newer than this
+        toolkit reads, or data of the wrong shape (naming its path, e.g. ``layers[3].opacity``).
+
+    Examples
+    --------
+    >>> loads_document('{"meta": {"schema_version": 1}}', source="x.isproj")
+    Traceback (most recent call last):
+    ...
+    imagestudio_nb.errors.DocumentFormatError: x.isproj: meta.id: is required but missing
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DocumentFormatError(f"{source} is not valid JSON: {exc}") from None
+    data = loads_json(text, source=source)
     if not isinstance(data, dict) or not isinstance(data.get("meta"), dict):
         raise DocumentFormatError(f"{source} is not a project document (no 'meta' object)")
     data = migrate(data, source=source)
+    validate_document(data, source=source)
     for root in ROOTS:
-        data.setdefault(root, {} if root in ("meta", "roles", "assets") else [])
+        data.setdefault(root, empty_root(root))
     return data
+
+
+class _BadNumber:
+    """Stands in for NaN or Infinity while parsing, so the error can name where it was."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class _RepeatedKeys(dict):
+    """An object whose text repeated a key (Python's json keeps the last value silently)."""
+
+    key: str = ""
+
+
+def _find_flagged(value: Any, loc: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], str] | None:
+    # Only run after a flag was raised; the depth was checked, so recursion is bounded.
+    if isinstance(value, _BadNumber):
+        return loc, f"{value.name} is not a number JSON allows; write a finite number or null"
+    if isinstance(value, _RepeatedKeys):
+        return loc, f"the key {value.key!r} appears twice in one object; each key may appear once"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _find_flagged(item, (*loc, key))
+        if found:
+            return found
+    return None
+
+
+# Strings (whose brackets do not count) and runs of anything that is not a bracket. The closing quote is
+# optional so that an unterminated string ends the scan instead of being retried from every later quote
+# (which would make hostile text like '"\\"\\"\\"...' quadratic).
+_NOT_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"?|[^"\[\]{}]+', re.DOTALL)
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1, ord('"'): 0}
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of objects and lists in JSON text, found without parsing it.
+
+    Examples
+    --------
+    >>> json_depth('{"a": [1, {"b": "[[["}]}')
+    3
+    """
+    brackets = _NOT_NESTING.sub("", text).encode("ascii", "ignore")
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def loads_json(text: str | bytes, *, source: str = "JSON file", max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON strictly: UTF-8 only, no NaN or Infinity, no repeated key, at most ``max_depth`` deep.
+
+    Python's ``json`` accepts all of these (and recurses until ``RecursionError`` on deep nesting);
+    a project file that has them was not written by this toolkit and is refused before it is used.
+
+    Raises
+    ------
+    DocumentFormatError
+        One line saying what is wrong and where.
+
+    Examples
+    --------
+    >>> loads_json(b'{"a": [1, 2.5]}')
+    {'a': [1, 2.5]}
+    >>> loads_json('{"a": NaN}', source="x.json")
+    Traceback (most recent call last):
+    ...
+    imagestudio_nb.errors.DocumentFormatError: x.json: a: NaN is not a number JSON allows; write a finite number or null
+    """
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = _decode_utf8(bytes(text), source)
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise DocumentFormatError(f"{source} nests objects and lists {depth} deep, over the limit of {max_depth}; "
+                                  "it was not written by this toolkit")
+    flagged: list[bool] = []
+
+    def constant(name: str) -> _BadNumber:
+        flagged.append(True)
+        return _BadNumber(name)
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) == len(pairs):
+            return result
+        flagged.append(True)
+        seen: set[str] = set()
+        repeated = _RepeatedKeys(result)
+        repeated.key = next(key for key, _ in pairs if key in seen or seen.add(key))
+        return repeated
+
+    try:
+        data = json.loads(text, parse_constant=constant, object_pairs_hook=unique_keys)
+    except json.JSONDecodeError as exc:
+        raise DocumentFormatError(f"{source} is not valid JSON: {exc}") from None
+    except RecursionError:  # unreachable after the depth check, kept as a guard for the C scanner
+        raise DocumentFormatError(f"{source} nests too deep to read") from None
+    if flagged:
+        loc, problem = _find_flagged(data) or ((), "holds a value JSON does not allow")
+        raise DocumentFormatError(f"{source}: {json_path(loc)}: {problem}")
+    return data
+
+
+def _decode_utf8(data: bytes, source: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 1 and b"\x00" in data[:4]):
+        raise DocumentFormatError(f"{source} is UTF-16 text; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark from an editor is harmless; drop it
+    except UnicodeDecodeError as exc:
+        raise DocumentFormatError(f"{source} is not UTF-8 text (invalid byte at offset {exc.start}); "
+                                  "save it as UTF-8") from None
 
 
 def migrate(data: dict[str, Any], *, source: str = "project file") -> dict[str, Any]:

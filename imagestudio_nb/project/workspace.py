@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidArgumentError, ProjectNotFoundError
 
 DOCUMENT_NAME = "project.isproj"
-_NAME = re.compile(r"^[\w][\w .\-]{0,99}$", re.UNICODE)
+_NAME = re.compile(r"^[\w][\w .\-]{0,99}\Z", re.UNICODE)
+
+# Device names Windows reserves in every folder, with any extension ("con.txt") and in any case; a project
+# folder named so cannot be created, copied or unzipped there. The superscript digits are reserved too.
+WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL",
+                              *(f"{port}{n}" for port in ("COM", "LPT") for n in "123456789\u00b9\u00b2\u00b3")})
 
 
 def workspace_path(workspace: str | Path | None = None) -> Path:
@@ -23,8 +29,24 @@ def workspace_path(workspace: str | Path | None = None) -> Path:
     return path
 
 
-def check_name(name: str) -> str:
+def _fold(name: str) -> str:
+    # How a case-insensitive file system (Windows, macOS) compares names: case and composition ignored.
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def check_name(name: str, *, workspace: str | Path | None = None) -> str:
     """Validate a project name: letters, digits, space, ``.``, ``-``, ``_``; at most 100 characters.
+
+    Names that Windows reserves (``CON``, ``NUL``, ``COM1``, ``LPT9``..., with any extension and in any
+    case) and names ending in a dot or a space are refused: such a folder cannot exist on Windows. With
+    ``workspace``, a name that differs only by case from a project there is refused as well, because
+    the two folders would be one folder on Windows and macOS (an exact match is the caller's
+    ``ProjectExistsError``).
+
+    Raises
+    ------
+    InvalidArgumentError
+        Saying which rule the name breaks.
 
     Examples
     --------
@@ -34,11 +56,29 @@ def check_name(name: str) -> str:
     Traceback (most recent call last):
     ...
     imagestudio_nb.errors.InvalidArgumentError: project name '../etc' is not allowed: use letters, digits, spaces, '.', '-' and '_' (at most 100 characters, not starting with '.', '-' or a space)
+    >>> check_name("nul.txt")
+    Traceback (most recent call last):
+    ...
+    imagestudio_nb.errors.InvalidArgumentError: project name 'nul.txt' is reserved on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension); choose another name
     """
-    if not isinstance(name, str) or not _NAME.match(name) or name.endswith((" ", ".")):
+    if isinstance(name, str) and name.endswith((" ", ".")) and _NAME.match(name.rstrip(" .")):
+        raise InvalidArgumentError(f"project name {name!r} ends with a dot or a space, which Windows drops; "
+                                   "remove it")
+    if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidArgumentError(
             f"project name {name!r} is not allowed: use letters, digits, spaces, '.', '-' and '_' "
             "(at most 100 characters, not starting with '.', '-' or a space)")
+    if name.split(".")[0].rstrip(" ").upper() in WINDOWS_RESERVED:
+        raise InvalidArgumentError(f"project name {name!r} is reserved on Windows (CON, PRN, AUX, NUL, COM1-9, "
+                                   "LPT1-9, with any extension); choose another name")
+    if workspace is not None:
+        folder = Path(workspace).expanduser()
+        entries = [entry.name for entry in folder.iterdir()] if folder.is_dir() else []
+        for other in entries:
+            if other != name and _fold(other) == _fold(name) and not other.startswith("."):
+                raise InvalidArgumentError(
+                    f"project name {name!r} differs only by case from the existing project {other!r}; the two "
+                    "would be one folder on Windows and macOS: open that one or choose another name")
     return name
 
 
@@ -62,8 +102,10 @@ def list_projects(workspace: str | Path | None = None) -> list[ProjectInfo]:
     root = workspace_path(workspace)
     infos = []
     for document in sorted(root.glob(f"*/{DOCUMENT_NAME}")):
+        if document.parent.name.startswith("."):  # an import or fork still being unpacked
+            continue
         try:
-            data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
+            data = loads_document(document.read_bytes(), source=str(document))
         except Exception:  # an unreadable project is listed by `imagestudio project show`, not here
             continue
         meta = data["meta"]

@@ -30,11 +30,28 @@ def test_export_then_import_restores_the_project(exported, tmp_path):
     assert "project.isproj" in names and sum(n.startswith("assets/") for n in names) == 2
     assert not any(n.startswith("cache/") for n in names)
     copy = import_project(archive, name="Travel copy")
-    assert copy.id == project.id
+    assert copy.name == "Travel copy"
     assert copy.layers() == project.layers()
     assert copy.checkpoints() == project.checkpoints()
     assert [a.hash for a in copy.assets.list()] == [a.hash for a in project.assets.list()]
     assert copy.search("suitcase")  # the index is rebuilt on import
+
+
+def test_import_into_another_workspace_keeps_the_id(exported, tmp_path):
+    project, archive = exported
+    copy = import_project(archive, workspace=tmp_path / "elsewhere")
+    assert copy.id == project.id and "imported_from" not in copy.meta
+
+
+def test_import_gives_a_new_id_when_the_id_is_taken(exported, caplog):
+    project, archive = exported
+    with caplog.at_level("WARNING"):
+        copy = import_project(archive, name="Travel again")
+    assert copy.id != project.id and len(copy.id) == len(project.id)
+    assert copy.meta["imported_from"]["id"] == project.id
+    assert f"got the new id {copy.id}" in caplog.text
+    assert Project.open("Travel").id == project.id  # the original keeps its id
+    assert sorted(info.id for info in list_projects()) == sorted([project.id, copy.id])
 
 
 def test_import_refuses_an_existing_name(exported):
