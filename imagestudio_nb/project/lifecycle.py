@@ -23,12 +23,18 @@ def rename(self: Project, new_name: str) -> Project:
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
     from .persistence import WRITER
     from .project import _open_lock, _open_projects
+    from .storage import ProjectStore
 
     self.flush()
-    with _open_lock, WRITER.folder_lock(self.path):
-        self.path.rename(target)
+    with _open_lock:
+        WRITER.forget(self.path)
+        # The log's connection is tied to the old path (its journal files are opened by name).
+        self._store.close()
+        with WRITER.folder_lock(self.path):
+            self.path.rename(target)
         _open_projects.pop(self.path.resolve(), None)
         self.path = target
+        self._store = ProjectStore.reattach(self._store, target)
         _open_projects[target.resolve()] = self
     self.assets.folder = target / "assets"
     self.index.path = target / "cache" / "index.sqlite"
@@ -46,7 +52,8 @@ def delete(self: Project, *, confirm: bool = False) -> None:
 
     with _open_lock:
         _open_projects.pop(self.path.resolve(), None)
-        WRITER.take(self.path)
+        WRITER.forget(self.path)
+        self._store.close()
         with WRITER.folder_lock(self.path):
             shutil.rmtree(self.path)
 
@@ -59,17 +66,22 @@ def fork(self: Project, new_name: str) -> Project:
     target = self.path.parent / new_name
     if target.exists():
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
+    from .ylog import seed_log
+
     tmp = self.path.parent / f".fork-{uuid.uuid4().hex[:8]}"
     self.flush()
     try:
-        shutil.copytree(self.path, tmp, ignore=shutil.ignore_patterns("cache"))
+        # The fork shares this project's Y history (so its edits can be merged back later), but starts a
+        # log of its own: copying a live SQLite file could catch it mid-write.
+        shutil.copytree(self.path, tmp, ignore=shutil.ignore_patterns("cache", "project.ylog*", ".snapshot.lock"))
+        seed_log(tmp, self.doc.get_update(), origin="fork", user=self._store.user)
         forked = Project.open(tmp)
         _forget(tmp)
         with forked.batch():
             forked._meta["forked_from"] = {"id": self.id, "name": self.name, "at": now_iso()}
             forked._meta["id"] = uuid.uuid4().hex
             forked._meta["name"] = new_name
-        forked.save()
+        forked.close()
         tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,154 +1,202 @@
-"""Writing a project to disk: canonical JSON, the Y state beside it, the search index; at once or soon after.
+"""Writing ``project.isproj`` and the search index: snapshots of the update log, in the background.
 
-Editing tools save after every change; rewriting the whole document each time would cost a burst of
-generations or strokes more than the work itself. So a change only hands the document's Y state (bytes,
-taken in the editing thread) to one background writer, which waits for a short quiet spell
-(``IMAGESTUDIO_AUTOSAVE_DELAY`` seconds, 0.2 by default; 0 writes at once) and then writes it. The writer
-never touches the live document; explicit ``Project.save()``, reads that need the files (search, export)
-and interpreter exit all flush first. Assets written without fsync are synced before any document that
-references them, so the files on disk are always consistent.
+Changes are durable once they are in the log (``ylog.py``); the JSON file is a readable, diffable
+snapshot of the log's state. One background writer per process keeps, per project folder, its own
+shadow document built from the log (never the live one, which belongs to the editing thread), and
+writes the snapshot a short while after the first unsaved change (``IMAGESTUDIO_AUTOSAVE_DELAY``
+seconds, 0.2 by default): a steady stream of changes is saved every delay, never pushed back. Explicit
+``Project.save()``, reads that need the files and interpreter exit write at once. Only one process at a
+time writes a folder's snapshot (an advisory lock), and none while a collaborative server holds the
+project's room: the server writes the file then.
 """
 
 from __future__ import annotations
 
 import atexit
-import hashlib
+import fcntl
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from pycrdt import Doc
 
+from ..errors import StorageError
 from .document import doc_to_data, dumps_canonical
 from .files import fsync_file, write_atomic
 from .index import ProjectIndex
+from .workspace import DOCUMENT_NAME
+from .ylog import UpdateLog, storage_error, text_sha
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_NAME = "project.isproj"
-YSTATE_NAME = "project.ystate"
+LOCK_NAME = ".snapshot.lock"
 
 
 def autosave_delay() -> float:
-    """Seconds of quiet after a change before it is written (``IMAGESTUDIO_AUTOSAVE_DELAY``, default 0.2)."""
+    """Seconds after a change before its snapshot is written (``IMAGESTUDIO_AUTOSAVE_DELAY``, default 0.2)."""
     try:
         return max(0.0, float(os.environ.get("IMAGESTUDIO_AUTOSAVE_DELAY", "0.2")))
     except ValueError:
         return 0.2
 
 
-def ystate_header(text: str) -> bytes:
-    """First line of ``project.ystate``: the SHA-256 of the JSON text the state corresponds to."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest().encode() + b"\n"
-
-
-def file_stamp(path: Path) -> tuple[int, int] | None:
+@contextmanager
+def snapshot_lock(folder: Path):
+    """An exclusive advisory lock on writing ``folder``'s snapshot, shared by every process."""
+    handle = open(folder / LOCK_NAME, "a+b")
     try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
-@dataclass
-class PendingWrite:
-    """A document state waiting to be written, and the asset files it needs synced first."""
+class _Shadow:
+    """A folder's snapshot state in the writer: its own log connection and document."""
 
-    update: bytes
-    unsynced: list[Path] = field(default_factory=list)
-    on_written: Callable[[tuple[int, int] | None, dict[str, Any]], None] | None = None
-    due: float = 0.0
+    def __init__(self, folder: Path):
+        self.log = UpdateLog(folder)
+        self.doc = Doc()
+        self.seen = 0
+        self.written_seq = -1
 
-
-def write_project_files(folder: Path, pending: PendingWrite) -> tuple[tuple[int, int] | None, dict[str, Any]]:
-    """Write one state: sync its assets, then the Y state, then the JSON, then the index. Returns the stamp."""
-    doc = Doc()
-    doc.apply_update(pending.update)
-    data = doc_to_data(doc)
-    text = dumps_canonical(data)
-    for path in pending.unsynced:
-        fsync_file(path)
-    # The Y state travels beside the JSON so that later merges (cloud sync, peers) share this document's
-    # history instead of seeing a stranger's copy of the same content.
-    write_atomic(folder / YSTATE_NAME, ystate_header(text) + pending.update)
-    write_atomic(folder / DOCUMENT_NAME, text)
-    stamp = file_stamp(folder / DOCUMENT_NAME)
-    ProjectIndex(folder / "cache" / "index.sqlite").rebuild(data)
-    return stamp, data
+    def catch_up(self) -> int:
+        rows, last = self.log.read_since_rows(self.seen)
+        if rows and rows[0][0] == 0:  # compaction dropped rows we had not seen: start from the keyframe
+            self.doc = Doc()
+        for _, data in rows:
+            self.doc.apply_update(data)
+        self.seen = last
+        return last
 
 
 class Writer:
-    """The one background writer of the process; a write per folder at a time, the latest state wins."""
+    """The background snapshot writer of the process."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._pending: dict[Path, PendingWrite] = {}
+        self._due: dict[Path, float] = {}
+        self._shadows: dict[Path, _Shadow] = {}
+        self._unsynced: dict[Path, list[Path]] = {}
         self._folder_locks: dict[Path, threading.Lock] = {}
         self._thread: threading.Thread | None = None
         self.errors: dict[Path, BaseException] = {}
+        #: Functions called as ``hook(folder)`` after a snapshot is written (e.g. a debounced cloud backup).
+        self.hooks: list[Callable[[Path], None]] = []
 
     def folder_lock(self, folder: Path) -> threading.Lock:
         with self._cond:
-            return self._folder_locks.setdefault(folder, threading.Lock())
+            return self._folder_locks.setdefault(Path(folder), threading.Lock())
 
-    def schedule(self, folder: Path, pending: PendingWrite, delay: float) -> None:
+    def schedule(self, folder: Path, delay: float, unsynced: list[Path] | None = None) -> None:
+        """Write ``folder``'s snapshot within ``delay`` seconds (an earlier due time is kept)."""
+        folder = Path(folder)
         with self._cond:
-            previous = self._pending.get(folder)
-            if previous is not None:
-                pending.unsynced = previous.unsynced + pending.unsynced
-            pending.due = time.monotonic() + delay
-            self._pending[folder] = pending
+            if unsynced:
+                self._unsynced.setdefault(folder, []).extend(unsynced)
+            due = time.monotonic() + delay
+            self._due[folder] = min(self._due.get(folder, due), due)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="imagestudio-writer", daemon=True)
                 self._thread.start()
             self._cond.notify()
 
-    def take(self, folder: Path) -> PendingWrite | None:
-        with self._cond:
-            return self._pending.pop(folder, None)
+    def forget(self, folder: Path) -> None:
+        """Drop a folder (deleted or renamed): nothing pending, its log connection closed."""
+        folder = Path(folder)
+        with self.folder_lock(folder), self._cond:
+            self._due.pop(folder, None)
+            self._unsynced.pop(folder, None)
+            shadow = self._shadows.pop(folder, None)
+        if shadow is not None:
+            shadow.log.close()
 
-    def write_now(self, folder: Path, pending: PendingWrite) -> None:
+    def pending(self, folder: Path) -> bool:
+        with self._cond:
+            return Path(folder) in self._due
+
+    def write_now(self, folder: Path) -> Path:
+        """Write the folder's snapshot from its log now, in the calling thread."""
+        folder = Path(folder)
+        with self._cond:
+            self._due.pop(folder, None)
+            unsynced = self._unsynced.pop(folder, [])
         with self.folder_lock(folder):
-            stamp, data = write_project_files(folder, pending)
+            if not (folder / "project.ylog").exists():
+                return folder / DOCUMENT_NAME  # deleted meanwhile
+            try:
+                for path in unsynced:  # assets reach the disk before a snapshot that names them
+                    fsync_file(path)
+                self._write(folder)
+            except OSError as exc:
+                with self._cond:
+                    self._unsynced.setdefault(folder, []).extend(unsynced)
+                raise storage_error(exc, folder / DOCUMENT_NAME, "write the project file") from None
             self.errors.pop(folder, None)
-            if pending.on_written:
-                pending.on_written(stamp, data)
+        for hook in list(self.hooks):
+            try:
+                hook(folder)
+            except Exception:  # a hook must never make a save fail
+                log.exception("save hook %r failed", hook)
+        return folder / DOCUMENT_NAME
+
+    def _write(self, folder: Path) -> None:
+        shadow = self._shadows.get(folder)
+        if shadow is None:
+            shadow = self._shadows[folder] = _Shadow(folder)
+        with snapshot_lock(folder):
+            last = shadow.catch_up()
+            data = doc_to_data(shadow.doc)
+            if shadow.written_seq != last:
+                if shadow.log.room_holder() is None:
+                    text = dumps_canonical(data)
+                    current = folder / DOCUMENT_NAME
+                    if not (current.is_file() and text_sha(current.read_text(encoding="utf-8", errors="replace"))
+                            == text_sha(text)):
+                        write_atomic(current, text)
+                    shadow.log.record_snapshot(text_sha(text), last, text)
+                ProjectIndex(folder / "cache" / "index.sqlite").rebuild(data)
+                shadow.written_seq = last
+            if shadow.log.needs_keyframe():
+                shadow.log.write_keyframe(shadow.doc.get_update(), last, origin="keyframe")
+                shadow.log.compact()
 
     def flush(self, folder: Path | None = None) -> None:
-        """Write what is pending (for one folder, or all) in the calling thread."""
+        """Write what is due (for one folder, or all) in the calling thread."""
         with self._cond:
-            folders = [folder] if folder is not None else list(self._pending)
+            folders = [Path(folder)] if folder is not None else list(self._due)
         for item in folders:
-            pending = self.take(item)
-            if pending is not None:
-                self.write_now(item, pending)
+            if folder is not None or self.pending(item):
+                try:
+                    self.write_now(item)
+                except StorageError as exc:
+                    if folder is not None:
+                        raise
+                    log.warning("%s", exc)
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 while True:
                     now = time.monotonic()
-                    due = [f for f, p in self._pending.items() if p.due <= now]
+                    due = [f for f, when in self._due.items() if when <= now]
                     if due:
                         break
-                    wait = min((p.due for p in self._pending.values()), default=now + 60) - now
+                    wait = min(self._due.values(), default=now + 60) - now
                     self._cond.wait(timeout=max(0.005, wait))
                 folder = due[0]
-                pending = self._pending.pop(folder)
             try:
-                self.write_now(folder, pending)
+                self.write_now(folder)
             except BaseException as exc:  # kept for the next explicit save to report; retried then
                 self.errors[folder] = exc
-                log.warning("could not save %s in the background: %s", folder, exc)
+                log.warning("could not write the snapshot of %s: %s", folder, exc)
                 with self._cond:
-                    if folder not in self._pending:
-                        pending.due = time.monotonic() + 1.0
-                        self._pending[folder] = pending
+                    self._due.setdefault(folder, time.monotonic() + 1.0)
 
 
 WRITER = Writer()

@@ -1,13 +1,17 @@
 """``Project``: a project folder and its Y document, with layers, generations, comments and checkpoints.
 
-Every mutating method runs in one Y transaction and saves the document atomically afterwards (unless
-inside ``with project.batch():``, which saves once at the end). The document on disk is canonical JSON.
+Every mutating method runs in one Y transaction whose update is committed to the project's update log
+before the method returns (``storage.py``); ``with project.batch():`` groups several into one. Reads and
+writes first take in what other processes committed. ``project.isproj`` (canonical JSON) is a snapshot of
+the log written soon after changes (``persistence.py``).
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
+import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,25 +21,53 @@ from typing import Any
 from pycrdt import Array, Doc, Map, UndoManager
 
 from ..errors import (CheckpointNotFoundError, InvalidArgumentError, NotFoundError, ProjectExistsError,
-                      UnsupportedParameterError)
+                      StorageError, UnsupportedParameterError)
 from .assets import AssetStore
-from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, dumps_canonical, fill_doc, layer_to_y,
-                       loads_document, new_document_data, new_id, new_layer, now_iso, restore_ints)
+from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, fill_doc, layer_to_y, new_document_data, new_id,
+                       new_layer, now_iso, restore_ints)
 from .index import ProjectIndex
-from .persistence import WRITER, YSTATE_NAME, PendingWrite, autosave_delay, file_stamp, ystate_header
+from .persistence import WRITER, autosave_delay
+from .polling import start_polling
+from .storage import ProjectStore
 from .workspace import DOCUMENT_NAME, check_name, find_project_dir, workspace_path
+from .ylog import UpdateLog, storage_error
+
+log = logging.getLogger(__name__)
 
 # One Project instance per folder in a process, so that a notebook's `p` and a `generate(project="name")`
-# call see (and save) the same document instead of overwriting each other's changes.
+# call share one document and one log connection.
 _open_projects: weakref.WeakValueDictionary[Path, Project] = weakref.WeakValueDictionary()
 _open_lock = threading.RLock()
 
-#: Functions called as ``hook(project)`` after every save (e.g. a debounced cloud backup). A hook must
-#: return quickly and never raise; failures are logged and ignored so that saving always succeeds.
+#: Functions called as ``hook(project)`` after a snapshot of a project is written (e.g. a debounced cloud
+#: backup). A hook must return quickly and never raise; failures are logged and ignored.
 SAVE_HOOKS: list = []
 
 _LAYER_FIELDS = {"name", "kind", "asset", "visible", "locked", "opacity", "blend_mode", "transform", "filters",
                  "strokes", "mask", "text", "source"}
+
+
+def _run_save_hooks(folder: Path) -> None:
+    project = _open_projects.get(Path(folder).resolve())
+    if project is None:
+        return
+    for hook in list(SAVE_HOOKS):
+        try:
+            hook(project)
+        except Exception:  # a hook must never make a save fail
+            log.exception("save hook %r failed", hook)
+
+
+WRITER.hooks.append(_run_save_hooks)
+
+
+def _current_user() -> str | None:
+    from ..config import load_config
+
+    try:
+        return load_config().user
+    except Exception:  # a broken config file must not stop a project from opening
+        return None
 
 
 class Project:
@@ -52,20 +84,25 @@ class Project:
     True
     """
 
-    def __init__(self, path: Path, doc: Doc):
+    def __init__(self, path: Path, store: ProjectStore):
         self.path = Path(path)
-        self.doc = doc
+        self._store = store
+        self.doc = store.doc
         self.assets = AssetStore(self)
         self.index = ProjectIndex(self.path / "cache" / "index.sqlite")
         self._batch_depth = 0
-        self._dirty = False
-        self._disk_stamp: tuple[int, int] | None = None
-        self._unsynced: list[Path] = []  # asset files written without fsync, synced before the next save
-        self._last_update: bytes | None = None
-        self._undo = UndoManager(scopes=[doc.get("layers", type=Array), doc.get("meta", type=Map),
-                                         doc.get("comments", type=Array)], capture_timeout_millis=0)
+        self._unsynced: list[Path] = []  # asset files written without fsync, synced before the next snapshot
+        self._undo = UndoManager(scopes=[self.doc.get("layers", type=Array), self.doc.get("meta", type=Map),
+                                         self.doc.get("comments", type=Array)], capture_timeout_millis=0)
         # Only this view's own edits are undoable here; loading and peers' edits are not.
         self._undo.include_origin("local")
+        if store.file_damaged:
+            WRITER.schedule(self.path, 0.0)
+
+    @property
+    def log(self) -> UpdateLog:
+        """The project's update log (``project.ylog``): every change with its time, user and origin."""
+        return self._store.log
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -73,16 +110,20 @@ class Project:
                owner: str | None = None, exist_ok: bool = False) -> Project:
         """Create a new empty project folder in the workspace (or open it, with ``exist_ok=True``).
 
+        The folder appears whole or not at all: it is built under a temporary name and renamed.
+
         Raises
         ------
         ProjectExistsError
             When a project of that name exists.
         InvalidArgumentError
             For a bad name or canvas size.
+        StorageError
+            When the workspace is full or not writable (nothing is left behind).
         """
         check_name(name)
         for value, label in ((width, "width"), (height, "height")):
-            if not isinstance(value, int) or not 1 <= value <= 16384:
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 16384:
                 raise InvalidArgumentError(f"{label}={value!r} is out of range; allowed: 1..16384 pixels")
         root = workspace_path(workspace)
         folder = root / name
@@ -91,21 +132,38 @@ class Project:
         if folder.exists():
             raise ProjectExistsError(f"project {name!r} already exists in {root}; open it or choose another name")
         if owner is None:
-            from ..config import load_config
+            owner = _current_user()
+        staging = root / f".create-{uuid.uuid4().hex[:12]}"
+        try:
+            (staging / "assets").mkdir(parents=True)
+            doc = Doc()
+            fill_doc(doc, new_document_data(name, width=width, height=height, owner=owner))
+            from .ylog import seed_log
 
-            owner = load_config().user
-        folder.mkdir(parents=True)
-        (folder / "assets").mkdir()
-        project = cls(folder, Doc())
-        fill_doc(project.doc, new_document_data(name, width=width, height=height, owner=owner))
-        project.save()
-        with _open_lock:
-            _open_projects[folder.resolve()] = project
-        return project
+            seed_log(staging, doc.get_update(), origin="create", user=owner)
+            WRITER.write_now(staging)
+            WRITER.forget(staging)
+            try:
+                staging.rename(folder)
+            except OSError:
+                if folder.exists():
+                    raise ProjectExistsError(f"project {name!r} already exists in {root}; open it or choose "
+                                             "another name") from None
+                raise
+        except OSError as exc:
+            raise storage_error(exc, folder / DOCUMENT_NAME, "create the project") from None
+        finally:
+            WRITER.forget(staging)
+            shutil.rmtree(staging, ignore_errors=True)
+        return cls.open(folder)
 
     @classmethod
     def open(cls, name_or_path: str | Path, *, workspace: str | Path | None = None) -> Project:
         """Open a project by name (in the workspace), folder, or ``.isproj`` path.
+
+        A project opens from its update log; a folder without one (a git checkout, a copied folder)
+        opens from ``project.isproj`` and starts a log. A damaged file is rebuilt from the log, and a
+        damaged log is moved aside, each with a warning.
 
         Raises
         ------
@@ -113,6 +171,8 @@ class Project:
             Listing the projects that exist.
         DocumentFormatError
             When the document is not readable by this version.
+        StorageError
+            When the folder is not writable or the disk is full.
         """
         folder = find_project_dir(name_or_path, workspace).resolve()
         with _open_lock:
@@ -120,99 +180,82 @@ class Project:
             if project is not None and project.path.exists():
                 project.refresh()
                 return project
-            project = cls(folder, _load_doc(folder))
-            project._disk_stamp = project._stamp()
+            project = cls(folder, ProjectStore.load(folder, user=_current_user()))
             _open_projects[folder] = project
-            return project
+        start_polling(project)
+        return project
 
     def save(self) -> Path:
-        """Write the document now (atomically, canonical JSON, Y state, index); wait for it to be on disk.
+        """Write the snapshot (``project.isproj``) and the search index now, from the log.
 
-        Changes are saved automatically a moment after they are made; call this when another process
-        must see them at once.
+        Every change is durable in the log when the call that made it returns; this only brings the
+        readable JSON file up to date at once (it is otherwise written a moment after changes).
         """
-        superseded = WRITER.take(self.path)  # its state is older than this one; its assets still need syncing
-        unsynced = (superseded.unsynced if superseded else []) + self._take_unsynced()
-        self._write(PendingWrite(self.doc.get_update(), unsynced), now=True)
-        return self.path / DOCUMENT_NAME
+        self._commit()
+        WRITER.flush(self.path)
+        return WRITER.write_now(self.path)
 
     def flush(self) -> None:
-        """Write pending changes now, if there are any."""
-        if self._dirty:
-            self.save()
+        """Write the snapshot now if a change is waiting for it."""
+        self._commit()
+        if WRITER.pending(self.path):
+            WRITER.write_now(self.path)
 
-    def _take_unsynced(self) -> list[Path]:
-        unsynced, self._unsynced = self._unsynced, []
-        return unsynced
+    def close(self) -> None:
+        """Write the snapshot, stop taking in others' changes and release the log."""
+        self.flush()
+        with _open_lock:
+            if _open_projects.get(self.path.resolve()) is self:
+                del _open_projects[self.path.resolve()]
+        WRITER.forget(self.path)
+        self._store.close()
 
-    def _write(self, pending: PendingWrite, *, now: bool) -> None:
-        def written(stamp: tuple[int, int] | None, data: dict[str, Any]) -> None:
-            self._disk_stamp = stamp
-            if pending.update == self._last_update:
-                self._dirty = False
-            for hook in list(SAVE_HOOKS):
-                try:
-                    hook(self)
-                except Exception:  # a hook must never make a save fail
-                    import logging
-
-                    logging.getLogger(__name__).exception("save hook %r failed", hook)
-
-        self._last_update = pending.update
-        pending.on_written = written
-        delay = autosave_delay()
-        if now or delay <= 0:
-            WRITER.write_now(self.path, pending)
-        else:
-            WRITER.schedule(self.path, pending, delay)
-
-    def _schedule_save(self) -> None:
-        self._dirty = True
-        self._write(PendingWrite(self.doc.get_update(), self._take_unsynced()), now=False)
-
-    def _stamp(self) -> tuple[int, int] | None:
-        return file_stamp(self.path / DOCUMENT_NAME)
+    def _commit(self) -> None:
+        """Append this process's pending change to the log and schedule the snapshot."""
+        if self._batch_depth:
+            return
+        try:
+            seq = self._store.commit()
+        except StorageError:
+            raise
+        except OSError as exc:
+            raise storage_error(exc, self.path / DOCUMENT_NAME, "record the change") from None
+        if seq is not None:
+            unsynced, self._unsynced = self._unsynced, []
+            WRITER.schedule(self.path, autosave_delay(), unsynced)
 
     def refresh(self) -> bool:
-        """Take in changes another process (the CLI, a text editor, a server) saved to the file.
+        """Take in what other processes committed to the log, and edits made to ``project.isproj`` by hand.
 
-        When the file comes with a matching Y state, that state is merged (nothing of ours is lost);
-        otherwise the file's content replaces the document. Returns ``True`` when something was read.
-        Every change made through this object starts with this check.
+        Returns ``True`` when something changed. Every read and change through this object starts with it.
         """
-        if self._batch_depth or self._disk_stamp is None:
+        if self._batch_depth:
             return False
-        with WRITER.folder_lock(self.path):
-            stamp = self._stamp()
-            if stamp == self._disk_stamp or stamp is None:
-                return False
-            text = (self.path / DOCUMENT_NAME).read_text(encoding="utf-8")
-            update = _matching_ystate(self.path, text)
-            if update is not None:
-                self.doc.apply_update(update)
-            else:
-                fill_doc(self.doc, loads_document(text, source=str(self.path / DOCUMENT_NAME)))
-            self._disk_stamp = stamp
-        return True
+        changed = self._store.catch_up()
+        if self._store.take_file_edits():
+            changed = True
+            WRITER.schedule(self.path, 0.0)
+        if self._store.file_damaged:
+            self._store.file_damaged = False
+            WRITER.schedule(self.path, 0.0)
+        return changed
 
     def merge_update(self, update: bytes) -> None:
-        """Merge a Y update (or a whole remote state) into this document and save: no edit is lost."""
+        """Merge a Y update (or a whole remote state) into this document: no edit is lost."""
         self.apply_update(update)
 
     @contextmanager
     def batch(self) -> Iterator[Project]:
-        """Group changes into one transaction and one save."""
+        """Group changes into one transaction and one log entry."""
         self.refresh()
         self._batch_depth += 1
-        changed = False
         try:
             with self.doc.transaction(origin="local"):
                 yield self
-            changed = True
         finally:
             self._batch_depth -= 1
-            if self._batch_depth == 0 and (changed or self._dirty):
-                self._schedule_save()
+            if self._batch_depth == 0:
+                self._commit()
 
     @contextmanager
     def _change(self) -> Iterator[None]:
@@ -223,17 +266,16 @@ class Project:
                 yield
         finally:
             self._batch_depth -= 1
-        if self._batch_depth == 0:
-            self._schedule_save()
+        self._commit()
 
     def apply_update(self, update: bytes) -> None:
-        """Apply a binary Y update from another view (a widget, a peer) and save."""
+        """Apply a binary Y update from another view (a widget, a peer) and commit it to the log."""
         self.doc.apply_update(update)
-        if self._batch_depth == 0:
-            self._schedule_save()
+        self._commit()
 
     def to_data(self) -> dict[str, Any]:
         """The document as plain data."""
+        self.refresh()
         return doc_to_data(self.doc)
 
     # --- meta ------------------------------------------------------------------------------------
@@ -244,6 +286,7 @@ class Project:
     @property
     def meta(self) -> dict[str, Any]:
         """Name, id, canvas size, created, owners, fork origin, settings."""
+        self.refresh()
         return restore_ints(self._meta.to_py())
 
     @property
@@ -297,6 +340,7 @@ class Project:
 
     def layers(self) -> list[dict[str, Any]]:
         """All layers as plain data, bottom first."""
+        self.refresh()
         return restore_ints(self._layers.to_py() or [])
 
     def layer(self, layer_id: str) -> dict[str, Any]:
@@ -389,7 +433,7 @@ class Project:
         if not self._undo.can_undo():
             return False
         self._undo.undo()
-        self._schedule_save()
+        self._commit()
         return True
 
     def redo(self) -> bool:
@@ -397,7 +441,7 @@ class Project:
         if not self._undo.can_redo():
             return False
         self._undo.redo()
-        self._schedule_save()
+        self._commit()
         return True
 
     # --- generations and comments ----------------------------------------------------------------
@@ -410,6 +454,7 @@ class Project:
 
     def generations(self) -> list[dict[str, Any]]:
         """Provenance records, oldest first."""
+        self.refresh()
         return restore_ints(self.doc.get("generations", type=Array).to_py() or [])
 
     def generation(self, generation_id: str) -> dict[str, Any]:
@@ -434,6 +479,7 @@ class Project:
 
     def comments(self, *, include_resolved: bool = True) -> list[dict[str, Any]]:
         """Comments, oldest first."""
+        self.refresh()
         items = restore_ints(self.doc.get("comments", type=Array).to_py() or [])
         return [c for c in items if include_resolved or not c.get("resolved")]
 
@@ -482,43 +528,11 @@ class Project:
         """The final RGBA image of the visible layers (the reference renderer, DESIGN.md D3)."""
         from ..imaging.compositing import render_layers
 
+        self.refresh()
         from .derived import DerivedAssets
 
         return render_layers(self.layers(), lambda digest: self.assets.read_array(digest, mode="RGBA"),
                              self.canvas_size, cache=DerivedAssets(self.path / "cache" / "derived"))
-
-
-def _matching_ystate(folder: Path, text: str) -> bytes | None:
-    """The saved Y state when it belongs to exactly this JSON text, else ``None``."""
-    path = folder / YSTATE_NAME
-    if not path.is_file():
-        return None
-    header, _, update = path.read_bytes().partition(b"\n")
-    return update if header + b"\n" == ystate_header(text) else None
-
-
-def _load_doc(folder: Path) -> Doc:
-    """Load a project's document: from its Y state when that matches the JSON file, else from the JSON.
-
-    When the JSON was changed by something that does not write the Y state (a collaborative server,
-    an editor), the JSON content is applied on top of the old Y state, so the history continues.
-    """
-    document = folder / DOCUMENT_NAME
-    text = document.read_text(encoding="utf-8")
-    data = loads_document(text, source=str(document))
-    doc = Doc()
-    ystate = folder / YSTATE_NAME
-    if ystate.is_file():
-        header, _, update = ystate.read_bytes().partition(b"\n")
-        try:
-            doc.apply_update(update)
-        except Exception:  # a damaged Y state: the JSON alone is the truth
-            doc = Doc()
-        else:
-            if header + b"\n" == ystate_header(text):
-                return doc
-    fill_doc(doc, data)
-    return doc
 
 
 def import_project(archive: str | Path, *, name: str | None = None, workspace: str | Path | None = None) -> Project:
@@ -532,8 +546,10 @@ def delete_project(name: str, *, workspace: str | Path | None = None) -> None:
     """Delete a project folder and everything in it."""
     folder = find_project_dir(name, workspace).resolve()
     with _open_lock:
-        _open_projects.pop(folder, None)
-        WRITER.take(folder)
+        project = _open_projects.pop(folder, None)
+        if project is not None:
+            project._store.close()
+        WRITER.forget(folder)
         with WRITER.folder_lock(folder):
             shutil.rmtree(folder)
 

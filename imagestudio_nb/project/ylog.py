@@ -217,14 +217,38 @@ class UpdateLog:
 
     def read_since(self, seq: int) -> tuple[list[bytes], int]:
         """The updates after ``seq`` (a keyframe first when compaction dropped some of them), and the new last seq."""
+        rows, last = self.read_since_rows(seq)
+        return [data for _, data in rows], last
+
+    def read_since_rows(self, seq: int) -> tuple[list[tuple[int, bytes]], int]:
+        """Like :meth:`read_since`, with each update's sequence number (0 for a keyframe)."""
         with self._lock:
             pruned = self._db.execute("SELECT value FROM info WHERE key = 'pruned_through'").fetchone()
             if pruned and seq < pruned[0]:
-                return self.read_all()
+                key = self._db.execute("SELECT covers, data FROM updates WHERE kind = 'keyframe' "
+                                       "ORDER BY seq DESC LIMIT 1").fetchone()
+                start, head = (key[0], [(0, key[1])]) if key else (0, [])
+            else:
+                start, head = seq, []
             rows = self._db.execute("SELECT seq, data FROM updates WHERE kind = 'update' AND seq > ? ORDER BY seq",
-                                    (seq,)).fetchall()
+                                    (start,)).fetchall()
             last = self._db.execute("SELECT coalesce(max(seq), 0) FROM updates").fetchone()[0]
-        return [data for _, data in rows], max(last, seq)
+        return head + [(s, d) for s, d in rows], max(last, seq)
+
+    def initialize(self, state: bytes, *, origin: str, user: str | None = None) -> int:
+        """Store ``state`` as the first update and keyframe, unless another process did first; returns the last seq.
+
+        Two processes opening a folder without a log at once must not each store their own copy: two
+        separately built Y histories of the same content would duplicate every item when merged.
+        """
+        with self._writing("create the project's log") as db:
+            if db.execute("SELECT count(*) FROM updates").fetchone()[0] == 0:
+                now = time.time()
+                seq = db.execute("INSERT INTO updates (time, user, origin, kind, data) VALUES (?, ?, ?, 'update', ?)",
+                                 (now, user, origin, state)).lastrowid
+                db.execute("INSERT INTO updates (time, user, origin, kind, covers, data) "
+                           "VALUES (?, ?, ?, 'keyframe', ?, ?)", (now, user, origin, seq, state))
+            return db.execute("SELECT max(seq) FROM updates").fetchone()[0]
 
     def read_all(self) -> tuple[list[bytes], int]:
         """The newest keyframe and every update after it: enough to rebuild the whole document."""
@@ -300,6 +324,13 @@ class UpdateLog:
         return holder if float(expires) > time.time() else None
 
 
+def text_sha(text: str) -> str:
+    """The SHA-256 of a JSON text, as the snapshots table records it."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def state_from_updates(updates: list[bytes]) -> bytes:
     """One Y update holding all of ``updates`` (the document they build, encoded)."""
     if not updates:
@@ -334,7 +365,6 @@ def seed_log(folder: str | Path, update: bytes, *, origin: str = "cloud", user: 
     """Create ``folder``'s log holding ``update`` as its first keyframe (for a clone, before opening it)."""
     log = UpdateLog(folder)
     try:
-        seq = log.append(update, origin=origin, user=user)
-        log.write_keyframe(update, seq, origin=origin, user=user)
+        log.initialize(update, origin=origin, user=user)
     finally:
         log.close()

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from imagestudio_nb.errors import (DocumentFormatError, InvalidArgumentError, NotFoundError, ProjectExistsError,
+from imagestudio_nb.errors import (StorageError, DocumentFormatError, InvalidArgumentError, NotFoundError, ProjectExistsError,
                                    ProjectNotFoundError, UnsupportedParameterError)
 from imagestudio_nb.project import Project, delete_project, list_projects
 from imagestudio_nb.project import document as document_module
@@ -128,12 +128,13 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temporary_files(workspace
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    project.add_layer("paint")
-    with pytest.raises(OSError, match="disk full"):
+    layer = project.add_layer("paint")  # durable in the log already
+    with pytest.raises(StorageError, match="could not write the project file"):
         project.save()
     monkeypatch.undo()
     assert (project.path / "project.isproj").read_bytes() == before
     assert [p.name for p in project.path.iterdir() if p.name.endswith(".tmp")] == []
+    assert [l["id"] for l in Project.open(project.path).layers()] == [layer]
 
 
 def test_newer_schema_is_refused_with_an_upgrade_hint(workspace):
@@ -141,9 +142,20 @@ def test_newer_schema_is_refused_with_an_upgrade_hint(workspace):
     path = project.path / "project.isproj"
     data = json.loads(path.read_text())
     data["meta"]["schema_version"] = 99
+    project.close()
+    (project.path / "project.ylog").unlink()  # as a newer version's file arrives by git, without a log
     path.write_text(json.dumps(data))
     with pytest.raises(DocumentFormatError, match="upgrade imagestudio-nb"):
         Project.open("Future")
+
+
+def test_a_log_written_by_a_newer_version_is_refused(workspace):
+    project = Project.create("FutureLog")
+    with project._change():
+        project._meta["schema_version"] = 99
+    project.close()
+    with pytest.raises(DocumentFormatError, match="upgrade imagestudio-nb"):
+        Project.open("FutureLog")
 
 
 def test_migration_hook_upgrades_an_old_file_on_open(workspace, monkeypatch):
@@ -163,8 +175,10 @@ def test_migration_hook_upgrades_an_old_file_on_open(workspace, monkeypatch):
     assert reopened.name == "Old" and reopened.meta["schema_version"] == document_module.SCHEMA_VERSION
 
 
-def test_corrupt_document_gives_a_clear_error(workspace):
+def test_corrupt_document_without_a_log_gives_a_clear_error(workspace):
     project = Project.create("Broken")
+    project.close()
+    (project.path / "project.ylog").unlink()
     (project.path / "project.isproj").write_text("{not json")
     with pytest.raises(DocumentFormatError, match="not valid JSON"):
         Project.open("Broken")

@@ -23,23 +23,33 @@ def _layers_on_disk(project: Project) -> list[str]:
     return [layer["name"] for layer in json.loads((project.path / "project.isproj").read_text())["layers"]]
 
 
-def test_a_burst_of_changes_is_written_once_after_a_quiet_spell(workspace, monkeypatch):
-    monkeypatch.setenv("IMAGESTUDIO_AUTOSAVE_DELAY", "2")  # longer than any pause within the burst
-    writes = []
-    original = persistence.write_project_files
+def test_a_burst_of_changes_is_written_once_and_a_steady_stream_is_not_put_off(workspace, monkeypatch):
+    monkeypatch.setenv("IMAGESTUDIO_AUTOSAVE_DELAY", "2")  # longer than the burst
     project = Project.create("Burst")
-    monkeypatch.setattr(persistence, "write_project_files",
-                        lambda folder, pending: (writes.append(1) if folder == project.path else None)
-                        or original(folder, pending))
-    writes.clear()
+    writes = []
+    original = persistence.write_atomic
+    monkeypatch.setattr(persistence, "write_atomic",
+                        lambda path, data, **kw: (writes.append(path) if path.parent == project.path else None,
+                                                         original(path, data, **kw))[1])
     for i in range(20):
         project.add_layer("paint", name=f"L{i}")
-    assert _layers_on_disk(project) == []  # nothing written during the burst
+    assert _layers_on_disk(project) == []  # the snapshot waits; every change is already in the log
+    assert len(Project.open("Burst").layers()) == 20
     deadline = time.monotonic() + 10
     while _layers_on_disk(project) != [f"L{i}" for i in range(20)] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _layers_on_disk(project) == [f"L{i}" for i in range(20)]
     assert len(writes) == 1
+
+    # A stream of changes that never pauses is still written every delay, not pushed back forever.
+    monkeypatch.setenv("IMAGESTUDIO_AUTOSAVE_DELAY", "0.3")
+    seen_on_disk = set()
+    started = time.monotonic()
+    while time.monotonic() - started < 2.0:
+        project.add_layer("paint", name="stream")
+        seen_on_disk.add(len(_layers_on_disk(project)))
+        time.sleep(0.02)
+    assert len(seen_on_disk - {20}) >= 3, seen_on_disk
 
 
 def test_search_and_explicit_save_see_pending_changes(workspace, delayed):
@@ -77,15 +87,15 @@ def test_assets_are_synced_before_the_document_that_references_them(workspace, d
 def test_a_background_failure_is_retried_and_surfaces_on_save(workspace, delayed, monkeypatch):
     project = Project.create("Flaky")
     calls = []
-    original = persistence.write_project_files
+    original = persistence.write_atomic
 
-    def failing_once(*args):
+    def failing_once(path, data, **kw):
         calls.append(1)
         if len(calls) == 1:
             raise OSError("disk briefly unavailable")
-        return original(*args)
+        return original(path, data, **kw)
 
-    monkeypatch.setattr(persistence, "write_project_files", failing_once)
+    monkeypatch.setattr(persistence, "write_atomic", failing_once)
     project.add_layer("paint", name="Survives")
     deadline = time.monotonic() + 10
     while _layers_on_disk(project) != ["Survives"] and time.monotonic() < deadline:

@@ -1,0 +1,171 @@
+"""Merging plain document data (a JSON file changed by hand, or by a server) into a live Y document.
+
+Clearing and refilling a root would replace every Y item, and a peer that still holds the old items
+would have its next edits dropped. So only what differs is written: a changed field, a new or removed
+layer, a moved layer. With a ``base`` (the snapshot the file was written from), a three-way merge takes
+only the file's own edits and keeps what others changed in the document since that snapshot.
+This module must not touch files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Array, Doc, Map
+
+from .document import comment_to_y, layer_to_y, restore_ints
+
+_MISSING = object()
+
+
+def merge_data(doc: Doc, data: dict[str, Any], *, base: dict[str, Any] | None = None,
+               origin: Any = "file") -> bool:
+    """Write into ``doc`` only what ``data`` changes (relative to ``base`` when given). Returns whether
+    anything changed.
+
+    Examples
+    --------
+    >>> from .document import new_doc, new_document_data, doc_to_data
+    >>> data = new_document_data("Demo")
+    >>> doc = new_doc(data)
+    >>> edited = {**data, "meta": {**data["meta"], "name": "Renamed"}}
+    >>> merge_data(doc, edited), doc_to_data(doc)["meta"]["name"]
+    (True, 'Renamed')
+    >>> merge_data(doc, edited)
+    False
+    """
+    base = base or {}
+    changed = False
+    with doc.transaction(origin=origin):
+        for root in ("meta", "roles", "assets"):
+            changed |= _merge_map(doc.get(root, type=Map), data.get(root) or {}, base.get(root) if base else None)
+        changed |= _merge_items(doc.get("layers", type=Array), data.get("layers") or [],
+                                base.get("layers") if base else None, layer_to_y, _merge_layer)
+        changed |= _merge_items(doc.get("comments", type=Array), data.get("comments") or [],
+                                base.get("comments") if base else None, comment_to_y, _merge_fields)
+        for root in ("generations", "checkpoints"):
+            changed |= _merge_items(doc.get(root, type=Array), data.get(root) or [],
+                                    base.get(root) if base else None, None, None)
+    return changed
+
+
+def _plain(value: Any) -> Any:
+    return restore_ints(value.to_py() if hasattr(value, "to_py") else value)
+
+
+def _merge_map(ymap: Map, new: dict[str, Any], base: dict[str, Any] | None) -> bool:
+    changed = False
+    for key, value in new.items():
+        if base is not None and base.get(key, _MISSING) == value:
+            continue  # the file did not change this field: keep the document's
+        if _plain(ymap.get(key, _MISSING)) != value:
+            ymap[key] = value
+            changed = True
+    for key in list(ymap.keys()):
+        if key not in new and (base is None or key in base):
+            del ymap[key]
+            changed = True
+    return changed
+
+
+def _merge_fields(ymap: Map, new: dict[str, Any], base: dict[str, Any] | None) -> bool:
+    return _merge_map(ymap, new, base)
+
+
+def _merge_layer(ymap: Map, new: dict[str, Any], base: dict[str, Any] | None) -> bool:
+    changed = False
+    plain = {k: v for k, v in new.items() if k not in ("transform", "strokes")}
+    plain_base = {k: v for k, v in base.items() if k not in ("transform", "strokes")} if base else None
+    for key, value in plain.items():
+        if plain_base is not None and plain_base.get(key, _MISSING) == value:
+            continue
+        if _plain(ymap.get(key, _MISSING)) != value:
+            ymap[key] = value
+            changed = True
+    transform = ymap.get("transform")
+    if isinstance(transform, Map) and "transform" in new:
+        changed |= _merge_map(transform, dict(new.get("transform") or {}), (base or {}).get("transform"))
+    strokes = ymap.get("strokes")
+    if isinstance(strokes, Array) and "strokes" in new:
+        wanted = list(new.get("strokes") or [])
+        if base is None or (base.get("strokes") or []) != wanted:
+            current = _plain(strokes) or []
+            if current != wanted:
+                if wanted[:len(current)] == current:  # strokes were added: append, keep the old items
+                    strokes.extend(wanted[len(current):])
+                else:
+                    strokes.clear()
+                    strokes.extend(wanted)
+                changed = True
+    return changed
+
+
+def _merge_items(array: Array, new: list[dict[str, Any]], base: list[dict[str, Any]] | None,
+                 to_y: Callable[[dict[str, Any]], Any] | None,
+                 merge_one: Callable[[Map, dict[str, Any], dict[str, Any] | None], bool] | None) -> bool:
+    """Merge a list of records with ids: update in place, insert new, delete removed, then fix the order."""
+    changed = False
+    base_by_id = {item.get("id"): item for item in base or [] if isinstance(item, dict)}
+    new_ids = [item.get("id") for item in new]
+    wanted = set(new_ids)
+    # Deletions: what the file dropped (and, three-way, what the base had: others' new items stay).
+    for index in range(len(array) - 1, -1, -1):
+        item_id = _plain(array[index]).get("id")
+        if item_id not in wanted and (base is None or item_id in base_by_id):
+            del array[index]
+            changed = True
+    positions = {_plain(item).get("id"): i for i, item in enumerate(array)}
+    for order, item in enumerate(new):
+        item_id = item.get("id")
+        previous = base_by_id.get(item_id)
+        if item_id in positions:
+            current = array[positions[item_id]]
+            if previous is not None and previous == item:
+                continue
+            if merge_one is not None and isinstance(current, Map):
+                changed |= merge_one(current, item, previous)
+            elif _plain(current) != item:
+                index = positions[item_id]
+                del array[index]
+                array.insert(index, item)
+                changed = True
+        elif base is None or item_id not in base_by_id:  # new in the file (not deleted by others since)
+            insert_at = _insert_position(array, new_ids[:order])
+            array.insert(insert_at, to_y(item) if to_y else item)
+            positions = {_plain(x).get("id"): i for i, x in enumerate(array)}
+            changed = True
+    changed |= _fix_order(array, new_ids, to_y)
+    return changed
+
+
+def _insert_position(array: Array, before_ids: list[Any]) -> int:
+    """Just after the last of ``before_ids`` present in the array (0 when none is)."""
+    ids = [_plain(item).get("id") for item in array]
+    for item_id in reversed(before_ids):
+        if item_id in ids:
+            return ids.index(item_id) + 1
+    return 0
+
+
+def _fix_order(array: Array, new_ids: list[Any], to_y: Callable[[dict[str, Any]], Any] | None) -> bool:
+    """Move items whose relative order differs from the file's (each move is a delete and an insert)."""
+    rank = {item_id: i for i, item_id in enumerate(new_ids)}
+    changed = False
+    for _ in range(len(array)):
+        ids = [_plain(item).get("id") for item in array]
+        ranked = [i for i in ids if i in rank]
+        if ranked == sorted(ranked, key=rank.__getitem__):
+            break
+        # Move the first out-of-order item to just after its predecessor in the file's order.
+        for a, b in zip(ranked, ranked[1:]):
+            if rank[a] > rank[b]:
+                moving = b
+                break
+        index = ids.index(moving)
+        data = _plain(array[index])
+        del array[index]
+        predecessors = [i for i in new_ids[:rank[moving]]]
+        array.insert(_insert_position(array, predecessors), to_y(data) if to_y else data)
+        changed = True
+    return changed
