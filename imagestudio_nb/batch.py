@@ -144,12 +144,16 @@ class BatchReport:
                 f"{s['failed']} failed in {s['seconds']} s)")
 
 
-def _run_item(request: dict[str, Any], settings: Settings | None) -> dict[str, Any]:
+def _run_item(request: dict[str, Any], settings: Settings | None, pacers=None) -> dict[str, Any]:
     """Worker side: one ``generate()`` call without a project. Never raises (errors travel as data, so they
-    cross process boundaries on any executor)."""
+    cross process boundaries on any executor). ``pacers``: the cluster's rate-limit service, on Dask."""
     from .errors import PartialResultError
     from .generation import generate
 
+    if pacers is not None:
+        from .scale.cluster_limiter import install_in_worker
+
+        install_in_worker(pacers)
     started = time.perf_counter()
     try:
         results = generate(**request, settings=settings, progress=False)
@@ -195,10 +199,11 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
         Where results go. With a project the batch is resumable: items recorded before are ``skipped``.
     concurrency : int
         At most this many requests in flight (the per-deployment limiter spaces them further).
-    executor : concurrent.futures.Executor, optional
-        Where the calls run; a thread pool of ``concurrency`` by default. A Dask ``Client`` works too (its
-        ``get_executor()`` is used); the settings, keys included, then travel to its workers, and each worker
-        process has its own limiter.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where the calls run; a thread pool of ``concurrency`` by default. With a Dask ``Client`` the calls
+        run on its workers, which take their send slots from one service for the whole cluster (one limit
+        per deployment, however many workers; see ``imagestudio_nb.scale.cluster_limiter``); the settings,
+        keys included, travel to the workers, and results come back to be stored here.
     progress : bool
         Show a progress bar.
     namespace : str, optional
@@ -242,8 +247,11 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(pending), desc="batch", unit="item")
+    pacers = None
     if executor is not None and not isinstance(executor, Executor) and hasattr(executor, "get_executor"):
-        executor = executor.get_executor()  # a dask.distributed Client
+        pacers = _cluster_pacers(executor, own_settings)  # a dask.distributed Client
+        own_settings = _with_keys_resolved(own_settings)
+        executor = executor.get_executor()
     pool = executor or ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="imagestudio-batch")
     try:
         queue = list(reversed(pending))
@@ -251,7 +259,7 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
         while queue or running:
             while queue and len(running) < concurrency:
                 entry = queue.pop()
-                running[pool.submit(_run_item, entry.item.request(), own_settings)] = entry
+                running[pool.submit(_run_item, entry.item.request(), own_settings, pacers)] = entry
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             # Everything that finished together is stored with one save of the project.
             with project.batch() if project is not None else contextlib.nullcontext():
@@ -272,6 +280,34 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
             bar.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _cluster_pacers(client, settings: Settings):
+    """The cluster's rate-limit service, told the rates configured here (call, process and settings)."""
+    from .providers.limiter import configured_rates, limiter_key
+    from .scale.cluster_limiter import pacer_service
+
+    rates = {limiter_key(endpoint.base_url, deployment.name): (deployment.requests_per_minute / 60.0, 1)
+             for endpoint in settings.endpoints for deployment in endpoint.deployments
+             if deployment.requests_per_minute}
+    rates.update(configured_rates())
+    pacers = pacer_service(client)
+    pacers.actor.configure(rates).result()
+    return pacers
+
+
+def _with_keys_resolved(settings: Settings) -> Settings:
+    """The settings with each endpoint's key read here: workers elsewhere lack this process's environment.
+
+    The keys then travel inside the settings over the cluster's connections (use TLS between machines).
+    """
+    from pydantic import SecretStr
+
+    endpoints = []
+    for endpoint in settings.endpoints:
+        key = settings.endpoint_key(endpoint) if endpoint.api_key is None else None
+        endpoints.append(endpoint.model_copy(update={"api_key": SecretStr(key)}) if key else endpoint)
+    return settings.model_copy(update={"endpoints": endpoints})
 
 
 def read_requests(path: str | Path) -> list[BatchItem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -15,6 +15,10 @@ def batch_command(
     project: Annotated[str, typer.Option(help="Store results in this project (created if missing); a re-run "
                                               "skips the items it already holds.")],
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 4,
+    dask: Annotated[Optional[str], typer.Option(
+        "--dask", metavar="SCHEDULER", help="Run the requests on this Dask cluster (e.g. tcp://host:8786), "
+                                            "one rate limit per deployment for all its workers; results are "
+                                            "stored here. Needs the [dask] extra.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Generate every request of FILE into a project, resumably; report each item."""
@@ -23,13 +27,19 @@ def batch_command(
     from ..project import Project
 
     items = read_requests(file)
+    client = _dask_client(dask) if dask else None
     try:
         target = Project.open(project)
     except ProjectNotFoundError:
         target = Project.create(project)
         if not json_output:
             print(f"created project {project!r}")
-    report = generate_batch(items, project=target, concurrency=concurrency, progress=not json_output)
+    try:
+        report = generate_batch(items, project=target, concurrency=concurrency, progress=not json_output,
+                                executor=client)
+    finally:
+        if client is not None:
+            client.close()
     if json_output:
         print_json(report_as_json(report))
     else:
@@ -41,6 +51,21 @@ def batch_command(
               f"{summary['failed']} failed in {summary['seconds']} s")
     if report.failed:
         raise typer.Exit(1)
+
+
+def _dask_client(scheduler: str):
+    """A Dask client of ``scheduler``, or an error that says how to install Dask or what was unreachable."""
+    from ..errors import ConfigError
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("--dask needs Dask: pip install 'imagestudio-nb[dask]'") from None
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(f"no Dask scheduler answered at {scheduler!r} ({type(exc).__name__}); start one with "
+                          f"`dask scheduler` or check the address") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -1,27 +1,56 @@
-"""One rate limiter per deployment, shared by every call in the process (DESIGN.md D7).
+"""One rate limiter per deployment, shared by every call in the process or in a whole cluster (DESIGN.md D7).
 
-A token bucket spaces requests to the deployment's configured rate, and a 429's ``Retry-After`` /
-``retry-after-ms`` pauses every caller of that deployment, not only the one that was refused. When no
-rate is configured, a 429 that follows a busy second teaches the bucket a rate (90% of what the service
-accepted in that second), so that callers released after the pause leave one by one instead of all at
-once; a configured rate is never changed. The limiter only waits; it never sends anything and never
-retries by itself (see ``retry.py``).
+Requests leave on the send slots of the deployment's :class:`~.pacing.Pacer`: spaced to the configured
+rate plus a margin that follows the lateness callers observe and every 429; a 429's ``Retry-After`` /
+``retry-after-ms`` pauses every caller of that deployment, not only the one that was refused. When no rate is
+configured, a 429 that follows a busy second teaches a rate (90% of what the service accepted in that
+second). Every 429 is recorded (``rate_limit_events()``). In a Dask cluster, ``use_shared_pacers`` hands
+the slots to one service for the whole cluster (``imagestudio_nb.scale.cluster_limiter``), so N workers
+never send N times the rate. The limiter only waits; it never sends anything and never retries by itself
+(see ``retry.py``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from .pacing import LEARNED_RATE_LIFETIME, MIN_MARGIN, Pacer, RateLimitEvent
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LEARNED_RATE_LIFETIME", "DeploymentLimiter", "RateLimitEvent", "SharedPacers", "limiter_for",
+           "limiter_key", "rate_limit_events", "reset_limiters", "retry_after_seconds", "set_rate_limit",
+           "configured_rates", "limiter_stats", "shared_pacers", "use_shared_pacers"]
 
 
-#: Seconds without a 429 after which a learned (not configured) rate is forgotten.
-LEARNED_RATE_LIFETIME = 60.0
+class SharedPacers(Protocol):
+    """Send slots kept outside this process (one service for a cluster), as wall-clock times.
+
+    Wall-clock slots make the round trip to the service irrelevant on one machine (every process reads
+    the same clock); between machines the clocks' offset adds to the jitter the margin must cover.
+    """
+
+    def reserve(self, key: str, rate: float | None, burst: int, lateness: list[float]) -> float:
+        """The wall-clock time (``time.time()``) at which the next request of ``key`` may leave."""
+
+    def pause(self, key: str, seconds: float, rate: float | None, burst: int) -> None:
+        """A 429 for ``key``: pause every caller in the cluster."""
+
+    def accepted(self, key: str) -> None:
+        """The service accepted a request of ``key``."""
+
+
+_shared: SharedPacers | None = None
+_events: deque[RateLimitEvent] = deque(maxlen=10_000)
 
 
 class DeploymentLimiter:
-    """A token bucket plus a shared pause for one deployment.
+    """The send slots of one deployment, for the threads of this process.
 
     Parameters
     ----------
@@ -31,6 +60,8 @@ class DeploymentLimiter:
         The sustained rate; ``None`` means no spacing (only pauses after a 429 apply).
     burst : int
         How many requests may leave at once after an idle spell.
+    min_margin : float
+        The smallest spacing margin, as a fraction of a one-second window (see ``pacing.py``).
 
     Examples
     --------
@@ -40,97 +71,162 @@ class DeploymentLimiter:
     """
 
     def __init__(self, key: str, *, requests_per_second: float | None = None, burst: int = 1,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+                 min_margin: float = MIN_MARGIN, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.key = key
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._paused_until = 0.0
-        self.rate: float | None = None
-        self.burst = 1
-        self.learned = False
-        self._learned_at = 0.0
-        self._tokens = 0.0
-        self._stamp = clock()
-        self._accepted: deque[float] = deque(maxlen=4096)
-        self.set_rate(requests_per_second, burst=burst)
+        self._pacer = Pacer(requests_per_second, burst, min_margin=min_margin)
+        self._configured = (requests_per_second, int(burst))
+        self._lateness: list[float] = []  # observed here, not yet reported to a shared pacer
         #: Counters for reports and benchmarks: requests let through, 429 pauses, seconds waited.
-        self.stats = {"acquired": 0, "pauses": 0, "waited_s": 0.0}
+        self.stats: dict[str, float] = {"acquired": 0, "pauses": 0, "waited_s": 0.0}
+
+    @property
+    def rate(self) -> float | None:
+        return self._pacer.rate
+
+    @property
+    def burst(self) -> int:
+        return self._pacer.burst
+
+    @property
+    def learned(self) -> bool:
+        return self._pacer.learned
+
+    @property
+    def margin(self) -> float:
+        """The spacing margin now in force (a fraction of the one-second window)."""
+        with self._lock:
+            return self._pacer.margin(self._clock())
 
     def set_rate(self, requests_per_second: float | None, *, burst: int = 1) -> None:
         """Configure the sustained rate (``None``: unlimited) and the burst size."""
-        if requests_per_second is not None and requests_per_second <= 0:
-            raise ValueError("requests_per_second must be positive (or None for no limit)")
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
         with self._lock:
-            self.rate, self.burst, self.learned = requests_per_second, int(burst), False
-            self._tokens, self._stamp = float(self.burst), self._clock()
+            self._pacer.set_rate(requests_per_second, burst=burst)
+            self._configured = (requests_per_second, int(burst))
 
     def accepted(self) -> None:
         """Note that the service accepted a request (used to learn a rate from a 429)."""
+        shared = _shared
+        if shared is not None:
+            shared.accepted(self.key)
+            return
         with self._lock:
-            self._accepted.append(self._clock())
-            if self.learned:
-                self.rate *= 1.002
+            self._pacer.accepted(self._clock())
 
     def acquire(self) -> float:
         """Wait until a request may leave; return the seconds waited."""
-        waited = 0.0
+        shared = _shared
+        if shared is not None:
+            return self._acquire_shared(shared)
+        started, slept = self._clock(), False
         while True:
             with self._lock:
+                slot = self._pacer.reserve(self._clock())
+                pauses = self._pacer.pauses
+            delay = slot - self._clock()
+            if delay > 0:
+                self._sleep(delay)
+                slept = True
+            with self._lock:
                 now = self._clock()
-                if self.learned and now - self._learned_at > LEARNED_RATE_LIFETIME:
-                    self.rate, self.learned = None, False  # a quiet minute: forget what a burst taught
-                delay = self._paused_until - now
-                if delay <= 0:
-                    if self.rate is None:
-                        self.stats["acquired"] += 1
-                        self.stats["waited_s"] += waited
-                        return waited
-                    elapsed = max(0.0, now - self._stamp)
-                    self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
-                    self._stamp = max(self._stamp, now)
-                    if self._tokens >= 1.0 - 1e-9:  # tolerance: float sums may fall a hair short of 1
-                        self._tokens = max(0.0, self._tokens - 1.0)
-                        self.stats["acquired"] += 1
-                        self.stats["waited_s"] += waited
-                        return waited
-                    delay = (1.0 - self._tokens) / self.rate
-            self._sleep(delay)
-            waited += delay
+                if self._pacer.pauses != pauses and now < self._pacer.paused_until:
+                    continue  # a 429 arrived while this caller slept: take a slot after the pause
+                if delay > 0:
+                    self._pacer.observe_lateness(now - slot)
+                return self._count(now - started if slept else 0.0)
+
+    def _acquire_shared(self, shared: SharedPacers) -> float:
+        rate, burst = self._configured
+        with self._lock:
+            lateness, self._lateness = self._lateness, []
+        started = time.time()
+        slot = shared.reserve(self.key, rate, burst, lateness)
+        if slot > time.time():
+            self._sleep(slot - time.time())
+        now = time.time()
+        with self._lock:
+            # How late this request leaves against the cluster's schedule (oversleeping, or an answer that
+            # came back after the slot): reported with the next reservation, so the margin covers it.
+            self._lateness.append(max(0.0, now - slot))
+            return self._count(now - started)
+
+    def _count(self, waited: float) -> float:
+        self.stats["acquired"] += 1
+        self.stats["waited_s"] += waited
+        return waited
 
     def pause(self, seconds: float) -> None:
-        """Hold every caller of this deployment for ``seconds`` from now (a 429's Retry-After)."""
+        """Hold every caller of this deployment for ``seconds`` from now (a 429's Retry-After); record it."""
+        shared = _shared
         with self._lock:
-            now = self._clock()
-            until = now + max(0.0, seconds)
-            if until > self._paused_until:
-                self._paused_until = until
             self.stats["pauses"] += 1
-            if self.rate is None or self.learned:
-                self._learn(now)
-            # The bucket does not fill during a pause: when it ends, waiting callers leave one by one.
-            self._tokens = min(self._tokens, 1.0)
-            self._stamp = max(self._stamp, self._paused_until)
-
-    def _learn(self, now: float) -> None:
-        # What the service let through in the last second is its rate, give or take; aim 10% under it.
-        # With fewer than three accepted requests there is nothing to learn from: the pause alone applies.
-        # Once learned, each further 429 takes 10% off (it may be jitter rather than a lower limit), and each
-        # accepted request adds a little back (see ``accepted``): additive increase, multiplicative decrease.
-        recent = sum(1 for t in self._accepted if now - t <= 1.0)
-        if self.learned:
-            self.rate, self._learned_at = max(0.05, self.rate * 0.9), now
-        elif recent >= 3:
-            self.rate, self.burst, self.learned, self._learned_at = 0.9 * recent, 1, True, now
-        if self.learned:
-            self.stats["learned_rate"] = self.rate
+            if shared is None:
+                self._pacer.pause(self._clock(), seconds)
+                if self._pacer.learned:
+                    self.stats["learned_rate"] = self._pacer.rate
+                margin = self._pacer.margin(self._clock())
+            else:
+                margin = float("nan")  # kept by the cluster's service, which records the event too
+        if shared is not None:
+            shared.pause(self.key, seconds, *self._configured)
+        event = RateLimitEvent(time.time(), self.key, seconds, margin)
+        _events.append(event)
+        log.warning("429 from %s: every caller paused for %.2f s (margin now %.3f)", self.key, seconds, margin)
 
     @property
     def paused_for(self) -> float:
         """Seconds left in the current pause (0 when not paused)."""
         with self._lock:
-            return max(0.0, self._paused_until - self._clock())
+            return max(0.0, self._pacer.paused_until - self._clock())
+
+
+def use_shared_pacers(shared: SharedPacers | None) -> None:
+    """Take send slots from ``shared`` (a cluster-wide service) in this process, or locally again (``None``)."""
+    global _shared
+    _shared = shared
+
+
+def shared_pacers() -> SharedPacers | None:
+    """The cluster-wide service this process takes its slots from, if any."""
+    return _shared
+
+
+def configured_rates() -> dict[str, tuple[float | None, int]]:
+    """Rates configured in this process, per limiter key: ``{key: (requests_per_second, burst)}``.
+
+    Examples
+    --------
+    >>> _ = set_rate_limit("https://x.openai.azure.com", "img", requests_per_second=4)
+    >>> configured_rates()["https://x.openai.azure.com|img"]
+    (4, 1)
+    >>> reset_limiters()
+    """
+    with _registry_lock:
+        rates = dict(_pending_rates)
+        limiters = list(_limiters.values())
+    for limiter in limiters:
+        if limiter._configured[0] is not None:
+            rates[limiter.key] = limiter._configured
+    return rates
+
+
+def limiter_stats() -> dict[str, dict[str, float]]:
+    """Per deployment key, this process's counters: requests let through, 429 pauses, seconds waited."""
+    with _registry_lock:
+        return {key: dict(limiter.stats, margin=limiter.margin) for key, limiter in _limiters.items()}
+
+
+def rate_limit_events() -> list[RateLimitEvent]:
+    """Every 429 this process met (the newest 10,000), oldest first.
+
+    Examples
+    --------
+    >>> isinstance(rate_limit_events(), list)
+    True
+    """
+    return list(_events)
 
 
 _limiters: dict[str, DeploymentLimiter] = {}
@@ -190,6 +286,7 @@ def reset_limiters() -> None:
     with _registry_lock:
         _limiters.clear()
         _pending_rates.clear()
+        _events.clear()
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:

@@ -1,4 +1,4 @@
-"""The limiter's bucket and pause on a fake clock, Retry-After parsing, the capability table and its docs."""
+"""The limiter's slots, margin and pause on a fake clock, Retry-After parsing, the capability table and its docs."""
 
 from __future__ import annotations
 
@@ -10,25 +10,28 @@ import pytest
 from imagestudio_nb.errors import UnknownModelError
 from imagestudio_nb.providers.capabilities import (CAPABILITIES, canonical_model, capabilities_for,
                                                    capability_table_markdown)
-from imagestudio_nb.providers.limiter import DeploymentLimiter, limiter_for, retry_after_seconds, set_rate_limit
+from imagestudio_nb.providers.limiter import (DeploymentLimiter, configured_rates, limiter_for, limiter_stats,
+                                              rate_limit_events, retry_after_seconds, set_rate_limit)
 
 
 class FakeClock:
-    def __init__(self):
+    def __init__(self, oversleep: float = 0.0):
         self.now = 100.0
         self.sleeps: list[float] = []
+        self.oversleep = oversleep  # a loaded machine wakes sleepers late
 
     def __call__(self) -> float:
         return self.now
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.now += seconds
+        self.now += seconds + self.oversleep
 
 
 def test_bucket_spaces_requests_at_the_rate_after_the_burst():
     clock = FakeClock()
-    limiter = DeploymentLimiter("d", requests_per_second=10, burst=2, clock=clock, sleep=clock.sleep)
+    limiter = DeploymentLimiter("d", requests_per_second=10, burst=2, min_margin=0, clock=clock,
+                                sleep=clock.sleep)
     waits = [limiter.acquire() for _ in range(5)]
     assert waits[:2] == [0.0, 0.0]
     assert waits[2:] == pytest.approx([0.1, 0.1, 0.1])
@@ -36,11 +39,12 @@ def test_bucket_spaces_requests_at_the_rate_after_the_burst():
 
 def test_a_pause_holds_callers_until_it_ends_then_lets_them_out_one_by_one():
     clock = FakeClock()
-    limiter = DeploymentLimiter("d", requests_per_second=5, burst=3, clock=clock, sleep=clock.sleep)
+    limiter = DeploymentLimiter("d", requests_per_second=5, burst=3, min_margin=0, clock=clock, sleep=clock.sleep)
     limiter.pause(2.0)
     assert limiter.paused_for == pytest.approx(2.0)
     assert limiter.acquire() == pytest.approx(2.0)
-    assert limiter.acquire() == pytest.approx(0.2)  # the bucket restarted with one token, not a burst
+    # the bucket restarted with one token, not a burst; spaced by the 3% margin the 429 added
+    assert limiter.acquire() == pytest.approx(0.2 * 1.03, rel=0.01)
     assert limiter.stats["pauses"] == 1
 
 
@@ -115,7 +119,7 @@ def test_docs_models_table_is_generated_from_the_code():
 
 def test_a_429_after_a_busy_second_teaches_a_rate_when_none_is_configured():
     clock = FakeClock()
-    limiter = DeploymentLimiter("d", clock=clock, sleep=clock.sleep)
+    limiter = DeploymentLimiter("d", min_margin=0, clock=clock, sleep=clock.sleep)
     for _ in range(10):  # the service accepted 10 requests within the last second
         limiter.acquire()
         limiter.accepted()
@@ -123,7 +127,8 @@ def test_a_429_after_a_busy_second_teaches_a_rate_when_none_is_configured():
     limiter.pause(0.5)
     assert limiter.learned and limiter.rate == pytest.approx(9.0)
     waits = [limiter.acquire() for _ in range(3)]
-    assert waits[0] == pytest.approx(0.5) and waits[1:] == pytest.approx([1 / 9, 1 / 9])  # one by one
+    # one by one, spaced by the learned rate and the 3% margin the 429 added
+    assert waits[0] == pytest.approx(0.5) and waits[1:] == pytest.approx([1.03 / 9, 1.03 / 9], rel=1e-3)
     clock.now += 61  # a quiet minute later the learned rate is forgotten
     assert limiter.acquire() == 0.0 and limiter.rate is None
 
@@ -141,3 +146,69 @@ def test_a_configured_rate_is_never_changed_by_a_429_and_few_requests_teach_noth
     quiet.accepted()
     quiet.pause(1)
     assert quiet.rate is None
+
+
+def test_the_margin_starts_cautious_then_follows_the_lateness_callers_observe():
+    clock = FakeClock(oversleep=0.03)  # every wake-up 30 ms late, as on a loaded machine
+    limiter = DeploymentLimiter("d", requests_per_second=10, clock=clock, sleep=clock.sleep)
+    assert limiter.margin == pytest.approx(0.10)  # jitter unknown yet: 10%
+    for _ in range(20):
+        limiter.acquire()
+    assert limiter.margin == pytest.approx(0.02 + 0.03)  # the floor plus the observed lateness
+    started = clock.now
+    limiter.acquire()
+    assert clock.now - started == pytest.approx(1.05 / 10)  # slots follow the margin
+
+
+def test_on_a_quiet_clock_the_margin_settles_at_its_floor():
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", requests_per_second=10, clock=clock, sleep=clock.sleep)
+    for _ in range(20):
+        limiter.acquire()
+    assert limiter.margin == pytest.approx(0.02)
+
+
+def test_every_429_widens_the_margin_and_the_widening_fades():
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", requests_per_second=10, min_margin=0.02, clock=clock, sleep=clock.sleep)
+    for _ in range(20):
+        limiter.acquire()
+    limiter.pause(0.1)
+    limiter.pause(0.1)
+    assert limiter.margin == pytest.approx(0.02 + 0.06)
+    clock.now += 30  # one half-life
+    assert limiter.margin == pytest.approx(0.02 + 0.03)
+
+
+def test_every_429_is_recorded_with_its_pause_and_the_margin_after_it():
+    clock = FakeClock()
+    limiter = limiter_for("https://a", "recorded")
+    assert rate_limit_events() == []
+    limiter.pause(0.25)
+    [event] = rate_limit_events()
+    assert event.key == "https://a|recorded" and event.retry_after == 0.25 and event.margin >= 0.02 + 0.03
+    assert limiter.stats["pauses"] == 1 and limiter_stats()["https://a|recorded"]["pauses"] == 1
+    del clock
+
+
+def test_a_429_while_a_caller_waits_moves_that_caller_after_the_pause():
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", requests_per_second=10, min_margin=0, clock=clock, sleep=None)
+
+    def sleep_while_another_caller_meets_a_429(seconds):
+        clock.sleep(seconds)
+        if len(clock.sleeps) == 1:
+            limiter.pause(1.0)  # another thread's request was refused while this one slept
+
+    limiter._sleep = sleep_while_another_caller_meets_a_429
+    limiter.acquire()  # the first slot is free
+    started = clock.now
+    limiter.acquire()  # its slot (0.1 s) fell inside the 1 s pause: it waits for the pause to end
+    assert clock.now - started == pytest.approx(0.1 + 1.0)
+
+
+def test_configured_rates_are_what_a_cluster_service_is_told():
+    set_rate_limit("https://a", "x", requests_per_second=4)
+    limiter_for("https://a", "y", requests_per_second=2, burst=3)
+    limiter_for("https://a", "z")
+    assert configured_rates() == {"https://a|x": (4, 1), "https://a|y": (2, 3)}
