@@ -187,9 +187,7 @@ def _write_entry(tmp: Path, name: str, data: bytes) -> None:
 
 
 def _referenced_assets(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """``(path in the document, hash)`` for every asset the document names."""
-    for digest in data["assets"]:
-        yield f"assets[{digest[:12]}...]", digest
+    """``(path in the document, hash)`` for every asset a layer, checkpoint or generation names."""
     layer_lists = [("layers", data["layers"])] + [
         (f"checkpoints[{i}].snapshot.layers", cp["snapshot"]["layers"]) for i, cp in enumerate(data["checkpoints"])]
     for where, layers in layer_lists:
@@ -201,15 +199,19 @@ def _referenced_assets(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"generations[{index}].assets", digest
 
 
-def _check_references(data: dict[str, Any], assets: dict[str, str], source: str) -> None:
+def _check_references(data: dict[str, Any], files: dict[str, str], source: str) -> None:
+    """Every asset the document names is listed in its ``assets`` and held by the archive, as that type."""
     for where, digest in _referenced_assets(data):
-        if digest not in assets:
-            raise UnsafeArchiveError(f"{source}: {where} names asset {digest[:12]}..., which the archive does not "
-                                     "hold; it is incomplete")
+        if digest not in data["assets"]:
+            raise UnsafeArchiveError(f"{source}: {where} names asset {digest[:12]}..., which the document's "
+                                     "assets do not list; the archive is incomplete")
     for digest, record in data["assets"].items():
-        if EXTENSIONS_BY_MIME.get(record["mime"]) != assets[digest]:
+        if digest not in files:
+            raise UnsafeArchiveError(f"{source}: assets lists {digest[:12]}..., which the archive does not hold; "
+                                     "it is incomplete")
+        if EXTENSIONS_BY_MIME[record["mime"]] != files[digest]:
             raise UnsafeArchiveError(f"{source}: assets[{digest[:12]}...] says {record['mime']}, but the archive "
-                                     f"holds a .{assets[digest]} file")
+                                     f"holds a .{files[digest]} file")
 
 
 def _final_name(data: dict[str, Any], name: str | None, root: Path, archive: Path) -> str:

@@ -180,11 +180,11 @@ def loads_document(text: str | bytes, *, source: str = "project file") -> dict[s
     return data
 
 
-class _BadNumber:
-    """Stands in for NaN or Infinity while parsing, so the error can name where it was."""
+class _Refused:
+    """Stands in for a value JSON text may hold but a document may not, so the error can name where it was."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, problem: str):
+        self.problem = problem
 
 
 class _RepeatedKeys(dict):
@@ -193,15 +193,27 @@ class _RepeatedKeys(dict):
     key: str = ""
 
 
-def _find_flagged(value: Any, loc: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], str] | None:
-    # Only run after a flag was raised; the depth was checked, so recursion is bounded.
-    if isinstance(value, _BadNumber):
-        return loc, f"{value.name} is not a number JSON allows; write a finite number or null"
+def _bad_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape; the Y document cannot hold it
+        return True
+    return False
+
+
+def _find_refused(value: Any, loc: tuple[Any, ...], strings: bool) -> tuple[tuple[Any, ...], str] | None:
+    # Runs only when something was flagged; the depth was checked, so the recursion is bounded.
+    if isinstance(value, _Refused):
+        return loc, value.problem
     if isinstance(value, _RepeatedKeys):
         return loc, f"the key {value.key!r} appears twice in one object; each key may appear once"
+    if strings and isinstance(value, str) and _bad_text(value):
+        return loc, f"{value[:20]!r} holds a lone UTF-16 surrogate; text must be valid Unicode"
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
-        found = _find_flagged(item, (*loc, key))
+        if strings and isinstance(key, str) and _bad_text(key):
+            return (*loc, key), "this key holds a lone UTF-16 surrogate; text must be valid Unicode"
+        found = _find_refused(item, (*loc, key), strings)
         if found:
             return found
     return None
@@ -209,9 +221,12 @@ def _find_flagged(value: Any, loc: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...
 
 # Strings (whose brackets do not count) and runs of anything that is not a bracket. The closing quote is
 # optional so that an unterminated string ends the scan instead of being retried from every later quote
-# (which would make hostile text like '"\\"\\"\\"...' quadratic).
-_NOT_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"?|[^"\[\]{}]+', re.DOTALL)
+# (which would make hostile text like '"\\"\\"\\"...' quadratic); the string pattern is unrolled for speed.
+_NOT_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[^"\[\]{}]+', re.DOTALL)
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1, ord('"'): 0}
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+#: Integers JavaScript and the Y document hold exactly (pycrdt panics beyond 64 bits).
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def json_depth(text: str) -> int:
@@ -227,15 +242,16 @@ def json_depth(text: str) -> int:
 
 
 def loads_json(text: str | bytes, *, source: str = "JSON file", max_depth: int = MAX_DEPTH) -> Any:
-    """Parse JSON strictly: UTF-8 only, no NaN or Infinity, no repeated key, at most ``max_depth`` deep.
+    """Parse JSON strictly: UTF-8, at most ``max_depth`` deep, no repeated key, no NaN or Infinity, no number
+    beyond what a float or ``MAX_SAFE_INTEGER`` holds, no lone surrogate.
 
     Python's ``json`` accepts all of these (and recurses until ``RecursionError`` on deep nesting);
-    a project file that has them was not written by this toolkit and is refused before it is used.
+    a file that has them was not written by this toolkit and is refused before it is used.
 
     Raises
     ------
     DocumentFormatError
-        One line saying what is wrong and where.
+        One line saying what is wrong and where (e.g. ``layers[0].opacity``).
 
     Examples
     --------
@@ -256,9 +272,24 @@ def loads_json(text: str | bytes, *, source: str = "JSON file", max_depth: int =
                                   "it was not written by this toolkit")
     flagged: list[bool] = []
 
-    def constant(name: str) -> _BadNumber:
+    def refuse(problem: str) -> _Refused:
         flagged.append(True)
-        return _BadNumber(name)
+        return _Refused(problem)
+
+    def constant(name: str) -> _Refused:
+        return refuse(f"{name} is not a number JSON allows; write a finite number or null")
+
+    def real(literal: str) -> float | _Refused:
+        value = float(literal)
+        if value - value != 0:  # 1e999 parses to inf
+            return refuse(f"{literal[:20]} is too large for a number")
+        return value
+
+    def integer(literal: str) -> int | _Refused:
+        if len(literal) > 15 and (len(literal.lstrip("-")) > 16 or abs(int(literal)) > MAX_SAFE_INTEGER):
+            return refuse(f"{literal[:20]} is beyond the integers a document holds exactly "
+                          f"(+-{MAX_SAFE_INTEGER:,})")
+        return int(literal)
 
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(pairs)
@@ -271,14 +302,17 @@ def loads_json(text: str | bytes, *, source: str = "JSON file", max_depth: int =
         return repeated
 
     try:
-        data = json.loads(text, parse_constant=constant, object_pairs_hook=unique_keys)
+        data = json.loads(text, parse_constant=constant, parse_float=real, parse_int=integer,
+                          object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise DocumentFormatError(f"{source} is not valid JSON: {exc}") from None
     except RecursionError:  # unreachable after the depth check, kept as a guard for the C scanner
         raise DocumentFormatError(f"{source} nests too deep to read") from None
-    if flagged:
-        loc, problem = _find_flagged(data) or ((), "holds a value JSON does not allow")
-        raise DocumentFormatError(f"{source}: {json_path(loc)}: {problem}")
+    strings = _SURROGATE_ESCAPE.search(text) is not None  # rare: only then are all strings checked
+    if flagged or strings:
+        found = _find_refused(data, (), strings)
+        if found:
+            raise DocumentFormatError(f"{source}: {json_path(found[0])}: {found[1]}")
     return data
 
 

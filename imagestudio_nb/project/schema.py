@@ -21,6 +21,7 @@ from ..errors import DocumentFormatError
 # imports them from there, so a mode the renderer supports is a mode a layer may carry.
 # Cost: this loads OpenCV with the document module (measured 47-73 ms on a loaded machine, 2026-12).
 from ..imaging.compositing import BLEND_MODES, LAYER_KINDS
+from ..imaging.strokes import MASK_TOOLS, PAINT_TOOLS
 
 #: The document's roots and their Y types: the one list used by the JSON form, the Y form and the server.
 ROOTS: dict[str, type[Map] | type[Array]] = {
@@ -37,6 +38,24 @@ ROOTS: dict[str, type[Map] | type[Array]] = {
 ID_ROOTS = ("layers", "generations", "comments", "checkpoints")
 
 
+def _pairs(points: list[float]) -> list[float]:
+    if len(points) % 2:
+        raise ValueError("expected a flat list [x0, y0, x1, y1, ...] of even length")
+    return points
+
+
+def _not_zero(value: float) -> float:
+    if value == 0:
+        raise ValueError("expected a scale other than 0")
+    return value
+
+
+def _box(crop: list[float]) -> list[float]:
+    if crop[2] <= 0 or crop[3] <= 0:
+        raise ValueError("expected [x, y, width, height] with a positive size")
+    return crop
+
+
 def _integral(value: float) -> float:
     if not float(value).is_integer():
         raise ValueError("expected a whole number")
@@ -49,6 +68,8 @@ Whole = Annotated[float, Strict(), AllowInfNan(False), AfterValidator(_integral)
 Text = Annotated[str, Strict()]
 Flag = Annotated[bool, Strict()]
 Object = dict[str, Any]
+Fraction = Annotated[Number, Field(ge=0, le=1)]
+Colour = Annotated[str, Strict(), StringConstraints(pattern=r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
 #: An asset's name: the SHA-256 of its bytes. It becomes a file name, so nothing else may pass (no "../").
 AssetHash = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -87,21 +108,31 @@ class Transform(TypedDict):
 
     x: NotRequired[Number]
     y: NotRequired[Number]
-    scale_x: NotRequired[Number]
-    scale_y: NotRequired[Number]
+    scale_x: NotRequired[Annotated[Number, AfterValidator(_not_zero)]]
+    scale_y: NotRequired[Annotated[Number, AfterValidator(_not_zero)]]
     rotation: NotRequired[Number]
-    crop: NotRequired[Annotated[list[Number], Field(min_length=4, max_length=4)] | None]
+    crop: NotRequired[Annotated[list[Number], Field(min_length=4, max_length=4), AfterValidator(_box)] | None]
 
 
 class Stroke(TypedDict):
     """One brush stroke of a paint or mask layer, its points flattened as ``[x0, y0, x1, y1, ...]``."""
 
-    tool: NotRequired[Text]
-    size: NotRequired[Number]
-    hardness: NotRequired[Number]
-    opacity: NotRequired[Number]
-    color: NotRequired[Text]
-    points: NotRequired[list[Number]]
+    tool: NotRequired[Literal[tuple(sorted(PAINT_TOOLS | MASK_TOOLS))]]  # type: ignore[misc]
+    size: NotRequired[Annotated[Number, Field(gt=0)]]
+    hardness: NotRequired[Fraction]
+    opacity: NotRequired[Fraction]
+    color: NotRequired[Colour]
+    points: NotRequired[Annotated[list[Number], AfterValidator(_pairs)]]
+
+
+class TextContent(TypedDict):
+    """What a text layer draws."""
+
+    content: NotRequired[Text]
+    font_size: NotRequired[Annotated[Number, Field(ge=1, le=2000)]]
+    color: NotRequired[Colour]
+    x: NotRequired[Number]
+    y: NotRequired[Number]
 
 
 class Layer(TypedDict):
@@ -113,14 +144,22 @@ class Layer(TypedDict):
     asset: NotRequired[AssetHash | None]
     visible: NotRequired[Flag]
     locked: NotRequired[Flag]
-    opacity: NotRequired[Number]
+    opacity: NotRequired[Fraction]
     blend_mode: NotRequired[Literal[BLEND_MODES]]  # type: ignore[valid-type]
     transform: NotRequired[Transform]
     filters: NotRequired[list[Object]]
     strokes: NotRequired[list[Stroke]]
     mask: NotRequired[Text | None]
-    text: NotRequired[Object | None]
+    text: NotRequired[TextContent | None]
     source: NotRequired[Text | None]
+
+
+class GenerationRequest(TypedDict):
+    """The request a generation record keeps (the fields the search index reads)."""
+
+    prompt: NotRequired[Text | None]
+    images: NotRequired[list[AssetHash]]
+    mask: NotRequired[AssetHash | None]
 
 
 class GenerationRecord(TypedDict):
@@ -131,7 +170,8 @@ class GenerationRecord(TypedDict):
     kind: NotRequired[Text]
     provider: NotRequired[Text | None]
     model: NotRequired[Text | None]
-    request: NotRequired[Object]
+    request: NotRequired[GenerationRequest]
+    revised_prompts: NotRequired[list[Text]]
     assets: NotRequired[list[AssetHash]]
     seeds: NotRequired[list[Any]]
     status: NotRequired[Text]
@@ -207,7 +247,7 @@ _EXPECTED = {
     "float_type": "expected a number", "int_type": "expected an integer", "string_type": "expected a string",
     "bool_type": "expected true or false", "finite_number": "expected a finite number",
     "missing": "is required but missing", "none_required": "expected null",
-    "extra_forbidden": "is not a field this version knows", "string_pattern_mismatch": "expected a SHA-256 hash "
+    "extra_forbidden": "is not a field this version knows", "value_error": None, "string_pattern_mismatch": "expected a SHA-256 hash "
     "(64 lowercase hex digits)",
 }
 
@@ -236,7 +276,8 @@ def json_path(loc: tuple[Any, ...]) -> str:
 
 
 def _describe(error: dict[str, Any]) -> str:
-    expected = _EXPECTED.get(error["type"]) or error["msg"][0].lower() + error["msg"][1:]
+    expected = _EXPECTED.get(error["type"]) or error["msg"].removeprefix("Value error, ")
+    expected = expected[0].lower() + expected[1:]
     if error["type"] == "missing":
         return expected
     shown = repr(error.get("input"))
@@ -244,10 +285,30 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{expected}, got {shown}"
 
 
+# Which tools may draw on which layer: the renderer refuses the others (imaging/strokes.py).
+_TOOLS = {"paint": (PAINT_TOOLS, "brush"), "mask": (MASK_TOOLS, None)}
+
+
+def _layer_references(where: str, layers: list[dict[str, Any]]) -> Iterator[str]:
+    kinds = {layer["id"]: layer["kind"] for layer in layers}
+    for index, layer in enumerate(layers):
+        if layer.get("mask") is not None and kinds.get(layer["mask"]) != "mask":
+            yield f"{where}[{index}].mask: expected the id of a mask layer, got {layer['mask']!r}"
+        tools, default = _TOOLS.get(layer["kind"], (None, None))
+        for number, stroke in enumerate(layer.get("strokes") or [] if tools else []):
+            if stroke.get("tool", default) not in tools:
+                yield (f"{where}[{index}].strokes[{number}].tool: expected one of {sorted(tools)} on a "
+                       f"{layer['kind']} layer, got {stroke.get('tool')!r}")
+
+
 def _inconsistencies(data: dict[str, Any]) -> Iterator[str]:
     for digest, record in data["assets"].items():
         if record["hash"] != digest:
             yield f"assets.{digest}.hash: expected the key it is stored under, got {record['hash']!r}"
+    stacks = [("layers", data["layers"])] + [(f"checkpoints[{i}].snapshot.layers", c["snapshot"]["layers"])
+                                            for i, c in enumerate(data["checkpoints"])]
+    for where, layers in stacks:
+        yield from _layer_references(where, layers)
     for root in ID_ROOTS:
         seen: dict[str, int] = {}
         for index, record in enumerate(data.get(root) or []):
@@ -293,6 +354,6 @@ def validate_document(data: Any, *, source: str = "project file") -> dict[str, A
     return data
 
 
-__all__ = ["AssetHash", "AssetMeta", "BLEND_MODES", "Canvas", "Checkpoint", "Comment", "Document", "GenerationRecord",
-           "ID_ROOTS", "LAYER_KINDS", "Layer", "Meta", "Origin", "ROOTS", "Snapshot", "Stroke", "Transform",
+__all__ = ["AssetHash", "AssetMeta", "BLEND_MODES", "Canvas", "Checkpoint", "Comment", "Document", "GenerationRecord", "GenerationRequest",
+           "ID_ROOTS", "LAYER_KINDS", "Layer", "Meta", "Origin", "ROOTS", "Snapshot", "Stroke", "TextContent", "Transform",
            "json_path", "validate_document"]
