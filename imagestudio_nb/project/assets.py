@@ -106,9 +106,15 @@ class AssetStore:
         digest = hashlib.sha256(data).hexdigest()
         path = self.folder / f"{digest}.{EXTENSIONS[fmt]}"
         if not path.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            # Synced by the project before any saved document references it (see persistence.py).
-            write_atomic(path, data, durable=False)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                # Synced before a snapshot that references it (persistence.py), and before the change is
+                # committed when the log runs with IMAGESTUDIO_LOG_SYNC=full.
+                write_atomic(path, data, durable=False)
+            except OSError as exc:
+                from .ylog import storage_error
+
+                raise storage_error(exc, path, "store the image") from None
             self._project._unsynced.append(path)
         existing = self._project._asset_meta(digest)
         if existing is None:

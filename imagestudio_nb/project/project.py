@@ -9,6 +9,7 @@ the log written soon after changes (``persistence.py``).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import uuid
@@ -201,6 +202,17 @@ class Project:
         if WRITER.pending(self.path):
             WRITER.write_now(self.path)
 
+    def keyframe(self) -> int:
+        """Store the whole current state in the log as a keyframe, so opening does not replay every update.
+
+        Keyframes are also written every ``IMAGESTUDIO_KEYFRAME_EVERY`` updates and at checkpoints. Returns
+        the keyframe's sequence number.
+        """
+        self._commit()
+        self._store.catch_up(force=True)
+        return self._store.log.write_keyframe(self.doc.get_update(), self._store.seen,
+                                              origin="checkpoint", user=self._store.user)
+
     def close(self) -> None:
         """Write the snapshot, stop taking in others' changes and release the log."""
         self.flush()
@@ -214,6 +226,11 @@ class Project:
         """Append this process's pending change to the log and schedule the snapshot."""
         if self._batch_depth:
             return
+        if self._unsynced and os.environ.get("IMAGESTUDIO_LOG_SYNC", "").lower() == "full":
+            from .files import fsync_file
+
+            for path in self._unsynced:  # power-loss durability: the images before the row naming them
+                fsync_file(path)
         try:
             seq = self._store.commit()
         except StorageError:

@@ -37,6 +37,8 @@ def process_origin() -> str:
         return override
     if "ipykernel" in sys.modules:
         return "kernel"
+    if Path(sys.argv[0] if sys.argv else "").name == "imagestudio":
+        return "cli"
     return "python"
 
 

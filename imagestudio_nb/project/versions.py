@@ -41,6 +41,7 @@ def checkpoint(self: Project, name: str, *, note: str | None = None) -> dict[str
               "snapshot": _snapshot(self)}
     with self._change():
         self.doc.get("checkpoints", type=Array).append(record)
+    self.keyframe()  # a named version is a natural place to start replays and openings from
     return {k: v for k, v in record.items() if k != "snapshot"}
 
 

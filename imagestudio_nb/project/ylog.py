@@ -232,8 +232,10 @@ class UpdateLog:
                 start, head = seq, []
             rows = self._db.execute("SELECT seq, data FROM updates WHERE kind = 'update' AND seq > ? ORDER BY seq",
                                     (start,)).fetchall()
-            last = self._db.execute("SELECT coalesce(max(seq), 0) FROM updates").fetchone()[0]
-        return head + [(s, d) for s, d in rows], max(last, seq)
+        # The last seq comes from the rows read, never from a second query: a row committed in between
+        # would be counted as merged without being merged, and a keyframe claiming it could drop it.
+        last = max([start, seq] + [s for s, _ in rows])
+        return head + [(s, d) for s, d in rows], last
 
     def initialize(self, state: bytes, *, origin: str, user: str | None = None) -> int:
         """Store ``state`` as the first update and keyframe, unless another process did first; returns the last seq.
@@ -256,10 +258,10 @@ class UpdateLog:
             key = self._db.execute("SELECT covers, data FROM updates WHERE kind = 'keyframe' "
                                    "ORDER BY seq DESC LIMIT 1").fetchone()
             covers, updates = (key[0], [key[1]]) if key else (0, [])
-            rows = self._db.execute("SELECT data FROM updates WHERE kind = 'update' AND seq > ? ORDER BY seq",
+            rows = self._db.execute("SELECT seq, data FROM updates WHERE kind = 'update' AND seq > ? ORDER BY seq",
                                     (covers,)).fetchall()
-            last = self._db.execute("SELECT coalesce(max(seq), 0) FROM updates").fetchone()[0]
-        return updates + [row[0] for row in rows], last
+        last = max([covers] + [row[0] for row in rows])  # see read_since_rows
+        return updates + [row[1] for row in rows], last
 
     def rows(self, *, since: int = 0, kinds: tuple[str, ...] = ("update",)) -> list[LogRow]:
         """Rows after ``since``, oldest first (for replay and audits)."""
