@@ -10,12 +10,16 @@ from .plate import Plate, fit_plate
 from .refine import estimate_foreground, guided_filter, refine_guided, refine_matting, trimap_from_matte
 from .removal import METHODS, REFINES, BackgroundResult, remove_background
 from .replace import BACKGROUND_TEMPLATES, DEFAULT_SHADOW, drop_shadow, render_background, replace_background
-from .segmentation import NORMALIZATIONS, predict_matte, u2netp_model_path
+from .segmentation import NORMALIZATIONS, predict_matte, predict_mattes, u2netp_model_path
+from .writing import CUTOUT_FORMATS, encode_cutout
 from .fusion import studio_matte
 
 __all__ = [
     "BACKGROUND_TEMPLATES",
     "BATCH_FORMATS",
+    "CUTOUT_FORMATS",
+    "encode_cutout",
+    "predict_mattes",
     "BatchItem",
     "BatchReport",
     "DEFAULT_SHADOW",

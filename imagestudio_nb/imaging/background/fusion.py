@@ -149,7 +149,7 @@ def studio_matte(rgb: np.ndarray, coarse: np.ndarray, refined: np.ndarray) -> tu
     size = work_size(h, w)
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     small_matte = cv2.resize(coarse, size, interpolation=cv2.INTER_AREA)
-    plate = fit_plate(rgb, coarse, small=small, small_matte=small_matte)
+    plate = fit_plate(rgb, coarse, small=small, small_matte=small_matte, require_studio=True)
     if plate is None or not plate.studio_like:
         return refined, False
     sigma = max(plate.noise, 0.5)

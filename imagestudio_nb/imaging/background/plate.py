@@ -201,7 +201,7 @@ def _noise(rgb: np.ndarray, plate: np.ndarray, samples: np.ndarray, limit: int =
 
 
 def fit_plate(rgb: np.ndarray, matte: np.ndarray, *, degree: int = 3, small: np.ndarray | None = None,
-              small_matte: np.ndarray | None = None) -> Plate | None:
+              small_matte: np.ndarray | None = None, require_studio: bool = False) -> Plate | None:
     """Fit a background plate to a uint8 RGB image, using a coarse matte to know where the background is.
 
     Background samples are the work-size pixels outside the (hole-filled) object, a little away from it,
@@ -217,11 +217,15 @@ def fit_plate(rgb: np.ndarray, matte: np.ndarray, *, degree: int = 3, small: np.
         Degree of the polynomial surface (3: gradients, vignettes and sweeps, with the residual filled).
     small, small_matte : numpy.ndarray, optional
         The image (float32) and matte already resized to the work size, if the caller has them.
+    require_studio : bool
+        Return ``None`` as soon as the samples show a textured background (the smoothness gate), before
+        the surface is fitted: a caller that only uses studio-style plates saves the fit on photos.
 
     Returns
     -------
     Plate or None
-        ``None`` when too little background is visible (under 5% of the image) to fit anything.
+        ``None`` when too little background is visible (under 5% of the image) to fit anything, or, with
+        ``require_studio``, when the background is textured.
 
     Examples
     --------
@@ -251,6 +255,9 @@ def fit_plate(rgb: np.ndarray, matte: np.ndarray, *, degree: int = 3, small: np.
     samples = cv2.erode(samples.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     if samples.sum() < 0.05 * sh * sw:
         return None
+    smoothness = _smoothness(small, samples)
+    if require_studio and not smoothness <= MAX_SMOOTHNESS:
+        return None
     ys, xs = np.nonzero(samples)
     step = max(1, len(ys) // 3000)  # a few thousand samples fix ten coefficients
     ys, xs = ys[::step], xs[::step]
@@ -260,5 +267,5 @@ def fit_plate(rgb: np.ndarray, matte: np.ndarray, *, degree: int = 3, small: np.
     # The residual is averaged locally first, so the plate carries no pixel noise even where it is known.
     weight = samples.astype(np.float32)
     plate = surface + push_pull(_local_mean(small - surface, weight, 1.0), weight)
-    return Plate(small=plate.astype(np.float32), samples=samples, smoothness=_smoothness(small, samples),
+    return Plate(small=plate.astype(np.float32), samples=samples, smoothness=smoothness,
                  noise=_noise(rgb, plate, samples))

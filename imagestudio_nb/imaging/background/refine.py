@@ -144,19 +144,82 @@ def refine_guided(rgb: np.ndarray, matte: np.ndarray, *, radius: int | None = No
     """Snap a coarse matte's edges to the image's edges with a colour guided filter; float32 in [0, 1].
 
     The radius defaults to about 1/80 of the longer side (8 px at 640 px); large images use the fast
-    (subsampled) form so that a 1024x1024 refinement stays in the tens of milliseconds.
+    (subsampled) form, and its output is evaluated only at the matte's uncertain pixels (0.02 < alpha
+    < 0.98), the band around the outline: elsewhere the coarse matte's certainty is kept as 0 or 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((600, 600, 3), np.uint8); img[:, 300:] = 255
+    >>> blurry = np.clip((np.arange(600, dtype=np.float32) - 280) / 40, 0, 1)[None].repeat(600, 0)
+    >>> out = refine_guided(img, blurry)
+    >>> float(out[5, 5]), float(out[5, 595])  # certain pixels keep the coarse matte's 0 and 1
+    (0.0, 1.0)
+    >>> bool(out[5, 305] - out[5, 295] > blurry[5, 305] - blurry[5, 295])  # the edge got steeper
+    True
     """
     h, w = matte.shape
     side = max(h, w)
     if radius is None:
         radius = max(2, round(side / 80))
     subsample = max(1, side // GUIDED_WORK_SIDE)
-    out = np.clip(guided_filter(rgb, matte, radius=radius, eps=eps, subsample=subsample), 0.0, 1.0)
-    # The filter's averaging leaks a faint halo (a few percent alpha) up to a radius beyond the edge;
-    # where the coarse matte is already certain, keep its certainty so the halo does not show.
-    out[matte <= 0.02] = 0.0
-    out[matte >= 0.98] = 1.0
-    return out.astype(np.float32, copy=False)
+    matte = np.asarray(matte, np.float32)
+    if subsample == 1:
+        out = np.clip(guided_filter(rgb, matte, radius=radius, eps=eps), 0.0, 1.0)
+        # The filter's averaging leaks a faint halo (a few percent alpha) up to a radius beyond the edge;
+        # where the coarse matte is already certain, keep its certainty so the halo does not show.
+        out[matte <= 0.02] = 0.0
+        out[matte >= 0.98] = 1.0
+        return out.astype(np.float32, copy=False)
+    # The fast form: coefficients at the work size; q = a . I + b only where the matte is uncertain (a few
+    # percent of the pixels), since everywhere else the result is the coarse matte's 0 or 1 anyway.
+    size = (max(1, round(w / subsample)), max(1, round(h / subsample)))
+    small_guide = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32) * np.float32(1 / 255)
+    small_src = cv2.resize(matte, size, interpolation=cv2.INTER_AREA)
+    a, b = _coefficients(small_guide, small_src, max(1, round(radius / subsample)), eps)
+    out = (matte >= 0.98).astype(np.float32)
+    ys, xs = np.nonzero((matte > 0.02) & (matte < 0.98))
+    if len(ys):
+        coef = sample_at(np.dstack([a, b]), ys, xs, (h, w))
+        guide = rgb[ys, xs].astype(np.float32) * np.float32(1 / 255)
+        q = (coef[:, :3] * guide).sum(1) + coef[:, 3]
+        out[ys, xs] = np.clip(q, 0.0, 1.0)
+    return out
+
+
+def sample_at(small: np.ndarray, ys: np.ndarray, xs: np.ndarray, full_shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear samples of a float32 (h, w, c) work-size map at full-resolution pixels (ys, xs).
+
+    The same sampling grid as ``cv2.resize(small, (W, H), INTER_LINEAR)`` (pixel centres, edges
+    replicated), computed at the given pixels only; returns float32 (n, c).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> small = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
+    >>> full = cv2.resize(small, (8, 8), interpolation=cv2.INTER_LINEAR)
+    >>> ys, xs = np.array([0, 3, 7]), np.array([5, 2, 7])
+    >>> bool(np.allclose(sample_at(small, ys, xs, (8, 8))[:, 0], full[ys, xs], atol=0.05))
+    True
+    """
+    h, w = full_shape
+    sh, sw = small.shape[:2]
+    channels = 1 if small.ndim == 2 else small.shape[2]
+    # remap wants 2-D maps under 32767 on a side: lay the points out in rows of 1024
+    n = len(xs)
+    rows = max(1, -(-n // 1024))
+    map_x = np.zeros(rows * 1024, np.float32)
+    map_y = np.zeros(rows * 1024, np.float32)
+    map_x[:n] = (xs + 0.5) * (sw / w) - 0.5
+    map_y[:n] = (ys + 0.5) * (sh / h) - 0.5
+    out = np.empty((rows, 1024, channels), np.float32)
+    # remap takes at most 4 channels per call
+    for c0 in range(0, channels, 4):
+        part = np.ascontiguousarray(small.reshape(sh, sw, channels)[..., c0:c0 + 4])
+        sampled = cv2.remap(part, map_x.reshape(rows, 1024), map_y.reshape(rows, 1024), cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+        out[..., c0:c0 + 4] = sampled.reshape(rows, 1024, -1)
+    return out.reshape(-1, channels)[:n]
 
 
 #: The fast guided filter computes its coefficients at about this size (the model's matte is 320 px).
@@ -274,16 +337,7 @@ def _local_mean_at(img: np.ndarray, weight: np.ndarray, radius: int, ys: np.ndar
         weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
         k = 2 * max(1, round(radius / factor)) + 1
         mean = cv2.blur(num, (k, k)) / np.maximum(cv2.blur(weight, (k, k)), 1e-4)[..., None]
-        # remap wants 2-D maps under 32767 on a side: lay the points out in rows of 1024
-        n = len(xs)
-        rows = -(-n // 1024)
-        map_x = np.zeros(rows * 1024, np.float32)
-        map_y = np.zeros(rows * 1024, np.float32)
-        map_x[:n] = (xs + 0.5) * (size[0] / w) - 0.5
-        map_y[:n] = (ys + 0.5) * (size[1] / h) - 0.5
-        sampled = cv2.remap(mean, map_x.reshape(rows, 1024), map_y.reshape(rows, 1024), cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-        return sampled.reshape(-1, 3)[:n]
+        return sample_at(mean, ys, xs, (h, w))
     k = 2 * radius + 1
     mean = cv2.blur(num, (k, k)) / np.maximum(cv2.blur(weight, (k, k)), 1e-4)[..., None]
     return mean[ys, xs]

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from ...errors import InvalidArgumentError, UnsupportedParameterError
@@ -94,7 +95,7 @@ def _resolve_method(method: str, model_path) -> str:
 def remove_background(image: np.ndarray, *, method: str = "auto", model_path: str | os.PathLike | None = None,
                       refine: str | None = "guided", strokes: Sequence[Mapping] | None = None,
                       normalization: str | Sequence = "imagenet", input_size: int | None = None,
-                      studio_fusion: bool = True) -> BackgroundResult:
+                      studio_fusion: bool = True, coarse_matte: np.ndarray | None = None) -> BackgroundResult:
     """Cut the foreground out of an image: an RGBA cut-out and its soft alpha matte.
 
     Parameters
@@ -122,6 +123,9 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
         matte against a background plate fitted to the image: single hairs, holes and see-through glass
         get their own alpha. Textured and photo backgrounds are left to the model. Not used by
         ``"classical"``.
+    coarse_matte : numpy.ndarray, optional
+        float32 (H, W) matte the model already produced for this image (``predict_mattes`` over a batch);
+        the network is not run again. Not used by ``"classical"``.
 
     Returns
     -------
@@ -155,6 +159,10 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
     h, w = rgb.shape[:2]
     if used == "classical":
         coarse = classical.classical_matte(rgb)
+    elif coarse_matte is not None:
+        if getattr(coarse_matte, "shape", None) != (h, w):
+            raise InvalidArgumentError(f"coarse_matte must be a float (H, W) = {(h, w)} array")
+        coarse = np.asarray(coarse_matte, np.float32)
     else:
         coarse = segmentation.predict_matte(
             rgb,
@@ -173,11 +181,14 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
         matte, fused = fusion.studio_matte(rgb, coarse, matte)
     if image.shape[2] == 4:
         matte = matte * (image[..., 3].astype(np.float32) / 255)
-    auto = matte.astype(np.float32)
-    final = mask_from_strokes(stroke_list, h, w, base=auto) if stroke_list else auto.copy()
-    final = np.clip(final, 0, 1).astype(np.float32)
-    colours = refine_mod.estimate_foreground(rgb, final)
-    cutout = np.dstack([colours, np.clip(final * 255 + 0.5, 0, 255).astype(np.uint8)])
+    auto = matte.astype(np.float32, copy=False)
+    if stroke_list:
+        final = np.clip(mask_from_strokes(stroke_list, h, w, base=auto), 0, 1).astype(np.float32)
+    else:
+        final = np.clip(auto, 0, 1, out=np.empty_like(auto))
+    cutout = np.empty((h, w, 4), np.uint8)
+    cutout[..., :3] = refine_mod.estimate_foreground(rgb, final)
+    cutout[..., 3] = cv2.convertScaleAbs(final, alpha=255)  # rounds and saturates in one pass
     params = {
         "method": method,
         "used": used + ("+plate" if fused else ""),
