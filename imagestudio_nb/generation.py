@@ -162,7 +162,7 @@ def mask_to_png(mask: np.ndarray, *, size: tuple[int, int] | None = None) -> byt
 
 
 def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, edit: bool,
-         extra_record: dict[str, Any] | None = None) -> GenerationResults:
+         extra_record: dict[str, Any] | None = None, on_partial=None) -> GenerationResults:
     resolved = resolve_model(request.model, settings)
     request.model = resolved.capabilities.model
     if request.size is None:
@@ -184,7 +184,9 @@ def _run(request: ImageRequest, *, settings: Settings, project, progress: bool, 
     started = time.perf_counter()
     try:
         call = resolved.provider.edit if edit else resolved.provider.generate
-        result: ProviderResult = call(request, progress=bar.update if bar else None)
+        # Only streaming providers take on_partial; others are called exactly as before.
+        streaming = {"on_partial": on_partial} if on_partial is not None else {}
+        result: ProviderResult = call(request, progress=bar.update if bar else None, **streaming)
     finally:
         if bar:
             bar.close()
@@ -265,7 +267,7 @@ def flush_prompt_history() -> None:
 def generate(prompt: str, *, model: str | None = None, size: str | None = None, n: int = 1, seed: int | None = None,
              project=None, quality: str | None = None, background: str | None = None,
              output_format: str | None = None, style: str | None = None, progress: bool = True,
-             settings: Settings | None = None, **options: Any) -> GenerationResults:
+             settings: Settings | None = None, on_partial=None, **options: Any) -> GenerationResults:
     """Generate images from a prompt and (when ``project`` is given) store them with their provenance.
 
     Parameters
@@ -286,8 +288,11 @@ def generate(prompt: str, *, model: str | None = None, size: str | None = None, 
         Where to store the assets and the provenance record; nothing is stored when omitted.
     quality, background, output_format, style : str, optional
         Model options, validated against its capabilities.
+    on_partial : callable, optional
+        Called with each :class:`~imagestudio_nb.providers.base.PartialImage` as it streams in, when
+        ``partial_images`` (1-3) is set on a model that streams (see :func:`generate_stream` for an iterator).
     **options
-        Further model options (e.g. ``output_compression``, ``moderation``).
+        Further model options (e.g. ``output_compression``, ``moderation``, ``partial_images``).
 
     Returns
     -------
@@ -311,19 +316,28 @@ def generate(prompt: str, *, model: str | None = None, size: str | None = None, 
     request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size or None, n=n,
                            seed=seed, quality=quality, background=background,
                            output_format=output_format, style=style, options=dict(options))
-    return _run(request, settings=settings, project=project, progress=progress, edit=False)
+    return _run(request, settings=settings, project=project, progress=progress, edit=False, on_partial=on_partial)
 
 
 def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None, size: str | None = None,
          n: int = 1, seed: int | None = None, project=None, quality: str | None = None,
          background: str | None = None, output_format: str | None = None, progress: bool = True,
-         settings: Settings | None = None, **options: Any) -> GenerationResults:
+         settings: Settings | None = None, on_partial=None, **options: Any) -> GenerationResults:
     """Edit one or more images following ``prompt``, optionally only inside ``mask``.
 
     ``images`` is image bytes, a numpy array or a PIL image, or a list of them. ``mask`` marks the
     area to edit: a boolean/uint8 numpy array (True/255 = edit), a PIL image, or a PNG whose
     transparent pixels mark the edit area (the API's own convention), or a canvas mask layer
-    (``project.layer(mask_layer_id)``) whose strokes mark it.
+    (``project.layer(mask_layer_id)``) whose strokes mark it. ``input_fidelity="high"`` keeps faces and
+    details of the input on models that take it; ``partial_images`` with ``on_partial`` streams as in
+    :func:`generate`.
+
+    Examples
+    --------
+    >>> source = generate("a blue lake", model="local", size="256x256", seed=1)[0].image
+    >>> edited = edit("a red boat", source, model="local", size="256x256", seed=2)
+    >>> edited[0].image.shape, edited.record["kind"]
+    ((256, 256, 4), 'edit')
     """
     project = _open_project(project)
     settings = settings or (project.config() if project is not None else load_config())
@@ -347,4 +361,4 @@ def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None
     request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size, n=n, seed=seed,
                            quality=quality, background=background, output_format=output_format,
                            options=dict(options), images=encoded, mask=mask_bytes)
-    return _run(request, settings=settings, project=project, progress=progress, edit=True)
+    return _run(request, settings=settings, project=project, progress=progress, edit=True, on_partial=on_partial)

@@ -15,14 +15,17 @@ import threading
 import time
 from typing import Any
 
+import openai
+
 from ..config import Deployment, Endpoint, Settings
-from ..errors import ConfigError, InvalidArgumentError, ProviderError
+from ..errors import ConfigError, InvalidArgumentError, ProviderError, UnknownDeploymentError
 from ..imaging.codec import EXTENSIONS, MIME_TYPES, image_info, sniff_format
-from .base import GeneratedImage, ImageRequest, ModelCapabilities, ProgressCallback, ProviderResult
-from .capabilities import BFL_ONLY, canonical_model, capabilities_for, check_request
+from .base import (GeneratedImage, ImageRequest, ModelCapabilities, PartialCallback, PartialImage, ProgressCallback,
+                   ProviderResult)
+from .capabilities import BFL_ONLY, MAI_MODELS, canonical_model, capabilities_for, check_request, retirement_notice
 from .clients import (DEFAULT_API_VERSION, Auth, TokenProvider, WireLog, deployment_client, is_v1, resolve_auth,
                       v1_client)
-from .errors_map import ErrorContext
+from .errors_map import ErrorContext, map_error
 from .limiter import DeploymentLimiter, limiter_for
 from .retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 
@@ -54,7 +57,8 @@ class OpenAIImagesProvider:
         model = canonical_model(deployment.model)
         if model is None:
             raise ConfigError(f"deployment {deployment.name!r} has model {deployment.model!r}, which is not an image "
-                              f"model this provider serves; use gpt-image-1, gpt-image-1-mini, gpt-image-1.5, dall-e-3")
+                              f"model this provider serves; use gpt-image-1, gpt-image-1-mini, gpt-image-1.5, gpt-image-2 "
+                              "or dall-e-3 (legacy)")
         self.settings, self.endpoint, self.deployment = settings, endpoint, deployment
         self.model = model
         self.api_version = deployment.api_version or endpoint.api_version or DEFAULT_API_VERSION
@@ -75,17 +79,19 @@ class OpenAIImagesProvider:
     def capabilities(self) -> dict[str, ModelCapabilities]:
         return {self.deployment.model: self.caps}
 
-    def generate(self, request: ImageRequest, *, progress: ProgressCallback | None = None) -> ProviderResult:
+    def generate(self, request: ImageRequest, *, progress: ProgressCallback | None = None,
+                 on_partial: PartialCallback | None = None) -> ProviderResult:
         check_request(request, self.caps, edit=False)
         params = self.wire_params(request, edit=False)
         client = self.client()
-        return self._run(lambda: client.images.generate(**params), request, progress)
+        return self._run(lambda: client.images.generate(**params), request, progress, on_partial)
 
-    def edit(self, request: ImageRequest, *, progress: ProgressCallback | None = None) -> ProviderResult:
+    def edit(self, request: ImageRequest, *, progress: ProgressCallback | None = None,
+             on_partial: PartialCallback | None = None) -> ProviderResult:
         check_request(request, self.caps, edit=True)
         params = self.wire_params(request, edit=True)
         client = self.client()
-        return self._run(lambda: client.images.edit(**params), request, progress)
+        return self._run(lambda: client.images.edit(**params), request, progress, on_partial)
 
     # --- the wire --------------------------------------------------------------------------------
     def wire_params(self, request: ImageRequest, *, edit: bool) -> dict[str, Any]:
@@ -100,6 +106,9 @@ class OpenAIImagesProvider:
             # dall-e-3 only ever answers PNG and has no output_format field; "png" is allowed and honoured.
             params.pop("output_format", None)
         params.update(request.options)
+        if "partial_images" in params:
+            # Partial images only exist in a streamed answer (server-sent events).
+            params["stream"] = True
         if edit:
             files = [(f"image-{i}.{EXTENSIONS[sniff_format(data)]}", data, MIME_TYPES[sniff_format(data)])
                      for i, data in enumerate(request.images)]
@@ -134,19 +143,65 @@ class OpenAIImagesProvider:
                                                                          or "AZURE_OPENAI_API_KEY"),
                             configured=self.settings.deployments(), secrets=auth.secrets() if auth else ())
 
-    def _run(self, send, request: ImageRequest, progress: ProgressCallback | None) -> ProviderResult:
+    def _run(self, send, request: ImageRequest, progress: ProgressCallback | None,
+             on_partial: PartialCallback | None = None) -> ProviderResult:
         attempts: list = []
         started = time.perf_counter()
-        response = call_with_retries(send, limiter=self.limiter, policy=self.policy, context=self.error_context(),
-                                     attempts=attempts, gate=False)
+        notice = retirement_notice(self.caps)
+        if notice:
+            log.warning("%s", notice)
+        try:
+            response = call_with_retries(send, limiter=self.limiter, policy=self.policy,
+                                         context=self.error_context(), attempts=attempts, gate=False)
+        except UnknownDeploymentError as exc:
+            if notice:  # a retired model's deployment answers 404: say why rather than only "not found"
+                raise UnknownDeploymentError(f"{exc}. {notice}") from None
+            raise
         wire = self.wire.take()
-        images, metadata = self.collect(response, progress)
+        if request.options.get("stream") or "partial_images" in request.options:
+            images, metadata, usage = self.collect_stream(response, progress, on_partial, started)
+        else:
+            images, metadata = self.collect(response, progress)
+            usage = response.usage.model_dump(exclude_none=True) if getattr(response, "usage", None) else {}
+        if notice:
+            metadata["retired"] = self.caps.retired
         metadata.update(route=self.route, api_version=None if self.route == "v1" else self.api_version, wire=wire,
                         attempts=[list(a) for a in attempts],
                         service_ms=round((time.perf_counter() - started) * 1000, 1))
-        usage = response.usage.model_dump(exclude_none=True) if getattr(response, "usage", None) else {}
         return finish(images, request, provider=self.name, model=self.model, deployment=self.deployment.name,
                       endpoint=self.endpoint.name, usage=usage, metadata=metadata)
+
+    def collect_stream(self, stream, progress: ProgressCallback | None, on_partial: PartialCallback | None,
+                       started: float) -> tuple[list[GeneratedImage], dict[str, Any], dict[str, Any]]:
+        """Read a streamed answer: hand every partial image to ``on_partial``, keep the completed images."""
+        images: list[GeneratedImage] = []
+        usage: dict[str, Any] = {}
+        partial_ms: list[float] = []
+        metadata: dict[str, Any] = {"streamed": True}
+        try:
+            for event in stream:
+                kind = getattr(event, "type", "")
+                elapsed = time.perf_counter() - started
+                if kind.endswith(".partial_image"):
+                    partial_ms.append(round(elapsed * 1000, 1))
+                    if on_partial is not None:
+                        on_partial(PartialImage(index=event.partial_image_index, data=base64.b64decode(event.b64_json),
+                                                output=len(images), elapsed=elapsed))
+                elif kind.endswith(".completed"):
+                    images.append(GeneratedImage(base64.b64decode(event.b64_json)))
+                    for key in ("background", "output_format", "quality", "size"):
+                        if getattr(event, key, None) is not None:
+                            metadata[key] = getattr(event, key)
+                    if getattr(event, "usage", None) is not None:
+                        usage = event.usage.model_dump(exclude_none=True)
+                    if progress:
+                        progress(1)
+        except openai.APIError as exc:  # an error event mid-stream: the same clear errors as a refused request
+            raise map_error(exc, self.error_context()) from None
+        finally:
+            stream.close()
+        metadata["partial_images_ms"] = partial_ms
+        return images, metadata, usage
 
     def collect(self, response, progress: ProgressCallback | None) -> tuple[list[GeneratedImage], dict[str, Any]]:
         """Decode the base64 or download the url of every returned image."""
@@ -256,4 +311,6 @@ def create_provider(settings: Settings, endpoint: Endpoint, deployment: Deployme
     model = canonical_model(deployment.model)
     if model in BFL_ONLY:
         raise ConfigError(f"{deployment.model} is served by the foundry_flux provider")
+    if model in MAI_MODELS:
+        raise ConfigError(f"{deployment.model} is served by the foundry_mai provider")
     return OpenAIImagesProvider(settings, endpoint, deployment, token_provider=token_provider, policy=policy)

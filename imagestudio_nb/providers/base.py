@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import InvalidArgumentError, UnsupportedParameterError
+from .sizes import SizeRule
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,12 @@ class ModelCapabilities:
     edit: bool = False
     mask_edit: bool = False
     max_input_images: int = 0
+    #: A free WIDTHxHEIGHT within limits, besides the listed ``sizes`` (which are then the common shapes).
+    size_rule: SizeRule | None = None
+    #: Most partial images the model streams before the final one (0 = no streaming).
+    max_partial_images: int = 0
+    #: ISO date on which Azure retired the model; it stays in the table as legacy.
+    retired: str | None = None
     #: Further options: name -> allowed values (a tuple) or a description of the range (a string).
     options: Mapping[str, tuple | str] = field(default_factory=dict)
     description: str = ""
@@ -85,6 +92,26 @@ class GeneratedImage:
 
 
 @dataclass
+class PartialImage:
+    """A partial image streamed before the final one (``partial_images`` on models that stream)."""
+
+    #: 0-based index of this partial image within its output image.
+    index: int
+    data: bytes
+    #: Which output image (0 to n-1) this is a partial of.
+    output: int = 0
+    #: Seconds since the request was sent.
+    elapsed: float = 0.0
+
+    @property
+    def image(self):
+        """The pixels as a uint8 array."""
+        from ..imaging.codec import decode_image
+
+        return decode_image(self.data)
+
+
+@dataclass
 class ProviderResult:
     """What a provider returns for one request."""
 
@@ -99,6 +126,7 @@ class ProviderResult:
 
 
 ProgressCallback = Callable[[int], None]
+PartialCallback = Callable[[PartialImage], None]
 
 
 @runtime_checkable
@@ -142,7 +170,11 @@ def validate_request(request: ImageRequest, caps: ModelCapabilities) -> None:
     if not isinstance(request.prompt, str) or not request.prompt.strip():
         raise InvalidArgumentError("prompt must be a non-empty string")
     if request.size not in caps.sizes:
-        raise UnsupportedParameterError("size", request.size, caps.sizes, model=model)
+        problem = caps.size_rule.problem(request.size) if caps.size_rule is not None else "not a listed size"
+        if problem:
+            allowed = caps.sizes if caps.size_rule is None else (
+                f"{caps.size_rule.describe()}, or one of {', '.join(caps.sizes)} ({problem})")
+            raise UnsupportedParameterError("size", request.size, allowed, model=model)
     if not isinstance(request.n, int) or isinstance(request.n, bool) or not 1 <= request.n <= caps.max_n:
         raise UnsupportedParameterError("n", request.n, f"an integer from 1 to {caps.max_n}", model=model)
     if request.seed is not None:

@@ -15,7 +15,8 @@ import textwrap
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .base import GeneratedImage, ImageRequest, ModelCapabilities, ProgressCallback, ProviderResult
+from .base import (GeneratedImage, ImageRequest, ModelCapabilities, PartialCallback, PartialImage, ProgressCallback,
+                   ProviderResult)
 
 LOCAL_MODEL = "local"
 
@@ -32,7 +33,10 @@ CAPABILITIES = ModelCapabilities(
     edit=True,
     mask_edit=True,
     max_input_images=4,
-    options={"output_compression": "an integer from 0 to 100 (jpeg and webp)"},
+    max_partial_images=3,
+    options={"output_compression": "an integer from 0 to 100 (jpeg and webp)",
+             "partial_images": "an integer from 0 to 3: coarser previews sent before each final image",
+             "stream": (True, False), "input_fidelity": ("low", "high")},
     description="Offline placeholder drawn from the prompt and seed; deterministic.",
 )
 
@@ -55,20 +59,23 @@ class LocalProvider:
     def capabilities(self) -> dict[str, ModelCapabilities]:
         return {LOCAL_MODEL: CAPABILITIES}
 
-    def generate(self, request: ImageRequest, *, progress: ProgressCallback | None = None) -> ProviderResult:
+    def generate(self, request: ImageRequest, *, progress: ProgressCallback | None = None,
+                 on_partial: PartialCallback | None = None) -> ProviderResult:
         images = []
         base_seed = request.seed if request.seed is not None else 0
         for index in range(request.n):
             seed = (base_seed + index) % 2**32
             picture = draw_placeholder(request.prompt, seed=seed, size=request.size, quality=request.quality,
                                        background=request.background, style=request.style)
+            _send_partials(picture, request, index, on_partial)
             images.append(GeneratedImage(_encode(picture, request), revised_prompt=None, seed=seed))
             if progress:
                 progress(1)
         return ProviderResult(images=images, provider=self.name, model=LOCAL_MODEL,
                               usage={"images": request.n})
 
-    def edit(self, request: ImageRequest, *, progress: ProgressCallback | None = None) -> ProviderResult:
+    def edit(self, request: ImageRequest, *, progress: ProgressCallback | None = None,
+             on_partial: PartialCallback | None = None) -> ProviderResult:
         from ..imaging.codec import decode_image
 
         width, height = _parse_size(request.size)
@@ -86,10 +93,24 @@ class LocalProvider:
                                        background="opaque", style=request.style)
             result = source.copy()
             result.paste(painted, (0, 0), edit_area)
+            _send_partials(result, request, index, on_partial)
             images.append(GeneratedImage(_encode(result, request), seed=seed))
             if progress:
                 progress(1)
         return ProviderResult(images=images, provider=self.name, model=LOCAL_MODEL, usage={"images": request.n})
+
+
+def _send_partials(picture: Image.Image, request: ImageRequest, output: int,
+                   on_partial: PartialCallback | None) -> None:
+    """Coarser renderings of ``picture`` (pixelated 16x, 8x, 4x), like a streaming model's partial images."""
+    count = int(request.options.get("partial_images", 0) or 0)
+    if not count or on_partial is None:
+        return
+    for index in range(count):
+        factor = 2 ** (count - index + 1)
+        small = picture.resize((max(1, picture.width // factor), max(1, picture.height // factor)), Image.BILINEAR)
+        on_partial(PartialImage(index=index, data=_encode(small.resize(picture.size, Image.NEAREST), request),
+                                output=output))
 
 
 def _parse_size(size: str) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from .local import LOCAL_MODEL, LocalProvider
 PROVIDER_MODULES = {
     "azure_openai": "imagestudio_nb.providers.azure_openai",
     "foundry_flux": "imagestudio_nb.providers.foundry_flux",
+    "foundry_mai": "imagestudio_nb.providers.foundry_mai",
 }
 
 _cache: dict[tuple, ImageProvider] = {}
@@ -41,10 +42,13 @@ def provider_kind(model: str) -> str:
 
     Examples
     --------
-    >>> provider_kind("flux-1.1-pro"), provider_kind("gpt-image-1")
-    ('foundry_flux', 'azure_openai')
+    >>> provider_kind("flux-1.1-pro"), provider_kind("gpt-image-1"), provider_kind("MAI-Image-2.5-Flash")
+    ('foundry_flux', 'azure_openai', 'foundry_mai')
     """
-    return "foundry_flux" if "flux" in model.lower() else "azure_openai"
+    name = model.lower()
+    if "flux" in name:
+        return "foundry_flux"
+    return "foundry_mai" if name.startswith("mai-image") else "azure_openai"
 
 
 def _create(settings: Settings, endpoint: Endpoint, deployment: Deployment) -> ImageProvider:

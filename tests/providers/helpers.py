@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from imagestudio_nb.config import Deployment, Endpoint, Settings
-from imagestudio_nb.providers import azure_openai, foundry_flux
+import importlib
+
+from imagestudio_nb.providers.registry import PROVIDER_MODULES, provider_kind
 from imagestudio_nb.providers.retry import RetryPolicy
 from tests.standin.images import DEFAULT_DEPLOYMENTS
 
@@ -23,13 +25,13 @@ def provider(settings: Settings, deployment: str, *, policy: RetryPolicy = FAST,
     """The provider of ``deployment`` on the settings' endpoint, with a fast retry policy."""
     ep = settings.endpoints[endpoint]
     dep = next(d for d in ep.deployments if d.name == deployment)
-    module = foundry_flux if "flux" in dep.model.lower() else azure_openai
+    module = importlib.import_module(PROVIDER_MODULES[provider_kind(dep.model)])
     return module.create_provider(settings, ep, dep, token_provider=token_provider, policy=policy)
 
 
 def image_requests(standin) -> list:
     """Logged requests to image routes (not file downloads)."""
-    return [e for e in standin.log if "/images/" in e.path or "/providers/" in e.path]
+    return [e for e in standin.log if "/images/" in e.path or "/providers/" in e.path or "/mai/" in e.path]
 
 
 def last_json(standin) -> dict:

@@ -43,11 +43,15 @@ DEFAULT_DEPLOYMENTS = {
     "gpt-image-1": "gpt-image-1",
     "gpt-image-1-mini": "gpt-image-1-mini",
     "gpt-image-1.5": "gpt-image-1.5",
+    "gpt-image-2": "gpt-image-2",
     "dall-e-3": "dall-e-3",
     "flux-1.1-pro": "flux-1.1-pro",
     "flux-kontext-pro": "flux.1-kontext-pro",
     "flux-2-pro": "flux.2-pro",
     "flux-2-flex": "flux.2-flex",
+    "mai-image-2": "mai-image-2",
+    "mai-image-2-5-flash": "mai-image-2.5-flash",
+    "sora-2": "sora-2",
 }
 
 #: Model path on the BFL route -> model family.
@@ -63,10 +67,12 @@ RULES: dict[str, dict[str, dict[str, tuple | None]]] = {
         "generations": {"prompt": None, "model": None, "n": None, "size": _GPT["sizes"],
                         "quality": _GPT["qualities"], "background": _GPT["backgrounds"],
                         "output_format": _GPT["formats"], "output_compression": None,
-                        "moderation": ("low", "auto"), "user": None},
+                        "moderation": ("low", "auto"), "user": None, "stream": (True, False),
+                        "partial_images": (0, 1, 2, 3)},
         "edits": {"prompt": None, "model": None, "n": None, "size": _GPT["sizes"], "quality": _GPT["qualities"],
                   "background": _GPT["backgrounds"], "output_format": _GPT["formats"],
-                  "output_compression": None, "input_fidelity": ("low", "high"), "user": None},
+                  "output_compression": None, "input_fidelity": ("low", "high"), "user": None,
+                  "stream": (True, False), "partial_images": (0, 1, 2, 3)},
     },
     "dall-e-3": {
         "generations": {"prompt": None, "model": None, "n": (1, "1"), "size": ("1024x1024", "1792x1024", "1024x1792"),
@@ -105,7 +111,30 @@ def content_filter_body(shape: str = "innererror", filtered: dict[str, str] | No
                       "innererror": {"code": "ResponsibleAIPolicyViolation", "content_filter_result": results}}}
 
 
+#: gpt-image-2 takes any size within these limits (checked by :func:`gpt_image_2_size_problem`) or "auto".
+RULES["gpt-image-2"] = {operation: {**rules, "size": None} for operation, rules in RULES["gpt-image"].items()}
+
+
+def gpt_image_2_size_problem(size) -> str | None:
+    """Azure's gpt-image-2 size rule, written out here on its own so the client's copy is really tested."""
+    if size == "auto":
+        return None
+    try:
+        width, height = (int(v) for v in str(size).split("x"))
+    except ValueError:
+        return f"Invalid size {size!r}: expected WIDTHxHEIGHT"
+    if width % 16 or height % 16:
+        return "both edges must be multiples of 16"
+    if max(width, height) > 3840 or max(width, height) > 3 * min(width, height):
+        return "the long edge must be at most 3840 and at most 3 times the short edge"
+    if not 655_360 <= width * height <= 8_294_400:
+        return "the image must have between 655,360 and 8,294,400 pixels"
+    return None
+
+
 def family(model: str) -> str:
+    if model == "gpt-image-2":
+        return "gpt-image-2"
     if model.startswith("gpt-image"):
         return "gpt-image"
     if model == "dall-e-3":
@@ -187,8 +216,12 @@ def _check_body(model: str, operation: str, body: dict) -> web.Response | None:
             return _bad_request(f"Invalid value for {key}: {value!r}; supported values are {list(allowed)}", key)
     if not body.get("prompt"):
         return _bad_request("'prompt' is a required property", "prompt")
+    if family(model) == "gpt-image-2" and (problem := gpt_image_2_size_problem(body.get("size", "auto"))):
+        return _bad_request(f"Invalid value for size: {body.get('size')!r}; {problem}", "size")
+    if body.get("partial_images") and not body.get("stream"):
+        return _bad_request("partial_images requires stream=true", "partial_images")
     n = int(body.get("n", 1))
-    if not 1 <= n <= (_GPT["max_n"] if family(model) == "gpt-image" else 1):
+    if not 1 <= n <= (_GPT["max_n"] if family(model).startswith("gpt-image") else 1):
         return _bad_request(f"Invalid value for n: {n}", "n")
     compression = body.get("output_compression")
     if compression is not None and not 0 <= int(compression) <= 100:
@@ -236,6 +269,8 @@ def register(app, standin) -> None:
         problem = _check_body(model, "generations", body) or _blocked(standin, model, body["prompt"])
         if problem is not None:
             return problem
+        if body.get("stream"):
+            return await _stream(request, standin, model, body, pictures=None)
         return _answer(standin, model, body, pictures=None)
 
     async def edits(request: web.Request) -> web.Response:
@@ -255,9 +290,11 @@ def register(app, standin) -> None:
                 mask = payload
             else:
                 fields[name] = payload.decode()
-        for key in ("n", "output_compression"):
+        for key in ("n", "output_compression", "partial_images"):
             if key in fields:
                 fields[key] = int(fields[key])
+        if "stream" in fields:
+            fields["stream"] = fields["stream"].lower() == "true"
         deployment = request.match_info.get("deployment") or str(fields.get("model", ""))
         model = deployments(standin).get(deployment)
         if model is None:
@@ -266,7 +303,7 @@ def register(app, standin) -> None:
             return _bad_request("'image' is a required property", "image")
         if model in ("dall-e-3", "flux-1.1-pro") or model.startswith("flux.2"):
             return _bad_request(f"The edits operation is not supported by model {model!r}.")
-        limit = 16 if family(model) == "gpt-image" else 1
+        limit = 16 if family(model).startswith("gpt-image") else 1
         if len(images) > limit:
             return _bad_request(f"at most {limit} image(s) may be given", "image")
         if mask is not None and Image.open(io.BytesIO(mask)).mode not in ("RGBA", "LA", "PA"):
@@ -275,6 +312,8 @@ def register(app, standin) -> None:
         if problem is not None:
             return problem
         standin.state.setdefault("edit_uploads", []).append({"images": images, "mask": mask, "fields": fields})
+        if fields.get("stream"):
+            return await _stream(request, standin, model, fields, pictures=(images[0], mask), edit=True)
         return _answer(standin, model, fields, pictures=(images[0], mask))
 
     async def bfl(request: web.Request) -> web.Response:
@@ -327,19 +366,42 @@ def register(app, standin) -> None:
     app.router.add_get("/files/{name}", files)
 
 
-def _answer(standin, model: str, body: dict, *, pictures: tuple[bytes, bytes | None] | None) -> web.Response:
+def _pictures(standin, model: str, body: dict, pictures: tuple[bytes, bytes | None] | None) -> list[bytes]:
     n = int(body.get("n", 1))
     side = int(standin.state.get("image_side", 64))
     served = _served_size(body.get("size"), side)
     fmt = body.get("output_format", "png")
     transparent = body.get("background") == "transparent"
-    items = []
+    finals = []
     for index in range(_count(standin, n)):
         if pictures is not None:
-            data = _edited_picture(pictures[0], pictures[1], f"{body['prompt']}#{index}", served, fmt)
+            finals.append(_edited_picture(pictures[0], pictures[1], f"{body['prompt']}#{index}", served, fmt))
         else:
             key = json.dumps([model, body["prompt"], body.get("size"), body.get("quality"), body.get("style"), index])
-            data = render_picture(key, *served, fmt, transparent)
+            finals.append(render_picture(key, *served, fmt, transparent))
+    return finals
+
+
+def _usage(body: dict) -> dict:
+    text_tokens = len(body["prompt"].split())
+    n = int(body.get("n", 1))
+    output = {"low": 272, "medium": 1056, "high": 4160}.get(body.get("quality", "auto"), 1056) * n
+    return {"input_tokens": text_tokens, "output_tokens": output, "total_tokens": text_tokens + output,
+            "input_tokens_details": {"image_tokens": 0, "text_tokens": text_tokens}}
+
+
+async def _stream(request, standin, model: str, body: dict, *, pictures, edit: bool = False):
+    from .streaming import stream_answer
+
+    return await stream_answer(request, standin, body, _pictures(standin, model, body, pictures), _usage(body),
+                               edit=edit)
+
+
+def _answer(standin, model: str, body: dict, *, pictures: tuple[bytes, bytes | None] | None) -> web.Response:
+    transparent = body.get("background") == "transparent"
+    fmt = body.get("output_format", "png")
+    items = []
+    for data in _pictures(standin, model, body, pictures):
         item: dict = {}
         if model == "dall-e-3":
             item["revised_prompt"] = f"A detailed rendering of {body['prompt']}"
@@ -355,14 +417,9 @@ def _answer(standin, model: str, body: dict, *, pictures: tuple[bytes, bytes | N
             item["b64_json"] = base64.b64encode(data).decode("ascii")
         items.append(item)
     answer: dict = {"created": int(time.time()), "data": items}
-    if family(model) == "gpt-image":
-        text_tokens = len(body["prompt"].split())
-        output = {"low": 272, "medium": 1056, "high": 4160}.get(body.get("quality", "auto"), 1056) * n
+    if family(model).startswith("gpt-image"):
         answer.update(background="transparent" if transparent else "opaque", output_format=fmt,
-                      quality=body.get("quality", "medium"), size=body.get("size", "1024x1024"),
-                      usage={"input_tokens": text_tokens, "output_tokens": output,
-                             "total_tokens": text_tokens + output,
-                             "input_tokens_details": {"image_tokens": 0, "text_tokens": text_tokens}})
+                      quality=body.get("quality", "medium"), size=body.get("size", "1024x1024"), usage=_usage(body))
     if model == "dall-e-3":
         answer["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": {}}]
     return web.json_response(answer)

@@ -77,12 +77,14 @@ class AzureStandIn:
         self._loop.run_forever()
 
     async def _start_site(self) -> None:
-        from . import chat, images
+        from . import chat, images, mai, video
 
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.middlewares.append(self._log_middleware)
         images.register(app, self)
         chat.register(app, self)
+        mai.register(app, self)
+        video.register(app, self)
         app.router.add_post("/_standin/probe/{tail:.*}", self._probe)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
