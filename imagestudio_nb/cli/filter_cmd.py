@@ -6,9 +6,7 @@ and the preset functions, the same ones notebooks call. Outputs are written atom
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -17,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import ImageStudioError, InvalidArgumentError, NotFoundError, UnsupportedParameterError
+from ..project.files import write_atomic
 from ._output import JsonOption, print_json, print_table
 
 IMAGE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
@@ -82,14 +81,7 @@ def resolve_chain(value: str, presets_dir: Path | None = None) -> list[dict[str,
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)  # whole or not at all, with the permissions the user's umask gives
 
 
 def _format_for(path: Path, override: str | None) -> str:

@@ -158,3 +158,23 @@ def test_installed_command_filters_a_file(tmp_path, presets_dir):
         decode_image((tmp_path / "out.png").read_bytes()),
         apply_chain(picture(), get_preset("Dramatic")["chain"]),
     )
+
+
+def test_filter_output_follows_the_umask(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from imagestudio_nb.imaging.codec import encode_image
+
+    source = tmp_path / "in.png"
+    source.write_bytes(encode_image(np.full((8, 8, 3), 128, np.uint8), "png"))
+    modes = {}
+    for umask in (0o022, 0o077):
+        target = tmp_path / f"out-{umask:o}.png"
+        script = (f"import os, sys; os.umask({umask}); from imagestudio_nb.cli import main; "
+                  f"sys.exit(main(['filter', {str(source)!r}, {str(target)!r}, '--chain', 'Cinematic']))")
+        subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+        modes[umask] = target.stat().st_mode & 0o777
+    assert modes == {0o022: 0o644, 0o077: 0o600}
