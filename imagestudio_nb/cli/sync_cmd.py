@@ -1,4 +1,5 @@
-"""``imagestudio sync ...``: push, pull, now, status, auto, clone, list, verify, versions, restore, share, usage, clean."""
+"""``imagestudio sync ...``: push, pull, now, status, auto, clone, list, migrate, verify, versions, restore, share,
+usage, clean."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def _report(result, json_output: bool) -> None:
         print_json(data)
         return
     parts = [f"{data['action']} {data['project']!r}: {data['state']}"]
+    if data.get("remote_findings"):
+        parts.append("the cloud had lost work (" + "; ".join(data["remote_findings"]) + "), sent again")
     if data["uploaded_assets"]:
         parts.append(f"{data['uploaded_assets']} assets uploaded")
     if data["downloaded_assets"]:
@@ -76,7 +79,8 @@ def status_command(project: str, json_output: JsonOption = False):
 
 
 @sync_app.command("clone")
-def clone_command(project: str, progress: ProgressOption = True, json_output: JsonOption = False):
+def clone_command(project: Annotated[str, typer.Argument(help="The project's name, or its id when two share it.")],
+                  progress: ProgressOption = True, json_output: JsonOption = False):
     """Restore a whole project from the cloud into the local workspace."""
     from ..cloud import clone
 
@@ -91,15 +95,33 @@ def clone_command(project: str, progress: ProgressOption = True, json_output: Js
 
 @sync_app.command("list")
 def list_command(json_output: JsonOption = False):
-    """List the projects in the cloud workspace."""
-    from ..cloud import connect
+    """List the projects in the cloud workspace (name and id)."""
+    from ..cloud import connect, list_cloud_projects
 
     workspace = connect(create_container=False)
-    names = workspace.project_names()
+    projects = list_cloud_projects(workspace)
+    rows = [{"name": p.name, "id": p.id, "saved_at": p.saved_at, "old_layout": p.legacy} for p in projects]
     if json_output:
-        print_json({"remote": f"{workspace.url}/{workspace.prefix}", "projects": names})
+        print_json({"remote": f"{workspace.url}/{workspace.prefix}", "projects": rows})
+    elif not rows:
+        print(f"no projects in {workspace.url}/{workspace.prefix}")
     else:
-        print("\n".join(names) if names else f"no projects in {workspace.url}/{workspace.prefix}")
+        print_table(rows, ["name", "id", "saved_at", "old_layout"], title="Cloud projects")
+
+
+@sync_app.command("migrate")
+def migrate_command(json_output: JsonOption = False):
+    """Move projects stored under their name (before ids) into their id's folder; the old folders stay."""
+    from ..cloud import connect, migrate_layout
+
+    moved = migrate_layout(connect(create_container=False))
+    if json_output:
+        print_json(moved)
+    elif not moved:
+        print("every project is already stored under its id")
+    else:
+        for row in moved:
+            print(f"{row['name']!r}: {row['from']} -> {row['to']} ({row['blobs']} blobs, {row['versions']} versions)")
 
 
 @sync_app.command("auto")
@@ -271,8 +293,10 @@ def usage_command(project: Annotated[Optional[str], typer.Argument(help="Only th
     if json_output:
         print_json(data)
         return
-    rows = [{"project": name, **{k: format_bytes(v) if k in ("bytes", "assets", "versions", "states") else v
-                                 for k, v in row.items()}} for name, row in sorted(data["projects"].items())]
+    sized = ("bytes", "assets", "versions", "states")
+    rows = [{"project": f"{row['name']} ({folder})", **{k: format_bytes(v) if k in sized else v
+                                                        for k, v in row.items() if k != "name"}}
+            for folder, row in sorted(data["projects"].items())]
     print_table(rows, ["project", "bytes", "assets", "asset_count", "versions", "version_count", "states"],
                 title="Cloud usage")
     quota = data["quota_bytes"]

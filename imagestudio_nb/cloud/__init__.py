@@ -2,20 +2,26 @@
 
 Connect with :func:`connect` (connection string, account URL with key or SAS, or Entra ID), then
 ``push``/``pull``/``sync``/``status``/``clone`` projects; keep and restore versions; measure usage,
-enforce a quota and clean up; make read-only, expiring share links and galleries; back up
-automatically on save. Tests and notebooks run it against Azurite (:func:`start_azurite`).
+enforce a quota and clean up; make read-only, expiring share links to frozen galleries; back up
+automatically on save. Projects are stored under their id (``migrate_layout`` moves ones stored under
+their name). Tests and notebooks run it against Azurite (:func:`start_azurite`).
 """
 
 from .autobackup import AutoBackup, auto_backup, disable_auto_backup, enable_auto_backup
 from .azurite import AzuriteServer, start_azurite
-from .blob_sync import SyncResult, clone, pull, push, status, sync
+from .blob_sync import SyncResult, pull, push, status, sync
+from .catalog import CloudProject, find_cloud_project, list_cloud_projects
+from .cloning import clone
 from .connection import CloudWorkspace, TransferStats, connect
-from .history import Version, find_version, list_versions, restore_version
+from .migration import migrate_layout
+from .restore import restore_version
 from .sharing import ShareLink, gallery_html, list_shares, revoke, share
 from .storage import clean, usage
 from .verify import verify
+from .versions import Version, find_version, list_versions
 
-__all__ = ["AutoBackup", "AzuriteServer", "CloudWorkspace", "ShareLink", "SyncResult", "TransferStats", "Version",
-           "auto_backup", "clean", "clone", "connect", "disable_auto_backup", "enable_auto_backup", "find_version",
-           "gallery_html", "list_shares", "list_versions", "pull", "push", "restore_version", "revoke", "share",
+__all__ = ["AutoBackup", "AzuriteServer", "CloudProject", "CloudWorkspace", "ShareLink", "SyncResult",
+           "TransferStats", "Version", "auto_backup", "clean", "clone", "connect", "disable_auto_backup",
+           "enable_auto_backup", "find_cloud_project", "find_version", "gallery_html", "list_cloud_projects",
+           "list_shares", "list_versions", "migrate_layout", "pull", "push", "restore_version", "revoke", "share",
            "start_azurite", "status", "sync", "usage", "verify"]

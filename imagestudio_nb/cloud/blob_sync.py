@@ -1,4 +1,4 @@
-"""Push, pull, sync, status and clone of a project against a cloud workspace (DESIGN.md D5).
+"""Push, pull, sync and status of a project against a cloud workspace (DESIGN.md D5).
 
 Assets upload once, by hash, as conditional creates in parallel; the document uploads under its
 ETag; on a conflict the remote Y state is merged and the merge uploaded, so two machines that edited
@@ -8,24 +8,24 @@ local project exactly as it was (or with the remote's work merged in, never less
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
-import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CloudError, DataError, ProjectExistsError, ProjectNotFoundError, SyncConflictError
+from ..errors import CloudError, DataError, SyncConflictError
 from ..project.files import write_atomic
-from .connection import CloudWorkspace, connect, translate_errors
-from .documents import (DOCUMENT_FILE, YSTATE_FILE, DocumentConflict, LocalDocument, RemoteDocument, read_remote,
-                        remote_etag, utc_now, write_document, ystate_file_bytes)
-from .history import make_version
+from .connection import CloudWorkspace, connect
+from .documents import (DocumentConflict, LocalDocument, RemoteDocument, include_state, read_remote, remote_etag,
+                        utc_now, write_document)
+from .inventory import lost_since_push, take_inventory
 from .layout import ProjectLayout, document_assets, state_vector_key
+from .migration import migrate_if_stored_by_name
 from .record import RECORD_PATH, SyncRecord, load_base_state, load_record, save_base_state, save_record
 from .storage import check_quota
 from .transfer import BlobItem, ProgressCallback, download_items, upload_blob_once, upload_items
+from .versions import make_version
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -44,7 +44,7 @@ def _lock(path: Path) -> threading.RLock:
 
 @dataclass
 class SyncResult:
-    """What a push, pull, sync or clone did."""
+    """What a push, pull or sync did."""
 
     project: str
     action: str
@@ -59,12 +59,14 @@ class SyncResult:
     bytes_sent: int = 0
     bytes_received: int = 0
     seconds: float = 0.0
+    #: How the remote differed from what the last push left there (a push restores it), e.g. "the document is gone".
+    remote_findings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _record_from_remote(remote: RemoteDocument, checkpoints: list[str]) -> SyncRecord:
+def record_from_remote(remote: RemoteDocument, checkpoints: list[str]) -> SyncRecord:
     # Checkpoints the remote already holds were labelled on a version by whoever pushed them.
     labelled = sorted(set(checkpoints) | {c["id"] for c in remote.data.get("checkpoints") or []})
     return SyncRecord(etag=remote.etag, state_vector=state_vector_key(remote.state_vector), json_sha256=remote.json_sha256,
@@ -79,41 +81,35 @@ def _asset_items(layout: ProjectLayout, folder: Path, data: dict[str, Any]) -> l
     return items
 
 
-def _remote_names(workspace: CloudWorkspace, prefix: str) -> set[str]:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    with translate_errors(workspace, f"listing {prefix}"):
-        try:
-            return set(workspace.container.list_blob_names(name_starts_with=prefix))
-        except ResourceNotFoundError:  # the container is gone (deleted, or an emulator lost it): start afresh
-            pass
-    workspace.ensure_container()
-    return set()
+def _remote_names(workspace: CloudWorkspace, layout: ProjectLayout) -> set[str]:
+    inventory = take_inventory(workspace, layout)
+    if not inventory.container_exists:  # deleted since the last look: start afresh
+        workspace.ensure_container()
+    return inventory.names
 
 
 def _upload_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Path, local: LocalDocument,
-                   progress: bool | ProgressCallback) -> int:
-    present = _remote_names(workspace, layout.assets)
+                   progress: bool | ProgressCallback, present: set[str], *, extra_bytes: int = 0) -> int:
+    """Upload the assets ``local`` lists that are not among the ``present`` blob names."""
     missing = [item for item in _asset_items(layout, folder, local.data) if item.blob_name not in present]
     for item in missing:
         if not item.path.is_file():
-            raise DataError(f"asset {item.digest[:12]}… is listed by project {layout.name!r} but its file is "
+            raise DataError(f"asset {item.digest[:12]}… is listed by project {local.name!r} but its file is "
                             "missing here and in the cloud; restore it from a backup or an export")
-    check_quota(workspace, sum(item.size for item in missing) + len(local.update) + len(local.text.encode()))
-    return len(upload_items(workspace, missing, progress=progress, description=f"push {layout.name}"))
+    check_quota(workspace, sum(item.size for item in missing) + extra_bytes)
+    return len(upload_items(workspace, missing, progress=progress, description=f"push {local.name}"))
 
 
-def _download_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Path, data: dict[str, Any],
+def download_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Path, data: dict[str, Any],
                      progress: bool | ProgressCallback) -> int:
     missing = [item for item in _asset_items(layout, folder, data) if not item.path.is_file()]
-    return len(download_items(workspace, missing, progress=progress, description=f"pull {layout.name}"))
+    return len(download_items(workspace, missing, progress=progress, description=f"pull {data['meta'].get('name')}"))
 
 
 def _check_same_project(remote: RemoteDocument, project_id: str, layout: ProjectLayout) -> None:
     if remote.project_id and remote.project_id != project_id:
-        raise CloudError(f"the cloud workspace already holds a different project named {layout.name!r} "
-                         f"(id {remote.project_id}, yours is {project_id}); rename yours before pushing, or "
-                         f"`imagestudio sync clone {layout.name}` into another workspace")
+        raise CloudError(f"the cloud folder {layout.root} holds another project (id {remote.project_id}, yours is "
+                         f"{project_id}); it was written by hand or by another tool: move it away")
 
 
 def _finish(result: SyncResult, workspace: CloudWorkspace, before: dict[str, int], started: float) -> SyncResult:
@@ -123,26 +119,14 @@ def _finish(result: SyncResult, workspace: CloudWorkspace, before: dict[str, int
     return result
 
 
-def _same(a: LocalDocument | RemoteDocument, b: LocalDocument) -> bool:
-    return state_vector_key(a.state_vector) == state_vector_key(b.state_vector) and a.json_sha256 == b.json_sha256
-
-
-def _include(project: Project, local: LocalDocument, update: bytes, merge_into_local: bool) -> tuple[LocalDocument, bool]:
-    """Make ``local`` include a remote Y state; returns the (possibly new) snapshot and whether it changed."""
-    if local.includes(update):
-        return local, False
-    merged = local.merged_with(update)
-    if _same(merged, local):
-        return local, False
-    if merge_into_local:
-        project.merge_update(update)
-        return LocalDocument.from_doc(project.doc), True
-    return merged, True
-
-
 def push(project: Project, workspace: CloudWorkspace | None = None, *, progress: bool | ProgressCallback = True,
          merge_into_local: bool = True, from_disk: bool = False) -> SyncResult:
     """Upload the project's new assets and its document; merge the remote's work first if it moved on.
+
+    Every push starts by listing the project's folder in the cloud (one request) and comparing it with
+    what the local sync record says the last push left there: a document that is gone, at another
+    ETag (an older copy put back) or with other hashes, a lost Y state and missing assets are all sent
+    again (and named in ``remote_findings``), so a remote that lost work is made whole.
 
     Parameters
     ----------
@@ -155,7 +139,8 @@ def push(project: Project, workspace: CloudWorkspace | None = None, *, progress:
         On a conflict, merge the remote state into the open project (and save it). With ``False`` the
         merge is only uploaded; the local project gets it at the next pull.
     from_disk : bool
-        Push the project as last saved on disk rather than the live document (background backups).
+        Push the project as last saved on disk (its update log) rather than the live document
+        (background backups).
 
     Returns
     -------
@@ -174,41 +159,64 @@ def push(project: Project, workspace: CloudWorkspace | None = None, *, progress:
     if not from_disk:
         project.flush()  # the cloud receives what is saved locally, never a state the disk has not seen
     started, before = time.perf_counter(), workspace.stats.snapshot()
-    layout = ProjectLayout(workspace.prefix, project.name)
     identity = workspace.identity
     with _lock(project.path):
-        record = load_record(project.path, identity)
         local = LocalDocument.from_files(project.path) if from_disk else LocalDocument.from_doc(project.doc)
-        result = SyncResult(project.name, "push", "in sync")
+        layout = ProjectLayout(workspace.prefix, local.project_id)
+        record = load_record(project.path, identity)
+        result = SyncResult(local.name, "push", "in sync")
         # A write over the known ETag must include what the remote held there: merge that state first.
         base = load_base_state(project.path, identity, record) if record.etag else None
         if base is None:
-            record = SyncRecord(checkpoints=record.checkpoints)  # unknown: create, and merge on conflict
+            record = SyncRecord(checkpoints=record.checkpoints)  # unknown: learn the remote's state from the remote
         else:
-            local, result.merged_remote = _include(project, local, base, merge_into_local)
-        if record.matches(local.state_vector, local.json_sha256):
+            local, result.merged_remote = include_state(project, local, base, into_project=merge_into_local)
+        inventory = take_inventory(workspace, layout)
+        if inventory.etag is None and migrate_if_stored_by_name(workspace, local.project_id, local.name):
+            inventory = take_inventory(workspace, layout)
+        result.remote_findings = lost_since_push(record, inventory, layout)
+        if not inventory.container_exists:
+            workspace.ensure_container()
+        present = inventory.names
+        if not result.remote_findings and record.matches(local.state_vector, local.json_sha256):
+            # The document is as last pushed; only blobs it needs can have gone (deleted one by one).
+            sent = _upload_assets(workspace, layout, project.path, local, progress, present)
+            if sent:
+                result.remote_findings.append(f"{sent} assets were missing")
+                result.uploaded_assets = sent
             return _finish(result, workspace, before, started)
+        remote_moved = inventory.etag != record.etag  # the remote is not at the ETag we know: read it first
         for attempt in range(1, MAX_ATTEMPTS + 1):
             result.attempts = attempt
-            result.uploaded_assets += _upload_assets(workspace, layout, project.path, local, progress)
+            if remote_moved:
+                remote_moved = False
+                remote = read_remote(workspace, layout)
+                if remote is None:  # gone: create it again
+                    record = SyncRecord(checkpoints=record.checkpoints)
+                else:
+                    _check_same_project(remote, local.project_id, layout)
+                    if merge_into_local:
+                        result.downloaded_assets += download_assets(workspace, layout, project.path, remote.data,
+                                                                     progress)
+                    local, _ = include_state(project, local, remote.update, into_project=merge_into_local)
+                    result.merged_remote = True
+                    record = record_from_remote(remote, record.checkpoints)
+                    if remote.same_content(local):  # the remote already holds all of our work
+                        present = present if attempt == 1 else _remote_names(workspace, layout)
+                        result.uploaded_assets += _upload_assets(workspace, layout, project.path, local, progress,
+                                                                 present)
+                        save_base_state(project.path, identity, remote.update)
+                        save_record(project.path, identity, record)
+                        return _finish(result, workspace, before, started)
+            if attempt > 1:
+                present = _remote_names(workspace, layout)
+            result.uploaded_assets += _upload_assets(workspace, layout, project.path, local, progress, present,
+                                                     extra_bytes=len(local.update) + len(local.text.encode()))
             upload_blob_once(workspace, layout.state(local.state_sha256), local.update, digest=local.state_sha256)
             try:
                 etag, metadata = write_document(workspace, layout, local, record.etag)
             except DocumentConflict:
-                remote = read_remote(workspace, layout)
-                if remote is None:  # deleted in the meantime: create it again
-                    record = SyncRecord(checkpoints=record.checkpoints)
-                    continue
-                _check_same_project(remote, local.project_id, layout)
-                if merge_into_local:
-                    result.downloaded_assets += _download_assets(workspace, layout, project.path, remote.data, progress)
-                local, _ = _include(project, local, remote.update, merge_into_local)
-                result.merged_remote = True
-                record = _record_from_remote(remote, record.checkpoints)
-                if _same(remote, local):  # the remote already held all of our work
-                    save_base_state(project.path, identity, remote.update)
-                    save_record(project.path, identity, record)
-                    return _finish(result, workspace, before, started)
+                remote_moved = True
                 continue
             new_checkpoints = [c["name"] for c in local.data.get("checkpoints") or []
                                if c["id"] not in set(record.checkpoints)]
@@ -220,7 +228,7 @@ def push(project: Project, workspace: CloudWorkspace | None = None, *, progress:
             save_record(project.path, identity, record)
             result.document_uploaded, result.version = True, version
             return _finish(result, workspace, before, started)
-    raise SyncConflictError(f"the cloud copy of {project.name!r} kept changing through {MAX_ATTEMPTS} merges; "
+    raise SyncConflictError(f"the cloud copy of {local.name!r} kept changing through {MAX_ATTEMPTS} merges; "
                             "your work is saved locally: sync again in a moment")
 
 
@@ -228,44 +236,40 @@ def pull(project: Project, workspace: CloudWorkspace | None = None, *,
          progress: bool | ProgressCallback = True) -> SyncResult:
     """Merge the remote document into the local project, downloading the assets it needs (verified).
 
-    Local work is never overwritten: the remote Y state is merged into the local document.
+    Local work is never overwritten: the remote Y state is merged into the local document. ``state`` is
+    ``"remote lost"`` when the cloud no longer holds what was pushed (``push`` restores it).
     """
     workspace = workspace or connect()
     started, before = time.perf_counter(), workspace.stats.snapshot()
-    layout = ProjectLayout(workspace.prefix, project.name)
+    layout = ProjectLayout(workspace.prefix, project.id)
     identity = workspace.identity
     with _lock(project.path):
         record = load_record(project.path, identity)
         result = SyncResult(project.name, "pull", "in sync")
         etag = remote_etag(workspace, layout)
+        if etag is None and migrate_if_stored_by_name(workspace, project.id, project.name):
+            etag = remote_etag(workspace, layout)
         if etag is None:
-            result.state = "not pushed"
+            result.state = "remote lost" if record.etag else "not pushed"
             return _finish(result, workspace, before, started)
         base = load_base_state(project.path, identity, record) if etag == record.etag else None
         if base is None:
             remote = read_remote(workspace, layout)
             if remote is None:
-                result.state = "not pushed"
+                result.state = "remote lost" if record.etag else "not pushed"
                 return _finish(result, workspace, before, started)
             _check_same_project(remote, project.id, layout)
             base, data = remote.update, remote.data
-            record = _record_from_remote(remote, record.checkpoints)
+            record = record_from_remote(remote, record.checkpoints)
         else:
-            data = LocalDocument.from_doc(_doc_of(base)).data
-        result.downloaded_assets = _download_assets(workspace, layout, project.path, data, progress)
-        local, result.merged_remote = _include(project, LocalDocument.from_doc(project.doc), base, True)
+            data = LocalDocument.from_update(base).data
+        result.downloaded_assets = download_assets(workspace, layout, project.path, data, progress)
+        local, result.merged_remote = include_state(project, LocalDocument.from_doc(project.doc), base,
+                                                    into_project=True)
         save_base_state(project.path, identity, base)
         save_record(project.path, identity, record)
         result.state = "in sync" if record.matches(local.state_vector, local.json_sha256) else "local changes"
         return _finish(result, workspace, before, started)
-
-
-def _doc_of(update: bytes):
-    from pycrdt import Doc
-
-    doc = Doc()
-    doc.apply_update(update)
-    return doc
 
 
 def sync(project: Project, workspace: CloudWorkspace | None = None, *,
@@ -278,7 +282,8 @@ def sync(project: Project, workspace: CloudWorkspace | None = None, *,
         pushed = push(project, workspace, progress=progress)
     result = SyncResult(project.name, "sync", "in sync", pushed.uploaded_assets,
                         pulled.downloaded_assets + pushed.downloaded_assets, pushed.document_uploaded,
-                        pulled.merged_remote or pushed.merged_remote, pushed.attempts, pushed.version)
+                        pulled.merged_remote or pushed.merged_remote, pushed.attempts, pushed.version,
+                        remote_findings=pushed.remote_findings)
     return _finish(result, workspace, before, started)
 
 
@@ -286,19 +291,20 @@ def status(project: Project, workspace: CloudWorkspace | None = None) -> dict[st
     """Where the project stands against the cloud, without changing anything.
 
     ``state`` is ``"in sync"``, ``"local changes"`` (push), ``"remote changes"`` (pull), ``"diverged"``
-    (sync merges both), ``"not pushed"`` or ``"offline"`` (the storage cannot be reached).
+    (sync merges both), ``"not pushed"``, ``"remote lost"`` (the cloud lost what was pushed: push
+    restores it) or ``"offline"`` (the storage cannot be reached).
     """
     from ..errors import CloudUnavailableError
 
     workspace = workspace or connect(create_container=False)
-    layout = ProjectLayout(workspace.prefix, project.name)
+    layout = ProjectLayout(workspace.prefix, project.id)
     record = load_record(project.path, workspace.identity)
     local = LocalDocument.from_doc(project.doc)
     base = load_base_state(project.path, workspace.identity, record) if record.etag else None
     local_changes = not record.matches(local.state_vector, local.json_sha256)
     # A background backup may have uploaded a merge the open project does not have yet.
     behind = base is None or not local.includes(base)
-    info: dict[str, Any] = {"project": project.name, "remote": f"{workspace.url}/{layout.root}",
+    info: dict[str, Any] = {"project": project.name, "id": project.id, "remote": f"{workspace.url}/{layout.root}",
                             "last_sync": record.last_sync, "last_version": record.last_version,
                             "local_changes": local_changes}
     try:
@@ -309,57 +315,11 @@ def status(project: Project, workspace: CloudWorkspace | None = None) -> dict[st
     remote_changes = etag is not None and (etag != record.etag or behind)
     info["remote_changes"] = remote_changes
     if etag is None:
-        info["state"] = "not pushed"
+        info["state"] = "remote lost" if record.etag else "not pushed"
     else:
         info["state"] = {(False, False): "in sync", (True, False): "local changes", (False, True): "remote changes",
                          (True, True): "diverged"}[(local_changes, remote_changes)]
     return info
-
-
-def clone(name: str, workspace: CloudWorkspace | None = None, *, local_workspace: str | Path | None = None,
-          progress: bool | ProgressCallback = True) -> Project:
-    """Restore a whole project from the cloud into the local workspace (a fresh machine's first step).
-
-    The project is assembled in a hidden folder and moved into place only when every asset has been
-    downloaded and verified, so an interrupted clone leaves nothing that looks like a project.
-
-    Raises
-    ------
-    ProjectExistsError
-        When the local workspace already has a project of that name (use ``pull`` on it).
-    ProjectNotFoundError
-        Listing the projects the cloud workspace holds.
-    """
-    from ..project import Project
-    from ..project.workspace import check_name, workspace_path
-
-    check_name(name)
-    workspace = workspace or connect()
-    root = workspace_path(local_workspace)
-    target = root / name
-    if target.exists():
-        raise ProjectExistsError(f"project {name!r} already exists in {root}; use `imagestudio sync pull {name}`")
-    layout = ProjectLayout(workspace.prefix, name)
-    remote = read_remote(workspace, layout)
-    if remote is None:
-        raise ProjectNotFoundError(f"no project {name!r} in the cloud workspace {workspace.url}/{workspace.prefix}; "
-                                   f"projects there: {', '.join(workspace.project_names()) or 'none'}")
-    staging = root / f".clone-{uuid.uuid4().hex[:8]}"
-    try:
-        (staging / "assets").mkdir(parents=True)
-        _download_assets(workspace, layout, staging, remote.data, progress)
-        local = LocalDocument.from_doc(remote.doc)
-        write_atomic(staging / YSTATE_FILE, ystate_file_bytes(local.text, local.update))
-        write_atomic(staging / DOCUMENT_FILE, local.text)
-        save_base_state(staging, workspace.identity, remote.update)
-        save_record(staging, workspace.identity, _record_from_remote(remote, local.checkpoint_ids))
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    project = Project.open(target)
-    project.save()  # builds the search index; the record already matches, so a backup hook has nothing to send
-    return project
 
 
 def forget(project: Project, workspace: CloudWorkspace) -> None:

@@ -123,16 +123,6 @@ class CloudWorkspace:
                                                           "AuthorizationResourceTypeMismatch"):
                     raise
 
-    def project_names(self) -> list[str]:
-        """Names of the projects stored in this workspace."""
-        names = set()
-        with translate_errors(self, "listing projects"):
-            for item in self.container.walk_blobs(name_starts_with=self.prefix, delimiter="/"):
-                name = item.name[len(self.prefix):].rstrip("/")
-                if name and not name.startswith("."):
-                    names.add(name)
-        return sorted(names)
-
     def __repr__(self) -> str:
         return f"CloudWorkspace({self.url!r}, prefix={self.prefix!r}, auth={self.auth!r})"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
@@ -22,18 +22,15 @@ from .connection import CloudWorkspace, translate_errors
 from .layout import ProjectLayout, decode_meta, encode_meta, sha256_hex, state_vector_key
 from .transfer import download_verified
 
-YSTATE_FILE = "project.ystate"
+if TYPE_CHECKING:
+    from ..project import Project
+
 DOCUMENT_FILE = "project.isproj"
 
 
 def utc_now() -> str:
     """Now, UTC, ISO 8601 with seconds."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def ystate_file_bytes(text: str, update: bytes) -> bytes:
-    """A ``project.ystate`` file: the SHA-256 of the JSON text, a newline, then the Y state."""
-    return sha256_hex(text).encode() + b"\n" + update
 
 
 @dataclass
@@ -51,28 +48,21 @@ class LocalDocument:
         return cls(doc.get_update(), dumps_canonical(data), data, doc.get_state())
 
     @classmethod
-    def from_files(cls, folder: Path) -> LocalDocument:
-        """Read a project's saved state from its folder (used off the main thread: never touches the live doc).
-
-        When the Y state's header does not match the JSON after a few tries (a save in progress replaces
-        the two files one after the other), the JSON was changed by something that does not write the Y
-        state: its content is applied on top of the Y state, as ``Project.open`` does.
-        """
-        import time
-
-        from ..project.document import fill_doc, loads_document
-
-        for _ in range(10):
-            text = (folder / DOCUMENT_FILE).read_text(encoding="utf-8")
-            header, _, update = (folder / YSTATE_FILE).read_bytes().partition(b"\n")
-            if header.decode(errors="replace") == sha256_hex(text):
-                break
-            time.sleep(0.05)
+    def from_update(cls, update: bytes) -> LocalDocument:
         doc = Doc()
         doc.apply_update(update)
-        if header.decode(errors="replace") != sha256_hex(text):
-            fill_doc(doc, loads_document(text, source=str(folder / DOCUMENT_FILE)))
         return cls.from_doc(doc)
+
+    @classmethod
+    def from_files(cls, folder: Path) -> LocalDocument:
+        """Read a project's saved state from its folder's update log (off the main thread: never touches the live doc).
+
+        The log's merged state keeps the project's Y history; a folder without a log (a git checkout) is
+        read from its JSON.
+        """
+        from ..project.ylog import read_state
+
+        return cls.from_update(read_state(folder))
 
     @cached_property
     def json_sha256(self) -> str:
@@ -105,9 +95,18 @@ class LocalDocument:
         doc.apply_update(update)
         return LocalDocument.from_doc(doc)
 
+    def same_as(self, other: LocalDocument) -> bool:
+        """Whether both hold the same document (same Y state vector and the same canonical JSON)."""
+        return (state_vector_key(self.state_vector) == state_vector_key(other.state_vector)
+                and self.json_sha256 == other.json_sha256)
+
     @property
     def project_id(self) -> str:
         return self.data["meta"].get("id", "")
+
+    @property
+    def name(self) -> str:
+        return str(self.data["meta"].get("name", ""))
 
     @property
     def checkpoint_ids(self) -> list[str]:
@@ -151,6 +150,10 @@ class RemoteDocument:
     def project_id(self) -> str:
         return self.metadata.get("project_id") or self.data["meta"].get("id", "")
 
+    @property
+    def name(self) -> str:
+        return str(self.data["meta"].get("name", ""))
+
     def same_content(self, local: LocalDocument) -> bool:
         return (state_vector_key(self.state_vector) == state_vector_key(local.state_vector)
                 and self.json_sha256 == local.json_sha256)
@@ -164,7 +167,7 @@ def document_metadata(local: LocalDocument) -> dict[str, str]:
         user = load_config().user
     except Exception:  # an unreadable config must not stop a backup
         user = getpass.getuser()
-    return {"project_id": local.project_id, "ystate_sha256": local.state_sha256, "json_sha256": local.json_sha256,
+    return {"project_id": local.project_id, "project_name": encode_meta(local.name), "ystate_sha256": local.state_sha256, "json_sha256": local.json_sha256,
             "schema": str(SCHEMA_VERSION), "saved_by": encode_meta(user), "saved_at": utc_now()}
 
 
@@ -196,7 +199,8 @@ def read_remote(workspace: CloudWorkspace, layout: ProjectLayout, *, snapshot: s
         raise DataError(f"the remote document {name} does not match the hash stored with it: it is corrupt or was "
                         "edited by hand; nothing was merged. `imagestudio sync verify` repairs it from a good copy")
     update = download_verified(workspace, layout.state(metadata["ystate_sha256"]), metadata["ystate_sha256"])
-    metadata["saved_by"] = decode_meta(metadata.get("saved_by", ""))
+    for key in ("saved_by", "project_name"):
+        metadata[key] = decode_meta(metadata.get(key, ""))
     return RemoteDocument(stream.properties.etag, raw.decode("utf-8"), update, metadata, snapshot)
 
 
@@ -242,3 +246,21 @@ def write_document(workspace: CloudWorkspace, layout: ProjectLayout, local: Loca
         except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
             raise DocumentConflict() from None
     return response["etag"], metadata
+
+
+def include_state(project: Project, local: LocalDocument, update: bytes, *,
+                  into_project: bool) -> tuple[LocalDocument, bool]:
+    """Make ``local`` include a remote Y state; returns the (possibly new) snapshot and whether it changed.
+
+    With ``into_project`` the state is merged into the open project as well (a foreground sync);
+    without, only the returned snapshot holds it (a background backup never changes the open project).
+    """
+    if local.includes(update):
+        return local, False
+    merged = local.merged_with(update)
+    if merged.same_as(local):
+        return local, False
+    if into_project:
+        project.merge_update(update)
+        return LocalDocument.from_doc(project.doc), True
+    return merged, True

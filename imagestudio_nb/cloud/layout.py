@@ -1,9 +1,11 @@
 """Where a project lives in the container, and which assets a stored document needs.
 
-``<prefix><project name>/`` holds ``project.isproj`` (the canonical JSON, the one blob written under
-ETag conditions: its metadata names the Y state it was made from), ``states/<sha256>.ystate`` (Y
-states, immutable), ``assets/<sha256>.<ext>`` (immutable), ``versions/`` (versioned keys where
-snapshots are not available) and ``shares/<id>/index.html`` (galleries). Pure naming: no I/O here.
+``<prefix><project id>/`` holds ``project.isproj`` (the canonical JSON, the one blob written under
+ETag conditions: its metadata names the Y state it was made from, the project's id and its name),
+``states/<sha256>.ystate`` (Y states, immutable), ``assets/<sha256>.<ext>`` (immutable), ``versions/``
+(versioned keys where snapshots are not available) and ``shares/<id>/`` (a share's frozen document and
+gallery page). The folder is the project's id, never its name: a name changes and two workspaces may
+use the same one. Pure naming: no I/O here.
 """
 
 from __future__ import annotations
@@ -47,9 +49,11 @@ class ProjectLayout:
 
     Examples
     --------
-    >>> layout = ProjectLayout("projects/", "Demo")
+    >>> layout = ProjectLayout("projects/", "3f2a9c")
     >>> layout.document
-    'projects/Demo/project.isproj'
+    'projects/3f2a9c/project.isproj'
+    >>> layout.share_document("is0123")
+    'projects/3f2a9c/shares/is0123/project.isproj'
     >>> layout.asset("ab" * 32, "png").endswith("/assets/" + "ab" * 32 + ".png")
     True
     >>> layout.asset_hash(layout.asset("ab" * 32, "png")) == "ab" * 32
@@ -57,11 +61,11 @@ class ProjectLayout:
     """
 
     prefix: str
-    name: str
+    folder: str          # the project's id (a name only in a layout written before ids, see migration.py)
 
     @property
     def root(self) -> str:
-        return f"{self.prefix}{self.name}/"
+        return f"{self.prefix}{self.folder}/"
 
     @property
     def document(self) -> str:
@@ -88,13 +92,35 @@ class ProjectLayout:
     def version(self, stamp: str) -> str:
         return f"{self.versions}{stamp}.isproj"
 
+    def share_root(self, share_id: str) -> str:
+        return f"{self.root}shares/{share_id}/"
+
     def gallery(self, share_id: str) -> str:
-        return f"{self.root}shares/{share_id}/index.html"
+        return self.share_root(share_id) + "index.html"
+
+    def share_document(self, share_id: str) -> str:
+        return self.share_root(share_id) + DOCUMENT
 
     @staticmethod
     def asset_hash(blob_name: str) -> str:
         """The hash part of an asset or state blob name."""
         return blob_name.rsplit("/", 1)[-1].split(".", 1)[0]
+
+
+def document_folder(prefix: str, blob_name: str) -> str | None:
+    """The project folder whose document ``blob_name`` is, or ``None`` for any other blob.
+
+    Examples
+    --------
+    >>> document_folder("projects/", "projects/3f2a9c/project.isproj")
+    '3f2a9c'
+    >>> document_folder("projects/", "projects/3f2a9c/shares/is01/project.isproj") is None
+    True
+    """
+    if not blob_name.startswith(prefix) or not blob_name.endswith("/" + DOCUMENT):
+        return None
+    folder = blob_name[len(prefix):-len(DOCUMENT) - 1]
+    return folder if folder and "/" not in folder and not folder.startswith(".") else None
 
 
 def document_assets(data: dict[str, Any]) -> dict[str, str]:

@@ -1,5 +1,8 @@
 """Share links: read-only, time-limited SAS URLs for a project (as a static HTML gallery) or one asset.
 
+A gallery shows the project as it was when it was shared: the document is frozen into the share's own
+create-only blob (``shares/<id>/project.isproj``) and the page names content-addressed assets, which are
+never rewritten, so a later push cannot change what a link shows (``clean`` keeps what shares name).
 With an account key, a link is tied to a stored access policy on the container, so deleting the
 policy revokes every URL of that share at once (the service allows five policies per container);
 with Entra ID it is a user-delegation SAS that lapses at its expiry. Links only ever grant read.
@@ -17,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CloudError, InvalidArgumentError, NotFoundError, ProjectNotFoundError
 from .connection import CloudWorkspace, connect, translate_errors
-from .documents import read_remote
+from .documents import RemoteDocument, read_remote
 from .layout import ProjectLayout, document_assets
+from .migration import locate
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -37,6 +41,7 @@ class ShareLink:
     project: str
     asset: str | None = None
     revocable: bool = False
+    project_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -163,11 +168,13 @@ def share(project: Project | str, workspace: CloudWorkspace | None = None, *, as
           expires_in: float | timedelta = timedelta(days=7), revocable: bool | None = None) -> ShareLink:
     """Make a read-only link to a project's gallery (uploaded beside it) or to one of its assets.
 
-    What is shared is what the cloud holds: push first to share recent work.
+    What is shared is what the cloud holds now: push first to share recent work. A project link shows
+    a frozen copy of it; later pushes do not change what the link shows.
 
     Parameters
     ----------
     project : Project or str
+        An open project, or the name or id of a project in the cloud.
     asset : str, optional
         A hash (or unique prefix of 6+ characters) to share one image instead of the whole project.
     expires_in : seconds or timedelta
@@ -182,7 +189,6 @@ def share(project: Project | str, workspace: CloudWorkspace | None = None, *, as
         ``str(link)`` is the URL to hand out.
     """
     workspace = workspace or connect()
-    name = project if isinstance(project, str) else project.name
     delta = expires_in if isinstance(expires_in, timedelta) else timedelta(seconds=float(expires_in))
     if not timedelta(seconds=1) <= delta <= MAX_EXPIRY:
         raise InvalidArgumentError(f"expires_in={delta} is out of range; allowed: 1 second to {MAX_EXPIRY.days} days")
@@ -191,7 +197,8 @@ def share(project: Project | str, workspace: CloudWorkspace | None = None, *, as
     if revocable and workspace.auth != "key":
         raise CloudError("revocable links need an account key (stored access policies); with Entra ID or a SAS, "
                          "pass revocable=False: such a link lapses at its expiry")
-    layout = ProjectLayout(workspace.prefix, name)
+    found = locate(workspace, project)
+    name, layout = found.name, found.layout(workspace.prefix)
     remote = read_remote(workspace, layout)
     if remote is None:
         raise ProjectNotFoundError(f"project {name!r} is not in the cloud yet: `imagestudio sync push {name}` first")
@@ -211,21 +218,33 @@ def share(project: Project | str, workspace: CloudWorkspace | None = None, *, as
     if asset is not None:
         url = signer.url(layout.asset(asset, assets[asset]))
     else:
-        page = gallery_html(data, url_for=lambda d, e: signer.url(layout.asset(d, e)),
-                            document_url=signer.url(layout.document), expires=expiry.isoformat())
-        from azure.storage.blob import ContentSettings
-
-        with translate_errors(workspace, "uploading the gallery"):
-            workspace.container.get_blob_client(layout.gallery(share_id)).upload_blob(
-                page.encode("utf-8"), overwrite=True, metadata={"share_id": share_id},
-                content_settings=ContentSettings(content_type="text/html; charset=utf-8", cache_control="no-store"))
+        _freeze_gallery(workspace, layout, share_id, remote, signer, expiry)
         url = signer.url(layout.gallery(share_id))
-    link = ShareLink(share_id, url, expiry.isoformat(), name, asset, revocable)
+    link = ShareLink(share_id, url, expiry.isoformat(), name, asset, revocable, found.id)
     record = {k: v for k, v in link.as_dict().items() if k != "url"}  # the record never holds a signature
     with translate_errors(workspace, "recording the share"):
         workspace.container.get_blob_client(_record_name(workspace, share_id)).upload_blob(
             json.dumps(record).encode(), overwrite=True)
     return link
+
+
+def _freeze_gallery(workspace: CloudWorkspace, layout: ProjectLayout, share_id: str, remote: RemoteDocument,
+                    signer: _Signer, expiry: datetime) -> None:
+    """Upload the share's frozen document and its gallery page, both create-only (never rewritten)."""
+    from azure.storage.blob import ContentSettings
+
+    frozen = {"share_id": share_id, "project_id": remote.project_id, "json_sha256": remote.json_sha256,
+              "ystate_sha256": remote.state_sha256}
+    page = gallery_html(remote.data, url_for=lambda d, e: signer.url(layout.asset(d, e)),
+                        document_url=signer.url(layout.share_document(share_id)), expires=expiry.isoformat())
+    with translate_errors(workspace, "uploading the shared gallery"):
+        workspace.container.upload_blob(
+            layout.share_document(share_id), remote.text.encode("utf-8"), overwrite=False, metadata=frozen,
+            content_settings=ContentSettings(content_type="application/json; charset=utf-8",
+                                             cache_control="private, max-age=31536000, immutable"))
+        workspace.container.upload_blob(
+            layout.gallery(share_id), page.encode("utf-8"), overwrite=False, metadata={"share_id": share_id},
+            content_settings=ContentSettings(content_type="text/html; charset=utf-8", cache_control="no-store"))
 
 
 def list_shares(workspace: CloudWorkspace | None = None) -> list[dict[str, Any]]:
@@ -272,11 +291,13 @@ def revoke(share_id: str, workspace: CloudWorkspace | None = None) -> dict[str, 
         _set_policies(workspace, policies)
     with translate_errors(workspace, f"revoking share {share_id}"):
         if record and record.get("asset") is None:
-            try:
-                workspace.container.get_blob_client(ProjectLayout(workspace.prefix, record["project"]).gallery(
-                    share_id)).delete_blob()
-            except ResourceNotFoundError:
-                pass
+            # Shares made before ids name the project's folder by its name.
+            layout = ProjectLayout(workspace.prefix, record.get("project_id") or record["project"])
+            for name in list(workspace.container.list_blob_names(name_starts_with=layout.share_root(share_id))):
+                try:
+                    workspace.container.get_blob_client(name).delete_blob()
+                except ResourceNotFoundError:
+                    pass
         try:
             record_blob.delete_blob()
         except ResourceNotFoundError:

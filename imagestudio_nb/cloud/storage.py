@@ -10,12 +10,17 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ProjectNotFoundError, QuotaExceededError
+from .catalog import list_cloud_projects
 from .connection import CloudWorkspace, connect, translate_errors
-from .history import list_versions
 from .layout import ProjectLayout, document_references
+from .migration import locate
+from .versions import versions_at
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 def format_bytes(size: float) -> str:
@@ -42,26 +47,30 @@ def _category(relative: str, snapshot: str | None) -> str:
     return {"assets": "assets", "states": "states", "versions": "versions", "shares": "shares"}.get(head, "other")
 
 
-def usage(workspace: CloudWorkspace | None = None, project: str | None = None) -> dict[str, Any]:
-    """Bytes and blobs stored per project (versions included), the total, and the quota.
+def usage(workspace: CloudWorkspace | None = None, project: Project | str | None = None) -> dict[str, Any]:
+    """Bytes and blobs stored per project folder (versions included), the total, and the quota.
+
+    Rows are keyed by folder: a project's id, or the name of a folder written before ids (see
+    ``migration.py``); each row names its project.
 
     Returns
     -------
     dict
-        ``{"total_bytes", "quota_bytes", "projects": {name: {"bytes", "blobs", "assets", "document",
-        "states", "versions", "shares", "asset_count", "version_count"}}}``
+        ``{"total_bytes", "quota_bytes", "projects": {folder: {"name", "bytes", "blobs", "assets",
+        "document", "states", "versions", "shares", "asset_count", "version_count"}}}``
     """
     workspace = workspace or connect()
-    start = ProjectLayout(workspace.prefix, project).root if project else workspace.prefix
-    projects: dict[str, dict[str, int]] = {}
+    start = locate(workspace, project).layout(workspace.prefix).root if project is not None else workspace.prefix
+    names = {p.folder: p.name for p in list_cloud_projects(workspace)}
+    projects: dict[str, dict[str, Any]] = {}
     with translate_errors(workspace, "measuring usage"):
         for item in workspace.container.list_blobs(name_starts_with=start, include=["snapshots"]):
-            name, _, relative = item.name[len(workspace.prefix):].partition("/")
-            if name.startswith("."):  # the workspace's own records (shares), not a project
-                name, relative = "(workspace)", "shares/" + relative
-            row = projects.setdefault(name, {"bytes": 0, "blobs": 0, "assets": 0, "document": 0, "states": 0,
-                                             "versions": 0, "shares": 0, "other": 0, "asset_count": 0,
-                                             "version_count": 0})
+            folder, _, relative = item.name[len(workspace.prefix):].partition("/")
+            if folder.startswith("."):  # the workspace's own records (shares), not a project
+                folder, relative = "(workspace)", "shares/" + relative
+            row = projects.setdefault(folder, {"name": names.get(folder, folder), "bytes": 0, "blobs": 0, "assets": 0,
+                                               "document": 0, "states": 0, "versions": 0, "shares": 0, "other": 0,
+                                               "asset_count": 0, "version_count": 0})
             category = _category(relative, item.snapshot)
             size = item.size or 0
             row["bytes"] += size
@@ -69,9 +78,6 @@ def usage(workspace: CloudWorkspace | None = None, project: str | None = None) -
             row[category] += size
             row["asset_count"] += category == "assets"
             row["version_count"] += category == "versions"
-    if project and project not in projects:
-        raise ProjectNotFoundError(f"no project {project!r} in the cloud workspace {workspace.url}/{workspace.prefix}; "
-                                   f"projects there: {', '.join(workspace.project_names()) or 'none'}")
     return {"total_bytes": sum(row["bytes"] for row in projects.values()), "quota_bytes": workspace.quota_bytes,
             "projects": projects}
 
@@ -101,9 +107,22 @@ def _read_json(workspace: CloudWorkspace, name: str, snapshot: str | None) -> di
     return json.loads(blob.download_blob(max_concurrency=1).readall())
 
 
-def clean(project: str, workspace: CloudWorkspace | None = None, *, dry_run: bool = True,
+def _shared_assets(workspace: CloudWorkspace, project_id: str) -> set[str]:
+    """Assets that single-asset share links of the project point at (kept while the record exists)."""
+    kept = set()
+    for name in workspace.container.list_blob_names(name_starts_with=f"{workspace.prefix}.shares/"):
+        record = json.loads(workspace.container.get_blob_client(name).download_blob().readall())
+        if record.get("project_id") == project_id and record.get("asset"):
+            kept.add(record["asset"])
+    return kept
+
+
+def clean(project: Project | str, workspace: CloudWorkspace | None = None, *, dry_run: bool = True,
           keep_versions: int | None = None, min_age: float = 3600.0) -> dict[str, Any]:
     """Remove (or with ``dry_run`` list) what no kept version of ``project`` references.
+
+    What share links show is kept too: each share's frozen document and the assets it names, until
+    the share is revoked.
 
     Parameters
     ----------
@@ -118,8 +137,9 @@ def clean(project: str, workspace: CloudWorkspace | None = None, *, dry_run: boo
         ``dry_run``, ``versions`` (ids), ``assets`` and ``states`` (``{"hash", "bytes"}``), ``bytes``.
     """
     workspace = workspace or connect()
-    layout = ProjectLayout(workspace.prefix, project)
-    versions = list_versions(workspace, project)
+    found = locate(workspace, project)
+    layout = found.layout(workspace.prefix)
+    versions = versions_at(workspace, layout)
     drop = []
     if keep_versions is not None:
         sync_versions = [v for v in versions if v.reason != "checkpoint"]
@@ -138,16 +158,19 @@ def clean(project: str, workspace: CloudWorkspace | None = None, *, dry_run: boo
                 stamp = item.name[len(layout.versions):].removesuffix(".isproj")
                 if stamp not in dropped:
                     documents.append((item.name, None, item.metadata or {}))
+            elif item.name.startswith(layout.root + "shares/") and item.name.endswith("/project.isproj"):
+                documents.append((item.name, None, item.metadata or {}))  # a share's frozen document
             elif item.name.startswith((layout.assets, layout.states)) and not item.snapshot:
                 kind = "assets" if item.name.startswith(layout.assets) else "states"
                 candidates.append((kind, item.name, item))
-        if not documents:
-            raise ProjectNotFoundError(f"no project {project!r} in the cloud workspace; "
-                                       f"projects there: {', '.join(workspace.project_names()) or 'none'}")
+        if not any(name == layout.document or name.startswith(layout.versions) for name, _, _ in documents):
+            raise ProjectNotFoundError(f"project {found.name!r} is not in the cloud workspace "
+                                       f"{workspace.url}/{workspace.prefix}; `imagestudio sync push` it first")
+        keep_assets |= _shared_assets(workspace, found.id)
         for name, snapshot, metadata in documents:
             keep_assets |= document_references(_read_json(workspace, name, snapshot))
             keep_states.add(metadata.get("ystate_sha256", ""))
-    report: dict[str, Any] = {"project": project, "dry_run": dry_run, "versions": [v.id for v in drop],
+    report: dict[str, Any] = {"project": found.name, "id": found.id, "dry_run": dry_run, "versions": [v.id for v in drop],
                               "assets": [], "states": []}
     doomed: list[tuple[str, str | None]] = [
         (layout.document, v.id) if v.kind == "snapshot" else (layout.version(v.id), None) for v in drop]

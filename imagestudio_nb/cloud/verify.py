@@ -49,7 +49,7 @@ def verify(project: Project, workspace: CloudWorkspace | None = None, *, repair:
     from azure.core import MatchConditions
 
     workspace = workspace or connect()
-    layout = ProjectLayout(workspace.prefix, project.name)
+    layout = ProjectLayout(workspace.prefix, project.id)
     report: dict[str, Any] = {"checked": 0, "corrupt": [], "repaired": [], "unrepairable": [], "document": "ok"}
     with translate_errors(workspace, f"listing {layout.root}"):
         blobs = [item for item in workspace.container.list_blobs(name_starts_with=layout.root)
@@ -89,8 +89,8 @@ def verify(project: Project, workspace: CloudWorkspace | None = None, *, repair:
 
 
 def _repair_document(project: Project, workspace: CloudWorkspace, layout: ProjectLayout) -> None:
-    from .blob_sync import _include, push
-    from .documents import LocalDocument
+    from .blob_sync import push
+    from .documents import LocalDocument, include_state
     from .transfer import download_verified
 
     blob = workspace.container.get_blob_client(layout.document)
@@ -100,7 +100,8 @@ def _repair_document(project: Project, workspace: CloudWorkspace, layout: Projec
     local = LocalDocument.from_doc(project.doc)
     if state:
         try:
-            local, _ = _include(project, local, download_verified(workspace, layout.state(state), state), True)
+            local, _ = include_state(project, local, download_verified(workspace, layout.state(state), state),
+                                     into_project=True)
         except DataError:
             pass  # the state is damaged too: the local project alone is the truth
     # Point the record at the damaged ETag with the local state as its base, so that push overwrites it.

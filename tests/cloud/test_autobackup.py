@@ -36,7 +36,7 @@ def test_a_burst_of_saves_makes_one_backup(cloud, machines, backups):
         project.add_layer("paint", name=f"stroke {index}")
     assert backup.flush(timeout=60)
     assert len(list_versions(cloud, "Burst")) == 1
-    remote = read_remote(cloud, ProjectLayout(cloud.prefix, "Burst"))
+    remote = read_remote(cloud, ProjectLayout(cloud.prefix, project.id))
     assert remote.data == project.to_data()
     assert backup.status()["Burst"]["state"] == "backed up"
     assert status(project, cloud)["state"] == "in sync"
@@ -68,7 +68,7 @@ def test_saving_never_waits_for_the_storage(private_azurite, machines, backups):
     private_azurite.start()
     assert backup.flush(timeout=60)
     assert backup.status()["Never blocks"]["state"] == "backed up"
-    remote = read_remote(workspace, ProjectLayout(workspace.prefix, "Never blocks"))
+    remote = read_remote(workspace, ProjectLayout(workspace.prefix, project.id))
     assert {"while offline", "still offline"} <= {layer["name"] for layer in remote.data["layers"]}
 
 

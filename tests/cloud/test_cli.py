@@ -42,14 +42,16 @@ def test_push_status_clone_versions_usage_share_clean_from_the_terminal(env, mac
     pushed = json.loads(run(env, "push", "Terminal", "--json", workspace=a).stdout)
     assert pushed["uploaded_assets"] == 3 and pushed["document_uploaded"]
     assert json.loads(run(env, "status", "Terminal", "--json", workspace=a).stdout)["state"] == "in sync"
-    assert json.loads(run(env, "list", "--json").stdout)["projects"] == ["Terminal"]
+    listed = json.loads(run(env, "list", "--json").stdout)["projects"]
+    assert [(p["name"], p["old_layout"]) for p in listed] == [("Terminal", False)]
 
     cloned = json.loads(run(env, "clone", "Terminal", "--json", workspace=b).stdout)
-    assert cloned["assets"] == 3 and Path(cloned["path"]).parent == b
+    assert cloned["assets"] == 3 and Path(cloned["path"]).parent == b and cloned["id"] == listed[0]["id"]
     versions = json.loads(run(env, "versions", "Terminal", "--json").stdout)
     assert len(versions) == 1
     usage = json.loads(run(env, "usage", "--json").stdout)
-    assert usage["projects"]["Terminal"]["asset_count"] == 3
+    assert usage["projects"][cloned["id"]]["asset_count"] == 3 and usage["projects"][cloned["id"]]["name"] == "Terminal"
+    assert json.loads(run(env, "migrate", "--json").stdout) == []  # nothing stored under a name
 
     link = json.loads(run(env, "share", "Terminal", "--expires", "2h", "--json").stdout)
     assert link["revocable"] and "sig=" in link["url"]

@@ -9,6 +9,7 @@ import pytest
 
 from imagestudio_nb.cloud import clone, connect, push, share
 from imagestudio_nb.cloud.azurite import DEV_ACCOUNT, DEV_KEY
+from imagestudio_nb.cloud.catalog import project_names
 from imagestudio_nb.config import load_config
 from imagestudio_nb.errors import CloudError, ConfigError, CredentialsError
 
@@ -28,7 +29,7 @@ def test_account_url_and_key_from_the_config_file(azurite, request, machines, mo
     workspace = connect()
     assert workspace.auth == "key" and workspace.prefix == "team/"
     push(make_project("Keyed", machines[0], assets=1), workspace, progress=False)
-    assert workspace.project_names() == ["Keyed"]
+    assert project_names(workspace) == ["Keyed"]
     assert DEV_KEY not in repr(workspace)
 
 

@@ -56,7 +56,7 @@ def test_versioned_keys_stand_in_where_snapshots_are_unavailable(azurite, machin
     push(project, workspace, progress=False)
     versions = list_versions(workspace, "Keys")
     assert [v.kind for v in versions] == ["key", "key"] and versions[1].checkpoints == ["named"]
-    assert any(name.startswith(ProjectLayout(workspace.prefix, "Keys").versions) for name in remote_blobs(workspace))
+    assert any(name.startswith(ProjectLayout(workspace.prefix, project.id).versions) for name in remote_blobs(workspace))
     project.add_layer("paint", name="later")
     restore_version(project, "named", workspace, push=False, progress=False)
     assert "later" not in [l["name"] for l in project.layers()]
@@ -68,11 +68,13 @@ def test_usage_is_reported_per_project(cloud, machines):
     push(one, cloud, progress=False)
     push(two, cloud, progress=False)
     report = usage(cloud)
-    assert set(report["projects"]) == {"One", "Two"}
-    assert report["projects"]["Two"]["asset_count"] == 5
-    assert report["projects"]["Two"]["assets"] == sum(i.bytes for i in two.assets.list())
+    assert set(report["projects"]) == {one.id, two.id}  # by folder: the project's id
+    row = report["projects"][two.id]
+    assert row["name"] == "Two" and row["asset_count"] == 5
+    assert row["assets"] == sum(i.bytes for i in two.assets.list())
     assert report["total_bytes"] == sum(row["bytes"] for row in report["projects"].values())
-    assert usage(cloud, "One")["projects"].keys() == {"One"}
+    assert usage(cloud, "One")["projects"].keys() == {one.id}
+    assert usage(cloud, one)["projects"].keys() == {one.id}
 
 
 def test_quota_refuses_a_push_before_sending_anything(azurite, machines, request):
@@ -118,7 +120,7 @@ def test_clean_up_removes_only_what_no_version_references(cloud, machines):
 def test_clean_up_keeps_young_blobs_a_push_may_be_about_to_use(cloud, machines):
     project = make_project("Young", machines[0], assets=1)
     push(project, cloud, progress=False)
-    stray = ProjectLayout(cloud.prefix, "Young").asset("f" * 64, "png")
+    stray = ProjectLayout(cloud.prefix, project.id).asset("f" * 64, "png")
     cloud.container.upload_blob(stray, b"uncommitted")
     assert clean("Young", cloud)["assets"] == []  # default min_age keeps it
     assert [a["hash"] for a in clean("Young", cloud, min_age=0)["assets"]] == ["f" * 64]

@@ -18,7 +18,7 @@ def test_a_tampered_remote_asset_is_refused_and_nothing_is_written(cloud, machin
     project = make_project("Tampered", machines[0], assets=3)
     push(project, cloud, progress=False)
     victim = project.assets.list()[1]
-    name = ProjectLayout(cloud.prefix, "Tampered").asset(victim.hash, victim.extension)
+    name = ProjectLayout(cloud.prefix, project.id).asset(victim.hash, victim.extension)
     cloud.container.get_blob_client(name).upload_blob(b"not the picture you expect", overwrite=True)
 
     with pytest.raises(DataError, match=victim.hash[:12]):
@@ -32,7 +32,7 @@ def test_a_tampered_remote_document_is_not_merged(cloud, machines):
     copy = clone("Edited remotely", cloud, local_workspace=machines[1], progress=False)
     copy.add_layer("paint", name="B")
     push(copy, cloud, progress=False)
-    blob = cloud.container.get_blob_client(ProjectLayout(cloud.prefix, "Edited remotely").document)
+    blob = cloud.container.get_blob_client(ProjectLayout(cloud.prefix, project.id).document)
     metadata = blob.get_blob_properties().metadata
     text = blob.download_blob().readall().replace(b'"B"', b'"Evil"')
     blob.upload_blob(text, overwrite=True, metadata=metadata)
@@ -88,7 +88,7 @@ def test_verify_repairs_a_tampered_asset_and_document_from_good_local_copies(clo
     copy = clone("Repair", cloud, local_workspace=machines[1], progress=False)
     copy.add_layer("paint", name="remote only")
     push(copy, cloud, progress=False)
-    layout = ProjectLayout(cloud.prefix, "Repair")
+    layout = ProjectLayout(cloud.prefix, project.id)
     victim = project.assets.list()[0]
     cloud.container.get_blob_client(layout.asset(victim.hash, victim.extension)).upload_blob(b"junk", overwrite=True)
     document = cloud.container.get_blob_client(layout.document)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagestudio_nb.cloud import clone, pull, push, status, sync
+from imagestudio_nb.cloud import clone, list_cloud_projects, pull, push, status, sync
 from imagestudio_nb.cloud.layout import sha256_hex
 from imagestudio_nb.errors import CloudError, ProjectExistsError, ProjectNotFoundError
 
@@ -39,7 +39,8 @@ def test_assets_upload_once_and_a_second_push_sends_nothing(cloud, machines):
     assert first.uploaded_assets == 5
 
     second = push(project, cloud, progress=False)
-    assert (second.requests, second.bytes_sent, second.uploaded_assets) == (0, 0, 0)
+    # One listing checks that the remote still holds what the last push left there; nothing is sent.
+    assert (second.requests, second.bytes_sent, second.uploaded_assets) == (1, 0, 0)
     assert not second.document_uploaded
     assets = [name for name in remote_blobs(cloud) if "/assets/" in name]
     assert len(assets) == 5
@@ -105,12 +106,34 @@ def test_clone_refuses_an_existing_project_and_names_the_remote_ones(cloud, mach
         clone("Missing", cloud, local_workspace=b, progress=False)
 
 
-def test_push_refuses_a_different_project_with_the_same_name(cloud, machines):
+def test_two_projects_with_the_same_name_are_kept_apart(cloud, machines, tmp_path):
     a, b = machines
-    push(make_project("Same name", a, assets=1), cloud, progress=False)
+    mine = make_project("Same name", a, assets=1)
     stranger = make_project("Same name", b, assets=1, seed=5)
-    with pytest.raises(CloudError, match="different project"):
-        push(stranger, cloud, progress=False)
+    push(mine, cloud, progress=False)
+    assert push(stranger, cloud, progress=False).document_uploaded  # its own folder: no collision, no merge
+    assert sorted(p.id for p in list_cloud_projects(cloud)) == sorted([mine.id, stranger.id])
+
+    with pytest.raises(CloudError, match="give the id") as caught:
+        clone("Same name", cloud, local_workspace=tmp_path, progress=False)
+    assert mine.id in str(caught.value) and stranger.id in str(caught.value)
+    copy = clone(stranger.id, cloud, local_workspace=tmp_path, progress=False)
+    assert copy.to_data() == stranger.to_data() and copy.id != mine.id
+
+
+def test_a_renamed_project_keeps_its_cloud_folder_and_clones_by_its_new_name(cloud, machines):
+    project = make_project("Before", machines[0], assets=2)
+    push(project, cloud, progress=False)
+    folders = {name.split("/")[1] for name in remote_blobs(cloud)}
+    renamed = project.rename("After")
+    result = push(renamed, cloud, progress=False)
+    assert result.document_uploaded and result.uploaded_assets == 0  # nothing re-sent under a new name
+    assert {name.split("/")[1] for name in remote_blobs(cloud)} == folders == {project.id}
+    assert [(p.name, p.id) for p in list_cloud_projects(cloud)] == [("After", project.id)]
+    copy = clone("After", cloud, local_workspace=machines[1], progress=False)
+    assert copy.name == "After" and copy.to_data() == renamed.to_data()
+    with pytest.raises(ProjectNotFoundError, match="After"):
+        clone("Before", cloud, local_workspace=machines[1], progress=False)
 
 
 def test_a_lost_sync_record_loses_nothing(cloud, machines):
