@@ -43,7 +43,7 @@ def test_an_intact_copy_reports_nothing(cloud, machines):
 def test_one_flipped_bit_in_an_asset_blob_is_reported_even_with_matching_metadata(cloud, machines):
     project = make_project("Bit flip", machines[0], assets=3)
     push(project, cloud, progress=False)
-    layout = ProjectLayout(cloud.prefix, "Bit flip")
+    layout = ProjectLayout(cloud.prefix, project.id)
     victim = project.assets.list()[2]
     name = layout.asset(victim.hash, victim.extension)
     _damage(cloud, name, matching_metadata=True)
@@ -55,7 +55,7 @@ def test_one_flipped_bit_in_an_asset_blob_is_reported_even_with_matching_metadat
 def test_a_damaged_y_state_blob_is_reported_as_unrepairable(cloud, machines):
     project = make_project("State", machines[0], assets=1)
     push(project, cloud, progress=False)
-    layout = ProjectLayout(cloud.prefix, "State")
+    layout = ProjectLayout(cloud.prefix, project.id)
     states = list(cloud.container.list_blob_names(name_starts_with=layout.states))
     assert states, "a push stores the document's Y state beside it"
     _damage(cloud, states[0])
@@ -67,7 +67,7 @@ def test_a_damaged_y_state_blob_is_reported_as_unrepairable(cloud, machines):
 def test_a_blob_whose_local_copy_is_damaged_too_is_left_alone(cloud, machines):
     project = make_project("Both damaged", machines[0], assets=2)
     push(project, cloud, progress=False)
-    layout = ProjectLayout(cloud.prefix, "Both damaged")
+    layout = ProjectLayout(cloud.prefix, project.id)
     victim = project.assets.list()[0]
     name = layout.asset(victim.hash, victim.extension)
     damaged_remote = _damage(cloud, name)
