@@ -96,14 +96,14 @@ def test_bad_format_is_refused_before_any_work(folder):
         remove_background_batch(folder, out_dir=folder / "x", format="jpeg")
 
 
-def test_cli_remove_bg_writes_files_and_exits_non_zero_on_failure(folder, tmp_path, capsys):
+def test_cli_remove_bg_writes_files_and_exits_6_on_a_bad_input(folder, tmp_path, capsys):
     from imagestudio_nb.cli import main
 
     out = tmp_path / "cli-out"
     code = main(["remove-bg", str(folder / "bottle.jpg"), str(folder / "broken.png"), "--out", str(out),
                  "--format", "webp", "--background", "studio-grey", "--shadow"])
     captured = capsys.readouterr()
-    assert code == 1
+    assert code == 6  # the only failure is a corrupt input
     assert sorted(p.name for p in out.iterdir()) == ["bottle.webp"]
     assert "failed" in captured.err and "broken.png" in captured.err
     assert "1 written, 1 failed" in captured.out

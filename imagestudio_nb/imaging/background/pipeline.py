@@ -20,7 +20,8 @@ def run_bounded(count: int, load: Callable[[int], object], compute: Callable[[Se
     ``compute`` takes up to ``group`` loaded values at once and returns one entry per value: a result, or
     an exception instance for a value that failed. ``done(k, stored, error)`` is called in the calling
     thread once per item, in order of completion, with the error of whichever stage failed; a failure never
-    stops the other items. At most ``depth + group`` items are loaded ahead and ``depth`` stores pending.
+    stops the other items. Besides the group computing, at most ``depth + group`` items are loaded ahead and
+    ``depth`` stores are pending.
 
     Examples
     --------
