@@ -98,3 +98,63 @@ def test_sharing_needs_a_pushed_project_and_a_sane_expiry(cloud, machines):
         share(project, cloud)
     with pytest.raises(InvalidArgumentError, match="allowed"):
         share(project, cloud, expires_in=0)
+
+
+def _gallery(link) -> tuple[str, list[str], str]:
+    """The page, its image URLs and its document URL."""
+    import re
+
+    page = _get(link.url).decode()
+    images = [url.replace("&amp;", "&") for url in re.findall(r'src="([^"]+)"', page)]
+    document = re.search(r'<a href="([^"]+)">project document</a>', page).group(1).replace("&amp;", "&")
+    return page, images, document
+
+
+def test_a_gallery_link_keeps_showing_what_was_shared_after_later_pushes(cloud, machines):
+    from imagestudio_nb.cloud import clean
+
+    project = make_project("Frozen", machines[0], assets=3)
+    push(project, cloud, progress=False)
+    link = share(project, cloud, expires_in=3600)
+    page, images, document_url = _gallery(link)
+    shown = {sha256_hex(_get(url)) for url in images}
+    document = _get(document_url)
+    assert shown == {info.hash for info in project.assets.list()} and b"Layer 2" in document
+
+    # Later work: a layer removed (and its asset cleaned away locally and in the cloud), one renamed, one added.
+    layers = project.layers()
+    project.remove_layer(layers[0]["id"])
+    project.update_layer(layers[1]["id"], name="Renamed later")
+    from .conftest import noise_png
+
+    added = project.assets.add(noise_png(55))
+    project.add_layer("image", asset=added.hash, name="Added later")
+    project.clean_assets(dry_run=False)
+    push(project, cloud, progress=False)
+    removed = layers[0]["asset"]
+    assert removed not in {info.hash for info in project.assets.list()}
+    assert clean("Frozen", cloud, dry_run=False, keep_versions=0, min_age=0)["assets"] == []
+
+    assert _get(link.url).decode() == page
+    assert _get(document_url) == document
+    assert {sha256_hex(_get(url)) for url in images} == shown  # every image still there, unchanged
+    # The live project did change: a new link shows the new state (the old one is not merely stale by accident).
+    newer_page, newer_images, _ = _gallery(share(project, cloud, expires_in=3600))
+    assert "Added later" in newer_page and "Renamed later" in newer_page and "Renamed later" not in page
+    assert added.hash in {sha256_hex(_get(url)) for url in newer_images}
+    # Only the share kept the removed layer's image: once it is revoked, clean-up may take it.
+    revoke(link.id, cloud)
+    assert [a["hash"] for a in clean("Frozen", cloud, min_age=0)["assets"]] == [removed]
+
+
+def test_revoking_a_gallery_removes_its_frozen_copy(cloud, machines):
+    from imagestudio_nb.cloud.layout import ProjectLayout
+
+    project = make_project("Unfrozen", machines[0], assets=1)
+    push(project, cloud, progress=False)
+    link = share(project, cloud, expires_in=3600)
+    folder = ProjectLayout(cloud.prefix, project.id).share_root(link.id)
+    assert sorted(n.rsplit("/", 1)[1] for n in cloud.container.list_blob_names(name_starts_with=folder)) == [
+        "index.html", "project.isproj"]
+    revoke(link.id, cloud)
+    assert list(cloud.container.list_blob_names(name_starts_with=folder)) == []
