@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import (DocumentFormatError, ImageDecodeError, InvalidArgumentError, NotFoundError, ProjectExistsError,
-                      StorageError, UnsafeArchiveError)
+from ..errors import (DocumentFormatError, ImageDecodeError, InvalidArgumentError, ProjectExistsError, StorageError,
+                      UnsafeArchiveError)
 from ..imaging.codec import EXTENSIONS, MIME_TYPES, image_info
 from .document import dumps_canonical, loads_document, loads_json, now_iso
 from .files import write_atomic
@@ -149,9 +149,7 @@ def _unpack(archive: Path, tmp: Path, max_total_bytes: int, max_entry_bytes: int
     """Check and unpack every entry into ``tmp``; return the document's bytes and ``{hash: extension}``."""
     try:
         zf = zipfile.ZipFile(archive)
-    except FileNotFoundError:
-        raise NotFoundError(f"no archive at {archive}") from None
-    except _DAMAGED as exc:
+    except _DAMAGED as exc:  # a missing file too: README documents exit code 6 for it
         raise UnsafeArchiveError(f"{archive.name} is not a readable zip archive: {_one_line(exc)}") from None
     document, assets = b"", {}
     with zf:
@@ -214,6 +212,23 @@ def _check_references(data: dict[str, Any], files: dict[str, str], source: str) 
                                      f"holds a .{files[digest]} file")
 
 
+def _check_filter_chains(data: dict[str, Any], source: str) -> None:
+    """Every layer's filter chain is one the renderer accepts.
+
+    Checked on import only: on open, a chain this version no longer knows must not lock a person out of
+    their project (it fails when rendered, in one line); an archive from elsewhere is checked up front.
+    """
+    if not any(layer.get("filters") for layer in data["layers"]):
+        return
+    from ..imaging.chains import validate_chain  # loads every filter: only when a chain is there
+
+    for index, layer in enumerate(data["layers"]):
+        try:
+            validate_chain(layer.get("filters") or [])
+        except (ValueError, TypeError) as exc:  # InvalidArgumentError, or what the validator did not foresee
+            raise DocumentFormatError(f"{source}: layers[{index}].filters: {_one_line(exc)}") from None
+
+
 def _final_name(data: dict[str, Any], name: str | None, root: Path, archive: Path) -> str:
     if name is not None:
         return check_name(name, workspace=root)
@@ -271,6 +286,7 @@ def import_archive(archive: Path, *, name: str | None = None, workspace: str | P
         source = f"{archive.name}:{DOCUMENT_NAME}"
         data = loads_document(document, source=source)
         _check_references(data, assets, source)
+        _check_filter_chains(data, source)
         final_name = _final_name(data, name, root, archive)
         if (root / final_name).exists():
             raise ProjectExistsError(f"project {final_name!r} already exists; import with another name (--name)")

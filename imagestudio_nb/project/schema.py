@@ -125,6 +125,13 @@ class Stroke(TypedDict):
     points: NotRequired[Annotated[list[Number], AfterValidator(_pairs)]]
 
 
+class FilterStep(TypedDict):
+    """One step of a layer's filter chain: ``{"filter": name, "params": {...}}`` (or the params inline)."""
+
+    filter: Text
+    params: NotRequired[Object]
+
+
 class TextContent(TypedDict):
     """What a text layer draws."""
 
@@ -147,7 +154,7 @@ class Layer(TypedDict):
     opacity: NotRequired[Fraction]
     blend_mode: NotRequired[Literal[BLEND_MODES]]  # type: ignore[valid-type]
     transform: NotRequired[Transform]
-    filters: NotRequired[list[Object]]
+    filters: NotRequired[list[FilterStep]]
     strokes: NotRequired[list[Stroke]]
     mask: NotRequired[Text | None]
     text: NotRequired[TextContent | None]
@@ -354,6 +361,6 @@ def validate_document(data: Any, *, source: str = "project file") -> dict[str, A
     return data
 
 
-__all__ = ["AssetHash", "AssetMeta", "BLEND_MODES", "Canvas", "Checkpoint", "Comment", "Document", "GenerationRecord", "GenerationRequest",
+__all__ = ["AssetHash", "AssetMeta", "BLEND_MODES", "Canvas", "Checkpoint", "Comment", "Document", "FilterStep", "GenerationRecord", "GenerationRequest",
            "ID_ROOTS", "LAYER_KINDS", "Layer", "Meta", "Origin", "ROOTS", "Snapshot", "Stroke", "TextContent", "Transform",
            "json_path", "validate_document"]
