@@ -19,6 +19,26 @@ from ._base import Reply, StudioWidget, bundle, open_project
 OPTION_NAMES = ("size", "quality", "n", "style", "background", "output_format", "seed")
 
 
+def accepted_options(caps: dict, *, edit: bool) -> list[str]:
+    """The panel options a model accepts for a generation (``edit=False``) or an edit, read from its
+    capability table (``ModelCapabilities.as_dict()``): the panel sends exactly these and nothing else.
+
+    ``style`` is a generation parameter only (the edit call has none), so an inpaint never sends it.
+
+    Examples
+    --------
+    >>> from imagestudio_nb.providers.local import CAPABILITIES
+    >>> accepted_options(CAPABILITIES.as_dict(), edit=False)
+    ['size', 'quality', 'n', 'style', 'background', 'output_format', 'seed']
+    >>> accepted_options(CAPABILITIES.as_dict(), edit=True)
+    ['size', 'quality', 'n', 'background', 'output_format', 'seed']
+    """
+    declared = {"size": caps.get("sizes"), "quality": caps.get("qualities"), "n": True,
+                "style": caps.get("styles") and not edit, "background": caps.get("backgrounds"),
+                "output_format": caps.get("output_formats"), "seed": caps.get("seed")}
+    return [name for name in OPTION_NAMES if declared[name]]
+
+
 class PromptPanel(StudioWidget):
     """Prompt, model options, enhancement and generation for a project.
 
@@ -41,7 +61,8 @@ class PromptPanel(StudioWidget):
     """
 
     _esm = bundle("prompt_panel")
-    _calls = frozenset({"generate", "edit", "enhance", "suggest", "render_template", "history", "thumbnails"})
+    _calls = frozenset({"generate", "edit", "enhance", "suggest", "render_template", "history", "thumbnails",
+                        "show_result"})
 
     prompt = traitlets.Unicode("").tag(sync=True)
     model_name = traitlets.Unicode("local").tag(sync=True)
@@ -59,7 +80,9 @@ class PromptPanel(StudioWidget):
         self.project = open_project(project)
         self.canvas = canvas
         settings = self.project.config()
-        models = [caps.as_dict() for caps in available_models(settings)]
+        models = [{**caps.as_dict(), "accepts": {"generate": accepted_options(caps.as_dict(), edit=False),
+                                                 "edit": accepted_options(caps.as_dict(), edit=True)}}
+                  for caps in available_models(settings)]
         kwargs.setdefault("model_name", settings.default_model or "local")
         styles = [{"name": s.name, "title": s.title, "description": s.description} for s in list_styles()]
         templates = [{"name": t.name, "title": t.title or t.name, "text": t.text, "style": t.style, "size": t.size,
@@ -74,10 +97,7 @@ class PromptPanel(StudioWidget):
 
         if not self.prompt.strip():
             raise InvalidArgumentError("write a prompt first")
-        options = {k: v for k, v in self.options.items() if k in OPTION_NAMES and v not in (None, "")}
-        unknown = set(self.options) - set(OPTION_NAMES)
-        if unknown:
-            raise InvalidArgumentError(f"unknown generation options {sorted(unknown)}; allowed: {list(OPTION_NAMES)}")
+        options = self._request_options(edit=False)
         try:
             results = generate(self.prompt, model=self.model_name or None, project=self.project, progress=False,
                                **options)
@@ -87,17 +107,35 @@ class PromptPanel(StudioWidget):
         self._place(results, name=self.prompt.strip()[:40])
         return results
 
-    def _place(self, results, *, name: str, transform: dict | None = None) -> list[str]:
-        """Add results as layers (the first visible, the others hidden), select the first on the canvas."""
+    def _place(self, results, *, name: str, transform: dict | None = None, above: str | None = None) -> list[str]:
+        """Add results as layers (the first visible, the others hidden) where they bury no work, and select
+        the first on the canvas.
+
+        They go just above ``above`` (the edited layer), else above the canvas's selected image layer, else
+        above the topmost image layer: never over paint, text or mask layers, which stay on top. With
+        several results each name starts with its number, so the rows differ where the panel shows them.
+        """
         extra = {"transform": transform} if transform else {}
+        index = self._insert_index(above)
         with self.project.batch():
-            layers = [self.project.add_layer("generated", name=name if len(results) == 1 else f"{name} #{i + 1}",
-                                             asset=r.asset, visible=i == 0, **extra) for i, r in enumerate(results)]
+            layers = [self.project.add_layer("generated", name=name if len(results) == 1 else f"#{i + 1} {name}",
+                                             asset=r.asset, visible=i == 0, index=index + i, **extra)
+                      for i, r in enumerate(results)]
         if self.canvas is not None and layers:
             self.canvas.selected_layer = layers[0]
-        self.results = [{"asset": r.asset, "layer": layer, "seed": r.seed, "revised_prompt": r.revised_prompt}
-                        for r, layer in zip(results, layers)]
+        self.results = [{"asset": r.asset, "layer": layer, "seed": r.seed, "revised_prompt": r.revised_prompt,
+                         "name": self.project.layer(layer)["name"]} for r, layer in zip(results, layers)]
         return layers
+
+    def _insert_index(self, above: str | None) -> int:
+        layers = self.project.layers()
+        ids = [layer["id"] for layer in layers]
+        selected = self.canvas.selected_layer if self.canvas is not None else None
+        rasters = [i for i, layer in enumerate(layers) if layer["kind"] in ("image", "generated")]
+        for anchor in (above, selected):
+            if anchor in ids and layers[ids.index(anchor)]["kind"] in ("image", "generated"):
+                return ids.index(anchor) + 1
+        return rasters[-1] + 1 if rasters else 0
 
     def edit(self, layer_id: str | None = None, *, mask_layer: str | None = None):
         """Edit (inpaint) an image layer with the panel's prompt inside a mask layer's painted area
@@ -121,12 +159,35 @@ class PromptPanel(StudioWidget):
         mask_id = mask_layer or layer.get("mask") or (masks[-1]["id"] if masks else None)
         source = self.project.assets.read_array(layer["asset"], mode="RGBA")
         mask = edit_mask(self.project, layer, self.project.layer(mask_id)) if mask_id else None
-        options = {k: v for k, v in self.options.items() if k in OPTION_NAMES and v not in (None, "")}
+        if not self._caps().get("edit"):
+            raise InvalidArgumentError(f"model {self.model_name!r} cannot edit images; choose a model whose "
+                                       "capabilities include edits (the local model does)")
+        options = self._request_options(edit=True)
         results = edit(self.prompt, self.project.assets.read(layer["asset"]), mask=mask, model=self.model_name or None,
                        project=self.project, progress=False, **options)
-        self._place(results, name=f"Edit: {self.prompt.strip()[:32]}",
+        self._place(results, name=f"Edit: {self.prompt.strip()[:32]}", above=layer_id,
                     transform=placement_over(layer, source.shape, results[0].image.shape) if len(results) else None)
         return results
+
+    def _caps(self) -> dict:
+        name = self.model_name or "local"
+        for caps in self.models:
+            if caps["model"] == name:
+                return caps
+        raise InvalidArgumentError(f"model {name!r} is not available here; available: {[m['model'] for m in self.models]}")
+
+    def _request_options(self, *, edit: bool) -> dict[str, Any]:
+        """The panel's options that the chosen model accepts for this kind of call.
+
+        The options trait is shared by generate and inpaint, and keeps values from a model chosen before
+        (``style`` for dall-e-3, say): those the model does not take for this call stay in the panel but
+        are not sent. A name that is no panel option at all is a mistake and raises.
+        """
+        unknown = set(self.options) - set(OPTION_NAMES)
+        if unknown:
+            raise InvalidArgumentError(f"unknown generation options {sorted(unknown)}; allowed: {list(OPTION_NAMES)}")
+        accepted = accepted_options(self._caps(), edit=edit)
+        return {k: v for k, v in self.options.items() if k in accepted and v not in (None, "")}
 
     def enhance(self, *, engine: str = "auto"):
         """Improve the prompt (``imagestudio_nb.prompts.enhance``) with the panel's style; returns the Enhancement."""
@@ -172,6 +233,15 @@ class PromptPanel(StudioWidget):
         results = self.edit(layer)
         thumbs = [self.project.assets.thumbnail(r.asset, 192) for r in results]
         return Reply({"results": self.results, "record": results.record["id"]}, thumbs)
+
+    def show_result(self, layer_id: str) -> None:
+        """Show a result's layer (from the generations strip) and select it on the canvas."""
+        self.project.update_layer(layer_id, visible=True)
+        if self.canvas is not None:
+            self.canvas.selected_layer = layer_id
+
+    def _call_show_result(self, buffers, layer: str) -> None:
+        self.show_result(layer)
 
     def _call_thumbnails(self, buffers, assets: list) -> Reply:
         return Reply(None, [self.project.assets.thumbnail(h, 192) for h in assets])

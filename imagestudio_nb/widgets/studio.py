@@ -19,6 +19,9 @@ from .prompt_panel import PromptPanel
 class Studio(ipywidgets.VBox):
     """All panels for one project: ``Studio("MyProject")`` opens the project, or creates it.
 
+    The layout fits a 1600x1000 screen: tools left of the canvas, layers and properties right of it, filters
+    and gallery in a collapsible column beside, the prompt and the generations strip below.
+
     Parameters
     ----------
     project : Project or str
@@ -34,7 +37,7 @@ class Studio(ipywidgets.VBox):
     True
     """
 
-    def __init__(self, project, *, workspace=None, height: int = 560, **kwargs: Any):
+    def __init__(self, project, *, workspace=None, height: int = 520, **kwargs: Any):
         from ..project import Project
 
         if not isinstance(project, Project):
@@ -47,7 +50,13 @@ class Studio(ipywidgets.VBox):
         tabs = ipywidgets.Tab(children=[self.filters, self.gallery])
         tabs.set_title(0, "Filters")
         tabs.set_title(1, "Gallery")
-        super().__init__(children=[self.prompt, self.canvas, tabs], **kwargs)
+        # An accordion of one: its header collapses the column, giving the canvas the width.
+        self.side = ipywidgets.Accordion(children=[tabs], selected_index=0)
+        self.side.set_title(0, "Filters · Gallery")
+        self.canvas.layout = ipywidgets.Layout(flex="1 1 auto", min_width="0")
+        main = ipywidgets.HBox([self.canvas, self.side])
+        main.add_class("is-studio-main")
+        super().__init__(children=[main, self.prompt], **kwargs)
         self.add_class("is-studio-layout")
 
     def __repr__(self) -> str:

@@ -6,14 +6,22 @@ import { Compositor, LayerView, readLayer } from "./compositor";
 import { checkerboard, context, makeCanvas } from "./drawing";
 import { LayersPanel } from "./layers_panel";
 import { Brush, ToolHost, Tools } from "./tools";
-import { StatusLine, button, download, el, guarded, labelled, select } from "./ui";
+import { StatusLine, button, collapsible, download, el, guarded, isolateClicks, labelled, select } from "./ui";
 import { DocSync } from "./ysync";
 
-const TOOLS: [string, string, string][] = [
-  ["move", "Move", "v"], ["scale", "Scale", "s"], ["rotate", "Rotate", "r"], ["crop", "Crop", "c"],
-  ["brush", "Brush", "b"], ["eraser", "Eraser", "e"], ["mask", "Mask", "m"], ["text", "Text", "t"],
-  ["eyedropper", "Pick", "i"], ["pan", "Pan", "h"],
+// [tool, label, shortcut, icon, what it does]: the tool column shows icon and label, the tooltip the rest.
+const TOOLS: [string, string, string, string, string][] = [
+  ["move", "Move", "v", "✥", "drag the selected layer"], ["scale", "Scale", "s", "⤡", "drag to resize the selected layer"],
+  ["rotate", "Rotate", "r", "⟳", "drag to rotate the selected layer"], ["crop", "Crop", "c", "✂", "drag a rectangle to crop"],
+  ["brush", "Brush", "b", "✎", "paint on a paint layer"], ["eraser", "Eraser", "e", "⌫", "erase paint"],
+  ["mask", "Mask", "m", "◐", "paint the area to edit or keep"], ["text", "Text", "t", "T", "click to place text"],
+  ["eyedropper", "Pick", "i", "⊙", "pick a colour"], ["pan", "Pan", "h", "⇄", "drag the view (or hold Space)"],
 ];
+/** The options each tool uses; the options bar shows only these. */
+const TOOL_OPTIONS: Record<string, string[]> = {
+  brush: ["size", "hardness", "opacity", "color"], eraser: ["size", "hardness"], mask: ["size", "hardness", "mask-mode"],
+  text: ["color"], eyedropper: ["color"],
+};
 const MIN_ZOOM = 0.1, MAX_ZOOM = 8;
 
 interface Shared { channel: Channel; sync: DocSync; }
@@ -58,7 +66,10 @@ class CanvasView implements ToolHost {
     this.compositor.onError = (error) => this.status.error(error);
     this.layersPanel = new LayersPanel(channel, this.status, () => this.selected, (id) => this.setSelected(id),
       () => this.setTool("text"));
-    this.root.append(this.toolbar(), el("div", { class: "is-canvas-body" }, this.stage, this.layersPanel.node), this.status.node);
+    const [toolColumn, optionsBar] = this.toolbar();
+    this.root.append(optionsBar, el("div", { class: "is-canvas-body" }, toolColumn, this.stage,
+      collapsible("Layers", this.layersPanel.node, { class: "is-section is-side", "data-panel": "layers" })), this.status.node);
+    isolateClicks(this.root);
     this.root.style.setProperty("--is-height", `${model.get("height") || 560}px`);
     this.tools.bindPointer();
     this.bindKeys();
@@ -117,6 +128,7 @@ class CanvasView implements ToolHost {
     this.layersPanel.update(this.layers);
     for (const [tool, node] of this.toolButtons) node.classList.toggle("is-active", tool === this.tool);
     this.syncBrushControls?.();
+    this.showToolOptions?.();
     this.scheduleRender();
   }
 
@@ -126,11 +138,16 @@ class CanvasView implements ToolHost {
 
   // --- toolbar ---------------------------------------------------------------------------------------
   private syncBrushControls: (() => void) | null = null;
+  private showToolOptions: (() => void) | null = null;
 
-  private toolbar(): HTMLElement {
-    const tools = el("div", { class: "is-tools" });
-    for (const [tool, label, key] of TOOLS) {
-      const node = button(label, () => this.setTool(tool), { title: `${label} (${key.toUpperCase()})`, "data-tool": tool });
+  /** The tool column (icon, label, shortcut in the tooltip) and the options bar above the canvas. */
+  private toolbar(): [HTMLElement, HTMLElement] {
+    const tools = el("div", { class: "is-tools", role: "toolbar", "aria-orientation": "vertical" });
+    for (const [tool, label, key, icon, help] of TOOLS) {
+      const node = el("button", { type: "button", class: "is-btn is-tool", title: `${label} (${key.toUpperCase()}): ${help}`,
+        "data-tool": tool, "aria-label": label, onclick: () => this.setTool(tool) },
+        el("span", { class: "is-tool-icon", text: icon }), el("span", { class: "is-tool-label", text: label }),
+        el("kbd", { text: key.toUpperCase() }));
       this.toolButtons.set(tool, node);
       tools.append(node);
     }
@@ -138,7 +155,7 @@ class CanvasView implements ToolHost {
     const hardness = el("input", { type: "range", min: "0", max: "100", step: "1", "data-brush": "hardness" });
     const opacity = el("input", { type: "range", min: "1", max: "100", step: "1", "data-brush": "opacity" });
     const color = el("input", { type: "color", "data-brush": "color" });
-    const maskMode = select([["add", "mask add"], ["remove", "mask remove"]], "add", (v) => { this.maskRemove = v === "remove"; },
+    const maskMode = select([["add", "add to mask"], ["remove", "remove from mask"]], "add", (v) => { this.maskRemove = v === "remove"; },
       { "data-brush": "mask-mode", title: "Mask brush: add to or remove from the mask (Alt inverts)" });
     size.addEventListener("input", () => this.setBrush({ size: Number(size.value) }));
     hardness.addEventListener("input", () => this.setBrush({ hardness: Number(hardness.value) / 100 }));
@@ -149,8 +166,16 @@ class CanvasView implements ToolHost {
       size.value = String(b.size); hardness.value = String(Math.round(b.hardness * 100));
       opacity.value = String(Math.round(b.opacity * 100)); color.value = b.color;
     };
-    const brush = el("div", { class: "is-brush" }, labelled("Size", size), labelled("Hardness", hardness),
-      labelled("Opacity", opacity), labelled("Colour", color), maskMode);
+    const fields: Record<string, HTMLElement> = { size: labelled("Size", size), hardness: labelled("Hardness", hardness),
+      opacity: labelled("Opacity", opacity), color: labelled("Colour", color), "mask-mode": maskMode };
+    const hint = el("span", { class: "is-muted", "data-role": "tool-hint" });
+    const brush = el("div", { class: "is-brush", "data-role": "tool-options" }, ...Object.values(fields), hint);
+    this.showToolOptions = () => {
+      const used = TOOL_OPTIONS[this.tool] || [];
+      for (const [name, node] of Object.entries(fields)) node.classList.toggle("is-hidden", !used.includes(name));
+      const entry = TOOLS.find(([tool]) => tool === this.tool);
+      hint.textContent = entry ? `${entry[1]}: ${entry[4]}` : "";
+    };
     const view = el("div", { class: "is-view" },
       button("−", () => this.zoomAt(this.zoom / 1.25), { title: "Zoom out (-)", "data-action": "zoom-out" }),
       this.zoomLabel,
@@ -159,7 +184,7 @@ class CanvasView implements ToolHost {
       button("Undo", () => this.undo(), { title: "Undo (Ctrl+Z)", "data-action": "undo" }),
       button("Redo", () => this.redo(), { title: "Redo (Ctrl+Shift+Z)", "data-action": "redo" }),
       button("Export PNG", () => this.export(), { title: "Render with Python and download a PNG", "data-action": "export" }));
-    return el("div", { class: "is-toolbar" }, tools, brush, view);
+    return [tools, el("div", { class: "is-toolbar" }, brush, view)];
   }
 
   private undo(): void { guarded(this.status, () => this.channel.call("undo")); }

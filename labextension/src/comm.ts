@@ -1,5 +1,6 @@
 // The message protocol between a widget's front end and its Python object (custom messages with binary
 // buffers, never base64), shared by every widget: requests with ids and promised replies, pushes by type.
+import { isolateClicks } from "./ui";
 
 export interface Model {
   get(key: string): any;
@@ -101,6 +102,7 @@ export function panelWidget(makeView: (model: Model, channel: Channel) => { root
       let channel = channels.get(model);
       if (!channel) { channel = new Channel(model); channels.set(model, channel); }
       const view = makeView(model, channel);
+      isolateClicks(view.root);
       host.append(view.root);
       return () => { view.dispose?.(); view.root.remove(); };
     },

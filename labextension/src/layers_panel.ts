@@ -3,7 +3,7 @@
 import { Channel } from "./comm";
 import { BLEND_MODES } from "./drawing";
 import { LayerView } from "./compositor";
-import { StatusLine, button, el, guarded, labelled, select } from "./ui";
+import { StatusLine, button, el, focusQuietly, guarded, labelled, select } from "./ui";
 
 export class LayersPanel {
   readonly node = el("div", { class: "is-layers" });
@@ -32,7 +32,7 @@ export class LayersPanel {
         if (id && (await call("remove_layer", { layer_id: id })) !== undefined) this.select(null);
       }, { "data-action": "delete" }),
     );
-    this.node.append(el("div", { class: "is-panel-title", text: "Layers" }), this.list, actions, this.props);
+    this.node.append(this.list, actions, this.props);
   }
 
   private uploadButton(): HTMLElement {
@@ -96,7 +96,7 @@ export class LayersPanel {
       });
       input.addEventListener("blur", commit);
       name.replaceWith(input);
-      input.focus();
+      focusQuietly(input);
       input.select();
     });
     const eye = button(layer.visible ? "◉" : "○", (e) => {

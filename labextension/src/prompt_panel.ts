@@ -2,10 +2,14 @@
 // suggestions while typing, enhance (with changes explained and alternatives), templates, styles, history,
 // and Generate, which stores the results in the project and puts them on the canvas.
 import { Channel, Model, panelWidget } from "./comm";
-import { StatusLine, button, el, guarded, labelled, select } from "./ui";
+import { StatusLine, button, el, focusQuietly, guarded, labelled, select } from "./ui";
 
 interface Caps { model: string; sizes: string[]; qualities: string[]; max_n: number; output_formats: string[];
-  backgrounds: string[]; styles: string[]; seed: boolean; description: string; }
+  backgrounds: string[]; styles: string[]; seed: boolean; edit: boolean; description: string;
+  /** The panel options this model takes for each call, from its capability table (Python decides). */
+  accepts: { generate: string[]; edit: string[] }; }
+
+interface Result { asset: string; layer: string; seed: number | null; revised_prompt: string | null; name: string; }
 
 class PromptPanelView {
   readonly root = el("div", { class: "is-studio is-prompt", "data-lm-suppress-shortcuts": "true" });
@@ -16,8 +20,9 @@ class PromptPanelView {
   private enhanceBox = el("div", { class: "is-col", "data-role": "enhancement" });
   private templateBox = el("div", { class: "is-col", "data-role": "template" });
   private historyBox = el("div", { class: "is-col", "data-role": "history" });
-  private resultsBox = el("div", { class: "is-results", "data-role": "results" });
+  private resultsBox = el("div", { class: "is-results is-strip", "data-role": "results" });
   private generateButton: HTMLButtonElement;
+  private editButton: HTMLButtonElement;
   private suggestTimer = 0;
   private syncTimer = 0;
 
@@ -40,6 +45,7 @@ class PromptPanelView {
       this.model.set("options", this.defaults(name));
       this.model.save_changes();
       this.renderOptions();
+      this.updateEditButton();
     }, { "data-option": "model" });
     const styles = (model.get("styles") || []) as { name: string; title: string; description: string }[];
     const styleSelect = select([["", "style: auto"], ...styles.map((s) => [s.name, s.title || s.name] as [string, string])],
@@ -49,20 +55,39 @@ class PromptPanelView {
       (name) => { this.showTemplate(templates.find((t) => t.name === name)); templateSelect.value = ""; }, { "data-role": "templates" });
     this.generateButton = button("Generate", () => this.generate(), { class: "is-btn is-primary", "data-action": "generate",
       title: "Generate (Ctrl+Enter)" });
-    this.root.append(
-      el("div", { class: "is-panel-title", text: "Prompt" }), this.text, this.chips,
+    this.editButton = button("Inpaint", () => this.generate("edit"), { "data-action": "edit" });
+    // Enhance, template and history open in one bounded drawer that scrolls, so the strip keeps its height.
+    const drawer = el("div", { class: "is-drawer", "data-role": "drawer" }, this.enhanceBox, this.templateBox, this.historyBox);
+    const compose = el("div", { class: "is-compose" },
+      el("div", { class: "is-row" }, el("span", { class: "is-panel-title", text: "Prompt" }), this.chips), this.text,
       el("div", { class: "is-row" }, labelled("Model", modelSelect), this.optionsRow),
       el("div", { class: "is-row" }, styleSelect,
         button("Enhance", () => this.enhance(), { "data-action": "enhance" }), templateSelect,
-        button("History", () => this.history(), { "data-action": "history" }), this.generateButton,
-        button("Inpaint", () => this.generate("edit"), { "data-action": "edit",
-          title: "Edit the canvas's selected image layer inside the painted mask" })),
-      this.enhanceBox, this.templateBox, this.historyBox, this.resultsBox, this.status.node);
+        button("History", () => this.history(), { "data-action": "history" }), this.generateButton, this.editButton),
+      drawer, this.status.node);
+    const strip = el("div", { class: "is-generations" },
+      el("div", { class: "is-panel-subtitle", text: "Generations" }), this.resultsBox);
+    this.root.append(compose, strip);
     if (!Object.keys(model.get("options") || {}).length) {
       this.model.set("options", this.defaults(model.get("model_name")));
       this.model.save_changes();
     }
     this.renderOptions();
+    this.updateEditButton();
+  }
+
+  private updateEditButton(): void {
+    const caps = this.caps();
+    this.editButton.disabled = !caps?.edit;
+    this.editButton.title = caps?.edit ? "Edit the canvas's selected image layer inside the painted mask"
+      : `${caps?.model ?? "This model"} cannot edit images; choose a model that can (local can)`;
+  }
+
+  /** The options to send: only those the model accepts for this call. */
+  private requestOptions(method: "generate" | "edit"): Record<string, any> {
+    const accepted = this.caps()?.accepts?.[method] ?? [];
+    const options = this.model.get("options") || {};
+    return Object.fromEntries(Object.entries(options).filter(([key]) => accepted.includes(key)));
   }
 
   private caps(name?: string): Caps | undefined {
@@ -96,7 +121,8 @@ class PromptPanelView {
     if (caps.qualities.length) fields.push(labelled("Quality", select(caps.qualities, options.quality ?? null, (v) => this.setOption("quality", v), { "data-option": "quality" })));
     const counts = Array.from({ length: caps.max_n }, (_, i) => String(i + 1));
     fields.push(labelled("n", select(counts, String(options.n ?? 1), (v) => this.setOption("n", Number(v)), { "data-option": "n" })));
-    if (caps.styles.length) fields.push(labelled("Style", select(caps.styles, options.style ?? null, (v) => this.setOption("style", v), { "data-option": "image-style" })));
+    if (caps.styles.length) fields.push(labelled("Style", select(caps.styles, options.style ?? null, (v) => this.setOption("style", v), { "data-option": "image-style" }),
+      { title: "Generation only: inpainting does not take a style" }));
     if (caps.backgrounds.length) fields.push(labelled("Background", select(["", ...caps.backgrounds], options.background ?? "", (v) => this.setOption("background", v), { "data-option": "background" })));
     if (caps.seed) {
       const seed = el("input", { type: "text", size: "8", placeholder: "random", value: options.seed ?? "", "data-option": "seed" });
@@ -110,7 +136,7 @@ class PromptPanelView {
     const items = await this.channel.call("suggest", { prompt: this.text.value }).catch(() => []);
     this.chips.replaceChildren(...(items || []).map((s: any) => el("button", {
       type: "button", class: "is-chip", title: s.kind, text: s.label,
-      onclick: () => { this.text.value = s.text; this.text.dispatchEvent(new Event("input")); this.text.focus(); },
+      onclick: () => { this.text.value = s.text; this.text.dispatchEvent(new Event("input")); focusQuietly(this.text); },
     })));
   }
 
@@ -121,7 +147,8 @@ class PromptPanelView {
     this.status.info(result.note || `Enhanced with the ${result.engine} engine${result.style ? ` (style ${result.style})` : ""}.`);
     const use = (text: string) => button("Use", () => { this.text.value = text; this.text.dispatchEvent(new Event("input")); this.enhanceBox.replaceChildren(); });
     this.enhanceBox.replaceChildren(
-      el("div", { class: "is-row" }, el("strong", { text: result.prompt, "data-role": "enhanced" }), use(result.prompt)),
+      el("div", { class: "is-row" }, el("strong", { text: result.prompt, "data-role": "enhanced" }), use(result.prompt),
+        button("Close", () => this.enhanceBox.replaceChildren(), { "data-action": "close-enhance" })),
       el("ul", { class: "is-changes" }, ...result.changes.map((c: any) => el("li", { text: `${c.action === "add" ? "+" : "~"} ${c.slot}: ${c.text} (${c.reason})` }))),
       ...result.alternatives.map((alt: string) => el("div", { class: "is-row" }, el("span", { text: alt }), use(alt))));
   }
@@ -151,7 +178,9 @@ class PromptPanelView {
   private async history(): Promise<void> {
     const entries = await guarded(this.status, () => this.channel.call("history", { query: "" }));
     if (!entries) return;
-    this.historyBox.replaceChildren(el("div", { class: "is-panel-subtitle", text: entries.length ? "Earlier prompts" : "No prompts in the history yet." }),
+    this.historyBox.replaceChildren(el("div", { class: "is-row" },
+        el("span", { class: "is-panel-subtitle", text: entries.length ? "Earlier prompts" : "No prompts in the history yet." }),
+        button("Close", () => this.historyBox.replaceChildren(), { "data-action": "close-history" })),
       ...entries.map((e: any) => el("button", { type: "button", class: "is-chip", text: e.prompt,
         title: `used ${e.uses}×${e.rating ? `, rated ${e.rating.toFixed(1)}` : ""}`,
         onclick: () => { this.text.value = e.prompt; this.text.dispatchEvent(new Event("input")); this.historyBox.replaceChildren(); } })));
@@ -159,25 +188,39 @@ class PromptPanelView {
 
   private async generate(method: "generate" | "edit" = "generate"): Promise<void> {
     this.generateButton.disabled = true;
-    this.status.busy(method === "edit" ? "Editing…" : "Generating…");
+    this.editButton.disabled = true;
+    const started = performance.now();
+    const what = method === "edit" ? "Editing" : "Generating";
+    this.status.busy(`${what}…`);
+    const tick = window.setInterval(() => this.status.busy(`${what}… ${((performance.now() - started) / 1000).toFixed(0)} s`), 1000);
     try {
       const args: Record<string, unknown> = { prompt: this.text.value, model: this.model.get("model_name"),
-        options: this.model.get("options") };
+        options: this.requestOptions(method) };
       if (method === "generate") args.style = this.model.get("style");
       const reply = await guarded(this.status, () => this.channel.request("call", { method, args }));
       if (!reply) return;
       const [msg, buffers] = reply;
-      const results = msg.result.results as any[];
-      this.status.info(`${method === "edit" ? "Edited" : "Generated"} ${results.length} image${results.length === 1 ? "" : "s"}; added to the canvas.`, 6000);
-      const images = await Promise.all(buffers.map(async (b, i) => {
-        const url = URL.createObjectURL(new Blob([b as BlobPart], { type: "image/png" }));
-        return el("img", { src: url, width: "96", height: "96", title: results[i]?.revised_prompt || "", "data-asset": results[i]?.asset,
-          onload: () => URL.revokeObjectURL(url) });
-      }));
-      this.resultsBox.replaceChildren(...images);
+      const results = msg.result.results as Result[];
+      this.status.info(`${method === "edit" ? "Edited" : "Generated"} ${results.length} image${results.length === 1 ? "" : "s"}; ` +
+        `on the canvas as “${results[0]?.name ?? ""}”${results.length > 1 ? " (the others hidden)" : ""}.`, 8000);
+      // Newest first; earlier generations of this session stay in the strip.
+      const cards = buffers.map((b, i) => this.card(b, results[i]));
+      this.resultsBox.prepend(...cards);
     } finally {
+      window.clearInterval(tick);
       this.generateButton.disabled = false;
+      this.updateEditButton();
     }
+  }
+
+  /** One entry of the generations strip: thumbnail, number and seed; a click selects its layer. */
+  private card(bytes: Uint8Array, result: Result): HTMLElement {
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: "image/png" }));
+    const image = el("img", { src: url, width: "88", height: "88", alt: result.name, onload: () => URL.revokeObjectURL(url) });
+    return el("button", { type: "button", class: "is-card", "data-asset": result.asset, "data-layer": result.layer,
+      title: `${result.name}${result.revised_prompt ? `\n${result.revised_prompt}` : ""}\nClick to select and show it on the canvas`,
+      onclick: () => guarded(this.status, () => this.channel.call("show_result", { layer: result.layer })) },
+      image, el("span", { class: "is-card-caption", text: `${result.name.split(" ")[0].startsWith("#") ? result.name.split(" ")[0] + " · " : ""}seed ${result.seed ?? "–"}` }));
   }
 }
 

@@ -4,7 +4,7 @@
 import { Channel } from "./comm";
 import { Compositor, LayerView, Source } from "./compositor";
 import { Stroke, Transform, context, croppedSize, hexColor, layerMatrix, makeCanvas, simplify, transformAfterCrop } from "./drawing";
-import { StatusLine, el, guarded, recordMetric } from "./ui";
+import { StatusLine, el, focusQuietly, guarded, recordMetric } from "./ui";
 import { DocSync, Y } from "./ysync";
 
 export interface Brush { size: number; hardness: number; color: string; opacity: number; }
@@ -117,7 +117,7 @@ export class Tools {
 
   private pointerDown(e: PointerEvent): void {
     e.preventDefault();
-    this.host.screen.focus();
+    focusQuietly(this.host.screen);
     const [x, y] = this.host.toDoc(e);
     const tool = this.host.tool;
     if (e.button === 1 || this.host.spaceDown || tool === "pan") {
@@ -390,7 +390,7 @@ export class Tools {
     input.addEventListener("blur", () => finish(true));
     this.textInput = input;
     this.host.stage.append(input);
-    input.focus();
+    focusQuietly(input);
   }
 
   /** Whether document point (x, y) falls on the layer's placed rectangle. */

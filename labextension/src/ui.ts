@@ -57,6 +57,13 @@ export class StatusLine {
     this.node.classList.add("is-busy");
   }
 
+  get hasError(): boolean { return this.node.classList.contains("is-error"); }
+
+  /** Clear an error shown earlier (the next action that works does this). */
+  clearError(): void {
+    if (this.hasError) this.info("");
+  }
+
   error(error: unknown): void {
     this.info("");
     this.node.classList.add("is-error");
@@ -64,10 +71,41 @@ export class StatusLine {
   }
 }
 
-/** Run an async action, showing its failure in the status line instead of throwing. */
+/** Focus without scrolling: a focus() that scrolls moves the notebook under the user's pointer. */
+export function focusQuietly(node: HTMLElement): void {
+  node.focus({ preventScroll: true });
+}
+
+/**
+ * Keep a widget's clicks to itself. JupyterLab's notebook activates the cell under a mousedown and scrolls
+ * the active cell into view, which for a cell taller than the window means jumping to its top; a widget
+ * in that cell handles its own clicks, so they stop at its root.
+ */
+export function isolateClicks(root: HTMLElement): void {
+  for (const type of ["mousedown", "pointerdown"]) root.addEventListener(type, (e) => e.stopPropagation());
+}
+
+/** A panel header with a collapse toggle; collapsing hides `body`. */
+export function collapsible(title: string, body: HTMLElement, attrs: Record<string, any> = {}): HTMLElement {
+  const section = el("section", { class: "is-section", ...attrs });
+  const toggle = el("button", { type: "button", class: "is-section-toggle", title: `Collapse or expand ${title}`,
+    "aria-expanded": "true", "data-action": "collapse" }, `▾ ${title}`);
+  toggle.addEventListener("click", () => {
+    const collapsed = section.classList.toggle("is-collapsed");
+    toggle.textContent = `${collapsed ? "▸" : "▾"} ${title}`;
+    toggle.setAttribute("aria-expanded", String(!collapsed));
+  });
+  section.append(toggle, body);
+  return section;
+}
+
+/** Run an async action, showing its failure in the status line instead of throwing; a success clears an
+ * earlier error, so a banner never outlives the problem it reported. */
 export async function guarded<T>(status: StatusLine, action: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await action();
+    const result = await action();
+    status.clearError();
+    return result;
   } catch (error) {
     status.error(error);
     return undefined;

@@ -140,8 +140,9 @@ def test_generate_with_the_local_provider_and_show_errors_in_the_panel(lab, page
     record = document["generations"][-1]
     assert record["request"]["prompt"] == "a blue whale under the northern lights"
     assert record["request"]["size"] == "256x256" and record["model"] == "local"
-    layer = document["layers"][-1]
-    assert layer["kind"] == "generated" and layer["asset"] == record["assets"][0]
+    # The result goes above the topmost image layer, under the paint layer "Ink", which it must not bury.
+    layer = next(layer for layer in document["layers"] if layer.get("asset") == record["assets"][0])
+    assert layer["kind"] == "generated" and document["layers"][-1]["name"] == "Ink"
     # The new layer is selected on the canvas and drawn there.
     page.locator(".is-canvas").first.locator(f".is-layer.is-selected[data-layer-id='{layer['id']}']").wait_for()
     # The gallery shows both images; search narrows them; two marked images are tagged and compared.

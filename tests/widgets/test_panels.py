@@ -202,7 +202,9 @@ def test_inpaint_edits_a_layer_inside_the_painted_mask_and_covers_it(project):
     assert "error" not in content, content
     record = project.generations()[-1]
     assert record["kind"] == "edit" and record["request"]["prompt"] == "a yellow sun"
-    result = project.layers()[-1]
+    # The result sits right above the edited layer; the mask stays on top, where the user painted it.
+    below, result, top = project.layers()
+    assert below["id"] == layer and top["id"] == mask
     assert result["kind"] == "generated" and canvas.selected_layer == result["id"]
     assert result["transform"]["scale_x"] == 64 / 256 and result["transform"]["scale_y"] == 48 / 256
     edited = project.assets.read_array(result["asset"], mode="RGB")
@@ -241,3 +243,41 @@ def test_partial_results_are_placed_and_the_shortfall_is_said(project, monkeypat
     error = _call(panel, outbox, "generate")[0]["error"]
     assert error.startswith("PartialResultError: local returned 1 of 2")
     assert [l["kind"] for l in project.layers()] == ["generated"] and panel.results[0]["layer"] == project.layers()[0]["id"]
+
+
+def test_inpaint_with_the_local_model_sends_only_what_edits_accept(project):
+    # Options left by a generation (style) must not reach the edit call, which takes no style.
+    canvas = Canvas(project)
+    panel = PromptPanel(project, canvas=canvas, prompt="a blue moon",
+                        options={"size": "256x256", "seed": 3, "style": "vivid", "quality": "low", "n": 1})
+    outbox = Outbox(panel)
+    canvas.selected_layer = project.add_layer("image", asset=project.asset)
+    content, _ = _call(panel, outbox, "edit")
+    assert "error" not in content, content
+    request = project.generations()[-1]["request"]
+    assert request["quality"] == "low" and request["seed"] == 3 and "style" not in request["options"]
+    local = next(m for m in panel.models if m["model"] == "local")
+    assert "style" in local["accepts"]["generate"] and "style" not in local["accepts"]["edit"]
+    # A panel option that is no option at all is still a mistake, not silently dropped.
+    panel.options = {"size": "256x256", "colour": "red"}
+    assert "unknown generation options" in _call(panel, outbox, "edit")[0]["error"]
+
+
+def test_generations_go_above_the_image_layers_not_over_paint_or_text(project):
+    canvas = Canvas(project)
+    photo = project.add_layer("image", asset=project.asset, name="Photo")
+    paint = project.add_layer("paint", name="Ink")
+    text = project.add_layer("text", name="Title", text={"content": "Hi", "x": 1, "y": 1})
+    canvas.selected_layer = paint
+    panel = PromptPanel(project, canvas=canvas, prompt="three kites", options={"size": "256x256", "seed": 1, "n": 3})
+    results = panel.generate()
+    order = [layer["id"] for layer in project.layers()]
+    assert order[0] == photo and order[-2:] == [paint, text]
+    names = [layer["name"] for layer in project.layers()[1:4]]
+    assert len(set(names)) == 3 and all(n.startswith(f"#{i + 1} ") for i, n in enumerate(names))
+    assert len({r.asset for r in results}) == 3 and canvas.selected_layer == order[1]
+    # With an image layer selected, the next result goes right above it.
+    canvas.selected_layer = photo
+    panel.options = {"size": "256x256", "seed": 9, "n": 1}
+    panel.generate()
+    assert project.layers()[1]["id"] == canvas.selected_layer != photo
