@@ -161,3 +161,9 @@ class StorageError(ImageStudioError):
     """
 
     exit_code = 10
+
+
+class PermissionDeniedError(ImageStudioError):
+    """The user's role in the project does not allow this change (viewer, commenter, or not an owner)."""
+
+    exit_code = 11

@@ -179,5 +179,22 @@ def restore(name: str, label: str):
     print(f"restored {name!r} to checkpoint {label!r}")
 
 
+@project_app.command("role")
+def role(name: str, user: Annotated[Optional[str], typer.Argument(help="A Jupyter username, or * for everyone else.")] = None,
+         new_role: Annotated[Optional[str], typer.Argument(metavar="ROLE", help="owner, editor, commenter, viewer or none.")] = None,
+         json_output: JsonOption = False):
+    """Show the project's roles, or give USER a ROLE (owners only; the server enforces roles in shared rooms)."""
+    from ..project import Project
+
+    project = Project.open(name)
+    if user is not None and new_role is None:
+        raise typer.BadParameter("give a ROLE too: owner, editor, commenter, viewer or none")
+    roles = project.set_role(user, None if new_role == "none" else new_role) if user is not None else project.roles()
+    if json_output:
+        print_json({"roles": roles, "you": project.role()})
+    else:
+        print_table([{"user": u, "role": r} for u, r in sorted(roles.items())], ["user", "role"], title=name)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(project_app, name="project")

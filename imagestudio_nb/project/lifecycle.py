@@ -38,7 +38,7 @@ def rename(self: Project, new_name: str) -> Project:
         _open_projects[target.resolve()] = self
     self.assets.folder = target / "assets"
     self.index.path = target / "cache" / "index.sqlite"
-    with self._change():
+    with self._change("meta"):
         self._meta["name"] = new_name
     return self
 

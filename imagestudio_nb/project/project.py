@@ -28,6 +28,7 @@ from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, fill_doc, layer_to
                        new_layer, now_iso, restore_ints)
 from .index import ProjectIndex
 from .persistence import WRITER, autosave_delay
+from .roles import EVERYONE, WRITABLE, check_role, require, role_of
 from .polling import start_polling
 from .storage import ProjectStore
 from .workspace import DOCUMENT_NAME, check_name, find_project_dir, workspace_path
@@ -263,8 +264,10 @@ class Project:
 
     @contextmanager
     def batch(self) -> Iterator[Project]:
-        """Group changes into one transaction and one log entry."""
+        """Group changes into one transaction and one log entry (needs the editor or owner role)."""
         self.refresh()
+        if not self._batch_depth:
+            self._require(WRITABLE["editor"])
         self._batch_depth += 1
         try:
             with self.doc.transaction(origin="local"):
@@ -275,8 +278,11 @@ class Project:
                 self._commit()
 
     @contextmanager
-    def _change(self) -> Iterator[None]:
+    def _change(self, *roots: str) -> Iterator[None]:
+        """One change of ``roots`` (checked against the user's role), committed when the block ends."""
         self.refresh()
+        if not self._batch_depth:
+            self._require(set(roots or ("layers",)))
         self._batch_depth += 1
         try:
             with self.doc.transaction(origin="local"):
@@ -284,6 +290,47 @@ class Project:
         finally:
             self._batch_depth -= 1
         self._commit()
+
+    # --- roles -----------------------------------------------------------------------------------
+    def _require(self, roots: set[str] | frozenset[str]) -> None:
+        require(self.doc.get("roles", type=Map).to_py() or {}, self._store.user, roots)
+
+    def roles(self) -> dict[str, str]:
+        """Who has which role: ``{username: role}``; ``"*"`` is everyone not listed (``editor`` by default)."""
+        self.refresh()
+        return dict(self.doc.get("roles", type=Map).to_py() or {})
+
+    def role(self, username: str | None = None) -> str:
+        """The role of ``username`` (the configured user by default): owner, editor, commenter or viewer."""
+        return role_of(self.roles(), username if username is not None else self._store.user)
+
+    def set_role(self, username: str, role: str | None) -> dict[str, str]:
+        """Give ``username`` a role (``None`` removes it; ``"*"`` sets everyone else's). Owners only.
+
+        The collaborative server enforces the same roles on every update arriving in the project's room.
+
+        Raises
+        ------
+        PermissionDeniedError
+            When the configured user is not an owner.
+        """
+        if not isinstance(username, str) or not username:
+            raise InvalidArgumentError("username must be a non-empty string (a Jupyter username, or '*')")
+        if role is not None:
+            check_role(role)
+        roles = self.roles()
+        owners_after = {u for u, r in {**roles, username: role}.items() if r == "owner" and u != EVERYONE}
+        if roles and not owners_after:
+            raise InvalidArgumentError(f"{username!r} is the last owner of project {self.name!r}; "
+                                       "make someone else an owner first")
+        with self._change("roles"):
+            mapping = self.doc.get("roles", type=Map)
+            if role is None:
+                if username in mapping:
+                    del mapping[username]
+            else:
+                mapping[username] = role
+        return self.roles()
 
     def apply_update(self, update: bytes) -> None:
         """Apply a binary Y update from another view (a widget, a peer) and commit it to the log."""
@@ -333,7 +380,7 @@ class Project:
             raise UnsupportedParameterError("settings", sorted(unknown), sorted(PROJECT_OVERRIDABLE))
         merged = {**self.settings, **settings}
         merged = {k: v for k, v in merged.items() if v is not None}
-        with self._change():
+        with self._change("meta"):
             self._meta["settings"] = merged
         return merged
 
@@ -465,7 +512,7 @@ class Project:
     def add_generation(self, record: dict[str, Any]) -> str:
         """Append a provenance record (see ``imagestudio_nb.generation``) and return its id."""
         record = {"id": record.get("id") or new_id("g"), "created": record.get("created") or now_iso(), **record}
-        with self._change():
+        with self._change("generations", "assets"):
             self.doc.get("generations", type=Array).append(record)
         return record["id"]
 
@@ -490,7 +537,7 @@ class Project:
             self._find_layer(layer)
         comment = {"id": new_id("c"), "text": text, "author": author or self.config().user, "created": now_iso(),
                    "layer": layer, "x": x, "y": y, "resolved": False}
-        with self._change():
+        with self._change("comments"):
             self.doc.get("comments", type=Array).append(Map(comment))
         return comment["id"]
 
@@ -504,7 +551,7 @@ class Project:
         """Mark a comment resolved (or open again)."""
         for comment in self.doc.get("comments", type=Array):
             if comment["id"] == comment_id:
-                with self._change():
+                with self._change("comments"):
                     comment["resolved"] = resolved
                 return
         raise NotFoundError(f"no comment {comment_id!r} in project {self.name!r}")
@@ -521,11 +568,11 @@ class Project:
         return [restore_ints(v) for v in self.doc.get("assets", type=Map).values()]
 
     def _set_asset_meta(self, digest: str, meta: dict[str, Any]) -> None:
-        with self._change():
+        with self._change("assets"):
             self.doc.get("assets", type=Map)[digest] = meta
 
     def _delete_asset_meta(self, digest: str) -> None:
-        with self._change():
+        with self._change("assets"):
             del self.doc.get("assets", type=Map)[digest]
 
     # --- search ----------------------------------------------------------------------------------

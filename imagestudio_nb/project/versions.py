@@ -39,7 +39,7 @@ def checkpoint(self: Project, name: str, *, note: str | None = None) -> dict[str
         raise InvalidArgumentError(f"checkpoint {name!r} already exists; choose another name")
     record = {"id": new_id("v"), "name": name, "note": note, "created": now_iso(), "author": self.config().user,
               "snapshot": _snapshot(self)}
-    with self._change():
+    with self._change("checkpoints"):
         self.doc.get("checkpoints", type=Array).append(record)
     self.keyframe()  # a named version is a natural place to start replays and openings from
     return {k: v for k, v in record.items() if k != "snapshot"}
@@ -98,7 +98,7 @@ def restore(self: Project, ref: str) -> None:
     Generations and assets are kept (history is never lost), and the restore itself can be undone.
     """
     snapshot = _find(self, ref)["snapshot"]
-    with self._change():
+    with self._change("layers", "meta", "comments", "checkpoints"):
         meta = self.doc.get("meta", type=Map)
         for key, value in snapshot["meta"].items():
             meta[key] = value
