@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,28 +20,9 @@ from imagestudio_nb.collab.room import _WebsocketChannel, open_collaboration_ses
 from imagestudio_nb.errors import InvalidArgumentError, PermissionDeniedError
 from imagestudio_nb.project import Project
 from imagestudio_nb.project.document import layer_to_y, new_layer
-from tests.servers import start_jupyter_lab
+from tests.collab.conftest import USERS
 
 pytestmark = pytest.mark.slow
-
-USERS = {name: f"{name}-{secrets.token_hex(8)}" for name in ("ana", "bo", "cy", "dee", "eve")}
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("IMAGESTUDIO_TEST_USERS", json.dumps({token: name for name, token in USERS.items()}))
-    patch.setenv("IMAGESTUDIO_TEST_READONLY", "eve")
-    patch.setenv("PYTHONPATH", os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
-    root = tmp_path_factory.mktemp("roles") / "root"
-    root.mkdir()
-    server = start_jupyter_lab(root, extra_args=[
-        "--ServerApp.identity_provider_class=tests.collab.identities.TokenPerUser",
-        "--ServerApp.authorizer_class=tests.collab.identities.ReadOnlyUsers"])
-    yield server
-    server.stop()
-    patch.undo()
-
 
 class _Recording(_WebsocketChannel):
     """A room channel that keeps the permission-denied messages the server sends."""
@@ -93,7 +73,8 @@ def _file_layers(project):
     raise AssertionError("project.isproj stayed unreadable")
 
 
-def test_roles_are_enforced_in_the_room_and_the_refused_client_is_told_why(lab, monkeypatch):
+def test_roles_are_enforced_in_the_room_and_the_refused_client_is_told_why(multiuser_lab, monkeypatch):
+    lab = multiuser_lab
     monkeypatch.setenv("IMAGESTUDIO_USER", "ana")
     project = Project.create("Team", workspace=lab.root)
     project.add_layer("paint", name="base")
