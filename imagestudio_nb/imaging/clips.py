@@ -80,7 +80,12 @@ def encode_clip(frames: Iterable[np.ndarray], *, fps: int = 24, format: str = "m
     buffer = io.BytesIO()
     count, shape = 0, None
     with av.open(buffer, "w", format=format) as container:
-        stream = container.add_stream(codec, rate=fps)
+        options = {"mp4": {"preset": "veryfast", "crf": str(crf), "threads": "1"},
+                   "webm": {"crf": str(crf), "b": "0", "deadline": "realtime", "cpu-used": "8", "threads": "1"},
+                   "gif": {}}[format]
+        stream = container.add_stream(codec, rate=fps, options=options)
+        # One encoding thread: H.264 rate control then depends on the frames alone, so bytes are repeatable.
+        stream.codec_context.thread_count = 1
         for frame in frames:
             frame = np.ascontiguousarray(np.asarray(frame)[..., :3])
             if frame.dtype != np.uint8 or frame.ndim != 3:
@@ -91,13 +96,16 @@ def encode_clip(frames: Iterable[np.ndarray], *, fps: int = 24, format: str = "m
                 if format != "gif" and (width % 2 or height % 2):
                     raise InvalidArgumentError(f"{format} needs even sides; got {width}x{height} (use even_size())")
                 stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-                if format == "mp4":
-                    stream.options = {"preset": "veryfast", "crf": str(crf), "threads": "1"}
-                elif format == "webm":
-                    stream.options = {"crf": str(crf), "b": "0", "deadline": "realtime", "cpu-used": "8"}
             elif frame.shape != shape:
                 raise InvalidArgumentError(f"all frames must have one size; got {frame.shape[:2]} after {shape[:2]}")
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+            if pix_fmt == "yuv420p":
+                # Converted here rather than by FFmpeg's scaler, whose threads made repeated encodes differ.
+                import cv2
+
+                video_frame = av.VideoFrame.from_ndarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+            else:
+                video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            for packet in stream.encode(video_frame):
                 container.mux(packet)
             count += 1
         if count == 0:
@@ -107,12 +115,28 @@ def encode_clip(frames: Iterable[np.ndarray], *, fps: int = 24, format: str = "m
     return buffer.getvalue()
 
 
-def decode_frames(data: bytes) -> Iterator[np.ndarray]:
-    """Yield the frames of an encoded clip as uint8 RGB arrays."""
+def decode_frames(data: bytes, *, limit: int | None = None) -> list[np.ndarray]:
+    """The frames of an encoded clip (the first ``limit`` of them) as uint8 RGB arrays.
+
+    A list rather than a generator on purpose: a decoder left half-read keeps FFmpeg threads alive, and
+    measured here that made later H.264 encodes in the same process give different bytes.
+
+    Examples
+    --------
+    >>> clip = encode_clip([np.zeros((16, 16, 3), np.uint8)] * 3, fps=3)
+    >>> [frame.shape for frame in decode_frames(clip, limit=2)]
+    [(16, 16, 3), (16, 16, 3)]
+    """
     av = _av()
+    frames: list[np.ndarray] = []
     with av.open(io.BytesIO(data)) as container:
-        for frame in container.decode(video=0):
-            yield frame.to_ndarray(format="rgb24")
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1
+        for frame in container.decode(stream):
+            frames.append(frame.to_ndarray(format="rgb24"))
+            if limit is not None and len(frames) >= limit:
+                break
+    return frames
 
 
 def clip_info(data: bytes) -> ClipInfo:
@@ -127,7 +151,8 @@ def clip_info(data: bytes) -> ClipInfo:
     try:
         with av.open(io.BytesIO(data)) as container:
             stream = container.streams.video[0]
-            frames = sum(1 for _ in container.decode(video=0))
+            stream.codec_context.thread_count = 1
+            frames = sum(1 for _ in container.decode(stream))
             fps = float(stream.average_rate or stream.base_rate or 0)
             duration = float(stream.duration * stream.time_base) if stream.duration else (
                 float(container.duration) / 1e6 if container.duration else frames / fps if fps else 0.0)
