@@ -100,3 +100,63 @@ def fill_disk(folder: Path) -> Path:
     finally:
         os.close(descriptor)
     return ballast
+
+
+_DRIVER = """
+    import json, sys, traceback
+    from imagestudio_nb.project import Project
+    project = Project.open(sys.argv[1])
+    print(json.dumps({"ok": True}), flush=True)
+    for line in sys.stdin:
+        try:
+            result = eval(line, {"project": project, "Project": Project})
+            print(json.dumps({"ok": True, "result": result}), flush=True)
+        except Exception as exc:
+            print(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}), flush=True)
+"""
+
+
+class Driver:
+    """A child process holding ``Project.open(folder)`` that evaluates one expression at a time, in lockstep
+    with the test: the way to make two processes interleave exactly as a test needs."""
+
+    def __init__(self, folder: Path, **env: str):
+        self.process = subprocess.Popen([PYTHON, "-c", textwrap.dedent(_DRIVER), str(folder)],
+                                        env=child_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        self._answer()
+
+    def _answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise AssertionError(f"the driver died: {self.process.stderr.read()[-3000:]}")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            raise AssertionError(answer["error"])
+        return answer.get("result")
+
+    def __call__(self, expression: str):
+        """Evaluate ``expression`` (with ``project`` bound) in the child and return its JSON result."""
+        self.process.stdin.write(expression.replace("\n", " ") + "\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def drivers():
+    """Start :class:`Driver` children with ``drivers(folder)``; all are closed after the test."""
+    started: list[Driver] = []
+
+    def start(folder: Path, **env: str) -> Driver:
+        started.append(Driver(folder, **env))
+        return started[-1]
+
+    yield start
+    for driver in started:
+        driver.close()
