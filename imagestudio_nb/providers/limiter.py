@@ -23,6 +23,9 @@ from .pacing import LEARNED_RATE_LIFETIME, MIN_MARGIN, Pacer, RateLimitEvent
 
 log = logging.getLogger(__name__)
 
+#: The local margin follows this quantile of the observed lateness (see ``DeploymentLimiter``).
+JITTER_QUANTILE = 0.9
+
 __all__ = ["LEARNED_RATE_LIFETIME", "DeploymentLimiter", "RateLimitEvent", "SharedPacers", "limiter_for",
            "limiter_key", "rate_limit_events", "reset_limiters", "retry_after_seconds", "set_rate_limit",
            "configured_rates", "limiter_stats", "shared_pacers", "use_shared_pacers"]
@@ -76,7 +79,9 @@ class DeploymentLimiter:
         self.key = key
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._pacer = Pacer(requests_per_second, burst, min_margin=min_margin)
+        # Departures are known here, so the window guard covers this process's own late wake-ups; the margin
+        # need only cover what happens after a request leaves, for which the usual lateness is the measure.
+        self._pacer = Pacer(requests_per_second, burst, min_margin=min_margin, jitter_quantile=JITTER_QUANTILE)
         self._configured = (requests_per_second, int(burst))
         self._lateness: list[float] = []  # observed here, not yet reported to a shared pacer
         #: Counters for reports and benchmarks: requests let through, 429 pauses, seconds waited.
@@ -135,7 +140,16 @@ class DeploymentLimiter:
                     continue  # a 429 arrived while this caller slept: take a slot after the pause
                 if delay > 0:
                     self._pacer.observe_lateness(now - slot)
-                return self._count(now - started if slept else 0.0)
+            held = False
+            while True:  # callers that woke late together leave no closer than the service's window allows
+                with self._lock:
+                    now = self._clock()
+                    guard = self._pacer.window_guard(now)
+                    if guard <= now:
+                        self._pacer.departed(now, held=held)
+                        return self._count(now - started if slept else 0.0)
+                self._sleep(guard - now)
+                slept = held = True
 
     def _acquire_shared(self, shared: SharedPacers) -> float:
         rate, burst = self._configured

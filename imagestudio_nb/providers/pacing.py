@@ -61,8 +61,11 @@ class Pacer:
     (0.03, 0.3)
     """
 
-    def __init__(self, rate: float | None = None, burst: int = 1, *, min_margin: float = MIN_MARGIN):
+    def __init__(self, rate: float | None = None, burst: int = 1, *, min_margin: float = MIN_MARGIN,
+                 jitter_quantile: float = 1.0):
         self.min_margin = min_margin
+        self.jitter_quantile = jitter_quantile
+        self._departures: deque[float] = deque(maxlen=512)
         self.rate: float | None = None
         self.burst = 1
         self.learned = False
@@ -84,8 +87,11 @@ class Pacer:
         self.rate, self.burst, self.learned = rate, int(burst), False
 
     def jitter(self) -> float:
-        """Seconds of lateness to allow for: the largest of the recent samples."""
-        return max(self._lateness, default=0.0)
+        """Seconds of lateness to allow for: the ``jitter_quantile`` of the recent samples (1.0: the largest)."""
+        if not self._lateness:
+            return 0.0
+        ordered = sorted(self._lateness)
+        return ordered[round(self.jitter_quantile * (len(ordered) - 1))]
 
     def margin(self, now: float) -> float:
         """The current margin: observed jitter plus what recent 429s added, within its bounds.
@@ -114,6 +120,28 @@ class Pacer:
         slot = max(start, self._tat - (self.burst - 1) * interval)
         self._tat = max(slot, self._tat) + interval
         return slot
+
+    def window_guard(self, now: float) -> float:
+        """The earliest time the next request may actually leave so that no window of ``n / rate`` seconds
+        (``n`` the whole requests in a second, at least 1) widened by the margin holds more than ``n``
+        departures, counted from the departures noted with :meth:`departed`.
+
+        The slots alone keep the long-run rate; this guard keeps late wake-ups that leave together from ever
+        bunching beyond the service's window, without giving up the time they lost.
+        """
+        if self.rate is None:
+            return now
+        n = min(max(1, int(self.rate)), self._departures.maxlen)
+        if len(self._departures) < n:
+            return now
+        return max(now, self._departures[-n] + (n / self.rate) * (1.0 + self.margin(now)))
+
+    def departed(self, now: float, *, held: bool = False) -> None:
+        """Note that a request actually left now (for :meth:`window_guard`); ``held``: the guard held it,
+        so the window is full and the schedule restarts from this departure (no credit for the wait)."""
+        self._departures.append(now)
+        if held:
+            self._tat = max(self._tat, now + self.interval(now))
 
     def observe_lateness(self, seconds: float) -> None:
         """Note how late a caller actually left after its slot (its wake-up lateness, plus any round trip)."""

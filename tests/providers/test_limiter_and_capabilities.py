@@ -127,8 +127,10 @@ def test_a_429_after_a_busy_second_teaches_a_rate_when_none_is_configured():
     limiter.pause(0.5)
     assert limiter.learned and limiter.rate == pytest.approx(9.0)
     waits = [limiter.acquire() for _ in range(3)]
-    # one by one, spaced by the learned rate and the 3% margin the 429 added
-    assert waits[0] == pytest.approx(0.5) and waits[1:] == pytest.approx([1.03 / 9, 1.03 / 9], rel=1e-3)
+    # The pause, and then the window: 9 may leave per 1.03 s (the 3% margin the 429 added), and the 2nd to
+    # 10th of the earlier ten left at 100.05-100.45, so the next leaves at 101.08; then one by one.
+    assert waits[0] == pytest.approx(101.08 - 100.5, rel=1e-3)
+    assert waits[1:] == pytest.approx([1.03 / 9, 1.03 / 9], rel=1e-3)
     clock.now += 61  # a quiet minute later the learned rate is forgotten
     assert limiter.acquire() == 0.0 and limiter.rate is None
 
@@ -212,3 +214,18 @@ def test_configured_rates_are_what_a_cluster_service_is_told():
     limiter_for("https://a", "y", requests_per_second=2, burst=3)
     limiter_for("https://a", "z")
     assert configured_rates() == {"https://a|x": (4, 1), "https://a|y": (2, 3)}
+
+
+def test_callers_that_wake_late_together_never_crowd_a_window():
+    """Slots keep the long-run rate; a late wake-up must not let eleven leave within one second at 10/s."""
+    clock = FakeClock()
+    limiter = DeploymentLimiter("d", requests_per_second=10, min_margin=0.02, clock=clock, sleep=clock.sleep)
+    departures = []
+    for k in range(40):
+        if k == 12:
+            clock.now += 0.35  # this process was descheduled: its slots went by
+        limiter.acquire()
+        departures.append(clock.now)
+    margin = limiter.margin
+    assert min(b - a for a, b in zip(departures, departures[10:])) >= 1.0 * (1 + 0.02) - 1e-9
+    assert margin >= 0.02
