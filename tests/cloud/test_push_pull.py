@@ -33,6 +33,21 @@ def test_push_then_clone_restores_the_whole_project(cloud, machines):
     assert copy.search("test")  # the search index was built on arrival
 
 
+def test_a_clone_carries_the_y_history_so_merging_the_copies_duplicates_nothing(cloud, machines):
+    from imagestudio_nb.cloud.documents import LocalDocument
+    from imagestudio_nb.project.ylog import read_state
+
+    project = make_project("History kept", machines[0], assets=2)
+    push(project, cloud, progress=False)
+    copy = clone("History kept", cloud, local_workspace=machines[1], progress=False)
+    original = LocalDocument.from_doc(project.doc)
+    for cloned in (LocalDocument.from_doc(copy.doc), LocalDocument.from_files(copy.path)):
+        # The same Y items, not look-alikes built from the JSON: each side already holds the other's state.
+        assert cloned.includes(project.doc.get_update()) and original.includes(cloned.update)
+    assert (copy.path / "project.ylog").is_file() and not (copy.path / "project.ystate").exists()
+    assert LocalDocument.from_update(read_state(copy.path)).data == project.to_data()
+
+
 def test_assets_upload_once_and_a_second_push_sends_nothing(cloud, machines):
     project = make_project("Once", machines[0], assets=5)
     first = push(project, cloud, progress=False)
