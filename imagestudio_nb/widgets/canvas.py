@@ -49,7 +49,8 @@ class Canvas(StudioWidget):
 
     _esm = bundle("canvas")
     _calls = frozenset({"add_layer", "update_layer", "remove_layer", "move_layer", "duplicate_layer", "undo",
-                        "redo", "export", "add_image_file", "reset_crop"})
+                        "redo", "export", "add_image_file", "reset_crop", "remove_background",
+                        "replace_background"})
 
     project_name = traitlets.Unicode("").tag(sync=True)
     selected_layer = traitlets.Unicode(None, allow_none=True).tag(sync=True)
@@ -57,9 +58,14 @@ class Canvas(StudioWidget):
     brush = traitlets.Dict(DEFAULT_BRUSH).tag(sync=True)
     zoom = traitlets.Float(0.0).tag(sync=True)
     height = traitlets.Int(560).tag(sync=True)
+    #: Names of the background templates the layers panel offers for "Replace background".
+    background_templates = traitlets.List().tag(sync=True)
 
     def __init__(self, project, **kwargs: Any):
+        from ..imaging.background import BACKGROUND_TEMPLATES
+
         self.project = open_project(project)
+        kwargs.setdefault("background_templates", sorted(BACKGROUND_TEMPLATES))
         super().__init__(project_name=self.project.name, **kwargs)
         self._relay = relay_for(self.project)
         self._relay.attach(self)
@@ -178,6 +184,43 @@ class Canvas(StudioWidget):
         x = centre[0] - width * t["scale_x"] / 2
         y = centre[1] - height * t["scale_y"] / 2
         self.project.update_layer(layer_id, transform={"crop": None, "x": _tidy(x), "y": _tidy(y)})
+
+    def remove_background(self, layer_ids: str | list[str] | None = None, *, method: str = "auto") -> list[str]:
+        """Cut the background out of image layers (default: the selected one) as mask layers linked to them
+        (``imagestudio_nb.remove_background``; the pixels stay as they are); selects the last mask and the
+        mask tool, whose add/remove strokes keep or remove more. Returns the mask layers' ids."""
+        from .cutout import cut_out_layers
+
+        ids = [layer_ids] if isinstance(layer_ids, str) else list(layer_ids or [])
+        if not ids and self.selected_layer:
+            ids = [self.selected_layer]
+        if not ids:
+            raise InvalidArgumentError("select the image layer to cut out first")
+        masks = cut_out_layers(self.project, ids, method=method)
+        self.selected_layer = masks[-1]
+        self.tool = "mask"
+        return masks
+
+    def replace_background(self, background: str, layer_id: str | None = None) -> str:
+        """Put a background (template name, ``"#rrggbb"`` or a stored image's hash) under an image layer
+        (default: the selected one, or the image the selected cut-out mask belongs to); returns its id."""
+        from .cutout import add_background_layer
+
+        layer_id = layer_id or self.selected_layer
+        if not layer_id:
+            raise InvalidArgumentError("select the image layer to put a background under first")
+        if self.project.layer(layer_id)["kind"] == "mask":  # the cut-out is selected: use its image
+            owners = [l["id"] for l in self.project.layers() if l.get("mask") == layer_id]
+            layer_id = owners[0] if owners else layer_id
+        return add_background_layer(self.project, layer_id, background)
+
+    def _call_remove_background(self, buffers, layer_ids: list | None = None) -> list[str]:
+        return self.remove_background(layer_ids)
+
+    def _call_replace_background(self, buffers, background: str = "", layer_id: str | None = None) -> str:
+        if buffers:  # an image file sent from the browser becomes an asset first
+            background = self.project.assets.add(buffers[0], source="upload:background", tags=["upload"]).hash
+        return self.replace_background(background, layer_id)
 
     def _call_add_layer(self, buffers, kind: str = "paint", name: str | None = None, **props) -> str:
         return self.add_layer(kind, name=name, **props)

@@ -65,7 +65,7 @@ class CanvasView implements ToolHost {
     this.tools = new Tools(this);
     this.compositor.onError = (error) => this.status.error(error);
     this.layersPanel = new LayersPanel(channel, this.status, () => this.selected, (id) => this.setSelected(id),
-      () => this.setTool("text"));
+      () => this.setTool("text"), () => this.model.get("background_templates") || []);
     const [toolColumn, optionsBar] = this.toolbar();
     this.root.append(optionsBar, el("div", { class: "is-canvas-body" }, toolColumn, this.stage,
       collapsible("Layers", this.layersPanel.node, { class: "is-section is-side", "data-panel": "layers" })), this.status.node);

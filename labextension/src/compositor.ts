@@ -115,16 +115,41 @@ export class Compositor {
   source(layer: LayerView): Source | null {
     let image: CanvasImageSource | null = null;
     if (this.needsKernel(layer)) image = this.kernelRaster(layer);
-    else if (layer.kind === "paint" || layer.kind === "mask") image = this.paintCanvas(layer);
+    else if (layer.kind === "mask") image = this.matte(layer);
+    else if (layer.kind === "paint") image = this.paintCanvas(layer);
     else if (layer.asset) image = this.asset(layer.asset);
     if (!image) return null;
     const { width, height } = image as HTMLCanvasElement;
     return { image, width, height };
   }
 
-  /** The matte of a mask layer on the canvas (alpha = 1 where the masked layer shows). */
+  private mattes = new Map<string, { key: string; canvas: HTMLCanvasElement; refs: any[] }>();
+
+  /** The matte of a mask layer on the canvas (alpha = 1 where the masked layer shows): its asset's alpha
+   * placed with its transform (a cut-out), then its strokes, in canvas pixels as Python renders it. */
   matte(mask: LayerView): HTMLCanvasElement | null {
-    return this.paintCanvas({ ...mask, asset: null });
+    if (!mask.asset) return this.paintCanvas({ ...mask, asset: null });
+    const base = this.asset(mask.asset);
+    if (!base || !mask.strokes) return null;
+    const strokes = mask.strokes.toArray();
+    const key = JSON.stringify([mask.asset, mask.transform, this.canvasWidth, this.canvasHeight]);
+    let cache = this.mattes.get(mask.id);
+    const prefix = cache && cache.key === key && cache.refs.length <= strokes.length && cache.refs.every((s, i) => s === strokes[i]);
+    if (!cache || !prefix) {
+      const canvas = makeCanvas(this.canvasWidth, this.canvasHeight);
+      const ctx = context(canvas);
+      const { crop, matrix } = this.placement(mask, base);
+      ctx.setTransform(matrix);
+      ctx.drawImage(base, crop[0], crop[1], crop[2], crop[3], 0, 0, crop[2], crop[3]);
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      cache = { key, canvas, refs: [] };
+      this.mattes.set(mask.id, cache);
+    }
+    if (cache.refs.length < strokes.length) {
+      paintStrokes(context(cache.canvas), strokes.slice(cache.refs.length), true);
+      cache.refs = strokes;
+    }
+    return cache.canvas;
   }
 
   placement(layer: LayerView, src: { width: number; height: number }, transform?: Transform) {

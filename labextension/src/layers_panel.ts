@@ -11,9 +11,12 @@ export class LayersPanel {
   private props = el("div", { class: "is-layer-props" });
   private layers: LayerView[] = [];
   private dragged: string | null = null;
+  /** Layers marked with Shift+click, besides the selected one, for work on several at once (cut-outs). */
+  private marked = new Set<string>();
 
   constructor(private channel: Channel, private status: StatusLine, private getSelected: () => string | null,
-      private select: (id: string | null) => void, private newText: () => void) {
+      private select: (id: string | null) => void, private newText: () => void,
+      private backgroundTemplates: () => string[] = () => []) {
     const call = (method: string, args: Record<string, unknown>) =>
       guarded(this.status, () => this.channel.call(method, args));
     const actions = el("div", { class: "is-layer-actions" },
@@ -65,7 +68,7 @@ export class LayersPanel {
       }
     }
     const layer = layers.find((l) => l.id === selected);
-    const props = JSON.stringify(layer ? [layer.id, layer.name, layer.kind, layer.opacity, layer.blend_mode, layer.mask,
+    const props = JSON.stringify(layer ? [[...this.marked], layer.id, layer.name, layer.kind, layer.opacity, layer.blend_mode, layer.mask,
       !!layer.transform.crop, layers.filter((l) => l.kind === "mask").map((l) => [l.id, l.name])] : null);
     if (props !== this.propsSignature) {
       this.propsSignature = props;
@@ -111,7 +114,17 @@ export class LayersPanel {
       class: "is-layer" + (selected ? " is-selected" : "") + (layer.visible ? "" : " is-hidden-layer"),
       draggable: "true", "data-layer-id": layer.id, "data-kind": layer.kind,
     }, eye, lock, name, el("span", { class: "is-layer-kind", text: layer.kind }));
-    row.addEventListener("click", () => this.select(layer.id));
+    if (this.marked.has(layer.id)) row.classList.add("is-marked");
+    row.addEventListener("click", (e) => {
+      if (e.shiftKey) {
+        if (!this.marked.delete(layer.id)) this.marked.add(layer.id);
+        row.classList.toggle("is-marked", this.marked.has(layer.id));
+        this.propsSignature = "";
+        this.update(this.layers);
+        return;
+      }
+      this.select(layer.id);
+    });
     row.addEventListener("dragstart", (e) => {
       this.dragged = layer.id;
       e.dataTransfer?.setData("text/plain", layer.id);
@@ -129,6 +142,40 @@ export class LayersPanel {
       call("move_layer", { layer_id: id, index: this.indexOf(layer.id) });
     });
     return row;
+  }
+
+  /** Cut out (one click, as a mask the mask tool refines) and replace the background. */
+  private backgroundTools(layer: LayerView): HTMLElement {
+    const images = this.layers.filter((l) => (l.kind === "image" || l.kind === "generated") &&
+      (l.id === layer.id || this.marked.has(l.id)));
+    const cut = button(images.length > 1 ? `Cut out ${images.length} layers` : "Cut out", async () => {
+      this.status.busy(`Removing the background of ${images.length} layer${images.length === 1 ? "" : "s"}…`);
+      const masks = await guarded(this.status, () => this.channel.call("remove_background", { layer_ids: images.map((l) => l.id) }));
+      if (!masks) return;
+      this.marked.clear();
+      this.status.info(`Cut out as ${masks.length === 1 ? "a mask layer" : `${masks.length} mask layers`}; the image is unchanged. ` +
+        "Refine with the Mask tool: “add” keeps, “remove” removes (Alt swaps).", 10000);
+    }, { "data-action": "cut-out", disabled: !images.length,
+      title: "Remove the background: a mask layer linked to the image (non-destructive). Shift+click layers to do several." });
+    const replace = (background: string, buffers: Uint8Array[] = []) => guarded(this.status, async () => {
+      const id = await this.channel.call("replace_background", { background, layer_id: layer.id }, buffers);
+      this.status.info("Background added under the image; hide or delete it to go back.", 8000);
+      return id;
+    });
+    const templates = select([["", "Background…"], ...this.backgroundTemplates().map((t) => [t, t] as [string, string])], "",
+      (name) => { if (name) replace(name); templates.value = ""; }, { "data-action": "background-template", title: "Put a template background under the image" });
+    const colour = el("input", { type: "color", value: "#ffffff", "data-action": "background-colour", title: "Background colour" });
+    const file = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp", class: "is-hidden" });
+    file.addEventListener("change", async () => {
+      const f = file.files?.[0];
+      if (f) await replace("", [new Uint8Array(await f.arrayBuffer())]);
+      file.value = "";
+    });
+    return el("div", { class: "is-col", "data-role": "background-tools" },
+      el("div", { class: "is-row" }, cut),
+      el("div", { class: "is-row" }, templates),
+      el("div", { class: "is-row" }, colour, button("Colour", () => replace(colour.value), { "data-action": "background-colour-apply" }),
+        file, button("Image…", () => file.click(), { title: "An image file as the background" })));
   }
 
   private renderProps(layer: LayerView | undefined): void {
@@ -151,6 +198,7 @@ export class LayersPanel {
       fields.push(labelled("Mask", select([["", "none"], ...masks.map((m) => [m.id, m.name] as [string, string])], layer.mask || "",
         (id) => call("update_layer", { layer_id: layer.id, mask: id || null }), { "data-prop": "mask" })));
     }
+    if (layer.kind === "image" || layer.kind === "generated" || layer.kind === "mask") fields.push(this.backgroundTools(layer));
     if (layer.transform.crop) {
       fields.push(button("Reset crop", () => call("reset_crop", { layer_id: layer.id }), { "data-action": "reset-crop" }));
     }

@@ -181,3 +181,63 @@ def test_inpaint_with_the_local_model_and_generations_in_the_strip(lab, wide_pag
     card.click()
     canvas.locator(f".is-layer.is-selected[data-layer-id='{card.get_attribute('data-layer')}']").wait_for()
     page.screenshot(path=str(SHOTS / "generations_strip.png"))
+
+
+def _pixel(page, canvas, x, y):
+    from tests.browser.lab import doc_to_screen, screenshot_array
+
+    screen = canvas.locator("canvas.is-screen")
+    shot = screenshot_array(screen)
+    box = screen.bounding_box()
+    sx, sy = doc_to_screen(page, canvas, x, y)
+    return shot[int(round(sy - box["y"])), int(round(sx - box["x"]))].astype(int).tolist()
+
+
+def test_background_removal_from_the_studio_refine_and_replace(lab, wide_page):
+    from tests.browser.lab import doc_to_screen
+
+    page = wide_page
+    name = "Cutout test"
+    canvas = _open_studio(lab, page, name)
+    canvas.scroll_into_view_if_needed()
+    assert max(abs(v - 245) for v in _pixel(page, canvas, 40, 40)[:3]) < 12   # the photo's white background
+    # One click on the image layer's "Cut out".
+    canvas.locator(".is-layer[data-kind=image]").click()
+    canvas.locator("[data-action=cut-out]").click()
+    document = wait_until(lambda: (d := _doc(lab, name)) and len(d["layers"]) == 4 and d, timeout=60,
+                          message="the cut-out mask layer")
+    photo = next(layer for layer in document["layers"] if layer["name"] == "Photo")
+    cutout = next(layer for layer in document["layers"] if layer["name"].startswith("Cut-out"))
+    assert cutout["kind"] == "mask" and cutout["asset"] and photo["mask"] == cutout["id"]
+    canvas.locator(f".is-layer.is-selected[data-layer-id='{cutout['id']}']").wait_for()
+    assert "is-active" in canvas.locator("[data-tool=mask]").get_attribute("class")
+    assert "Refine with the Mask tool" in canvas.locator(".is-status").last.inner_text()
+    # A colour background under it shows where the white was; the ball stays red.
+    canvas.locator("[data-action=background-colour]").evaluate(
+        "(el) => { el.value = '#00ff00'; el.dispatchEvent(new Event('input')); }")
+    canvas.locator("[data-action=background-colour-apply]").click()
+    wait_until(lambda: len(_doc(lab, name)["layers"]) == 5, message="the background layer")
+    wait_until(lambda: (p := _pixel(page, canvas, 40, 40)) and p[1] > 200 and p[0] < 60 and p[2] < 60,
+               message="green where the white background was")
+    page.screenshot(path=str(SHOTS / "cutout_green_background.png"))
+    # The mask tool's "remove" takes the ball's centre out of the cut-out: the background shows there.
+    canvas.locator("[data-brush=mask-mode]").select_option("remove")
+    canvas.locator("[data-brush=size]").fill("40")
+    page.mouse.move(*doc_to_screen(page, canvas, 236, 270))
+    page.mouse.down()
+    for x in range(240, 280, 8):
+        page.mouse.move(*doc_to_screen(page, canvas, x, 270))
+    page.mouse.up()
+    strokes = wait_until(lambda: (layer := next(l for l in _doc(lab, name)["layers"] if l["id"] == cutout["id"]))
+                         and layer["strokes"], message="the remove stroke")
+    assert strokes[-1]["tool"] == "mask_remove"
+    canvas.locator(".is-layer[data-kind=paint]").click()   # no mask tint over the view
+    wait_until(lambda: (p := _pixel(page, canvas, 256, 270)) and p[1] > 200 and p[0] < 60,
+               message="the background through the removed centre")
+    assert _pixel(page, canvas, 256, 200)[0] > 150   # the rest of the ball is still there
+    page.screenshot(path=str(SHOTS / "cutout_refined.png"))
+    # The reference renderer agrees with the screen.
+    from imagestudio_nb import Project
+
+    rendered = Project.open(name, workspace=lab.workspace).render()
+    assert rendered[40, 40].tolist() == [0, 255, 0, 255] and rendered[270, 256, 1] > 200 and rendered[200, 256, 0] > 150
