@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .analytics import check_budget, estimate_requests
 from .config import Settings, load_config
 from .errors import ImageStudioError, InvalidArgumentError
 from .generation import store_generation
@@ -108,6 +109,7 @@ class BatchReport:
 
     items: list[ItemResult]
     seconds: float = 0.0
+    estimated_cost_usd: float = 0.0
 
     def by_status(self, status: str) -> list[ItemResult]:
         return [item for item in self.items if item.status == status]
@@ -188,7 +190,7 @@ def recorded_keys(project) -> set[str]:
 
 def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, project=None, concurrency: int = 4,
                    executor: Executor | None = None, progress: bool = True, settings: Settings | None = None,
-                   namespace: str | None = None) -> BatchReport:
+                   namespace: str | None = None, budget_usd: float | None = None) -> BatchReport:
     """Run many generations with bounded concurrency; store them in ``project``; skip what it already holds.
 
     Parameters
@@ -209,6 +211,11 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
     namespace : str, optional
         Mixed into every item's key, so that the same requests in another namespace (an experiment's
         re-run) are not taken for done.
+    budget_usd : float, optional
+        Warn (``analytics.BudgetWarning``) before starting when this month's cost plus the batch's estimate
+        would exceed it; without it, the project's or the workspace's monthly budget from the costs file
+        (``analytics.set_budget``) applies. The batch runs either way; the estimate is in
+        ``report.estimated_cost_usd``.
 
     Returns
     -------
@@ -241,6 +248,9 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
     report = BatchReport([ItemResult(i, key, item, "skipped" if key in done else "pending")
                           for i, (item, key) in enumerate(zip(items, keys))])
     pending = [entry for entry in report.items if entry.status == "pending"]
+    report.estimated_cost_usd, _ = estimate_requests([entry.item.request() for entry in pending], own_settings)
+    check_budget(report.estimated_cost_usd, project=project.name if project is not None else None,
+                 workspace=own_settings.workspace, budget_usd=budget_usd)
     started = time.perf_counter()
     bar = None
     if progress and pending:

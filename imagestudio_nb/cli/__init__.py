@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "filter_cmd",
     "enhance_cmd",
     "batch_cmd",
+    "usage_cmd",
 ]
 
 app = typer.Typer(
