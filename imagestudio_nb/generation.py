@@ -322,7 +322,8 @@ def generate(prompt: str, *, model: str | None = None, size: str | None = None, 
 def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None, size: str | None = None,
          n: int = 1, seed: int | None = None, project=None, quality: str | None = None,
          background: str | None = None, output_format: str | None = None, progress: bool = True,
-         settings: Settings | None = None, on_partial=None, **options: Any) -> GenerationResults:
+         settings: Settings | None = None, on_partial=None, _kind: str | None = None,
+         **options: Any) -> GenerationResults:
     """Edit one or more images following ``prompt``, optionally only inside ``mask``.
 
     ``images`` is image bytes, a numpy array or a PIL image, or a list of them. ``mask`` marks the
@@ -361,4 +362,6 @@ def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None
     request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size, n=n, seed=seed,
                            quality=quality, background=background, output_format=output_format,
                            options=dict(options), images=encoded, mask=mask_bytes)
-    return _run(request, settings=settings, project=project, progress=progress, edit=True, on_partial=on_partial)
+    # ``_kind`` lets image-to-image (``transform``) mark its records; the request itself is an ordinary edit.
+    return _run(request, settings=settings, project=project, progress=progress, edit=True, on_partial=on_partial,
+                extra_record={"kind": _kind} if _kind else None)

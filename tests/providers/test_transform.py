@@ -1,0 +1,60 @@
+"""Image-to-image translation on the wire: gpt-image edits carry input_fidelity, FLUX.2 gets the source as
+input_image, models that cannot are refused before sending, and records say kind "transform"."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from imagestudio_nb import Project
+from imagestudio_nb.errors import UnsupportedParameterError
+from imagestudio_nb.transform import transform
+from tests.providers.helpers import image_requests
+
+
+def png(width=64, height=48, colour="olive") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_gpt_image_transform_sends_the_source_and_input_fidelity(azure_standin, standin_settings, tmp_path):
+    project = Project.create("i2i", workspace=tmp_path)
+    source = png(1200, 800)
+    out = transform(source, "the same street in winter", model="gpt-image-2", fidelity="high", project=project,
+                    settings=standin_settings, progress=False)
+    upload = azure_standin.state["edit_uploads"][-1]
+    assert upload["images"] == [source] and upload["mask"] is None
+    assert upload["fields"]["input_fidelity"] == "high" and upload["fields"]["size"] == "1200x800"
+    record = project.generation(out.record["id"])
+    assert record["kind"] == "transform" and record["model"] == "gpt-image-2"
+    assert project.assets.read(record["request"]["images"][0]) == source  # the input is kept for a replay
+
+
+def test_a_model_with_listed_sizes_gets_the_nearest_aspect(azure_standin, standin_settings):
+    transform(png(600, 900), "as a watercolour", model="gpt-image-1.5", settings=standin_settings, progress=False)
+    assert azure_standin.state["edit_uploads"][-1]["fields"]["size"] == "1024x1536"
+
+
+def test_flux2_transform_sends_the_source_as_input_image_and_replays_byte_for_byte(azure_standin, standin_settings):
+    source = png(1024, 1024)
+    first = transform(source, "as a linocut", model="flux.2-pro", seed=5, settings=standin_settings, progress=False)
+    second = transform(source, "as a linocut", model="flux.2-pro", seed=5, settings=standin_settings, progress=False)
+    body = json.loads(image_requests(azure_standin)[-1].body)
+    assert base64.b64decode(body["input_image"]) == source and (body["width"], body["height"]) == (1024, 1024)
+    assert first.record["metadata"]["wire"]["body_sha256"] == second.record["metadata"]["wire"]["body_sha256"]
+    assert first[0].data == second[0].data
+
+
+def test_fidelity_on_a_model_without_it_is_refused_not_ignored(azure_standin, standin_settings):
+    with pytest.raises(UnsupportedParameterError, match="fidelity"):
+        transform(png(), "x", model="flux.2-pro", fidelity="high", settings=standin_settings, progress=False)
+    with pytest.raises(UnsupportedParameterError, match="input_fidelity"):
+        transform(png(), "x", model="gpt-image-1-mini", fidelity="high", settings=standin_settings, progress=False)
+    with pytest.raises(UnsupportedParameterError, match="edits"):
+        transform(png(), "x", model="mai-image-2", settings=standin_settings, progress=False)
+    assert image_requests(azure_standin) == []
