@@ -10,6 +10,9 @@ Against a local Azurite (started here), in the same run:
 - incremental sync: one layer's asset replaced by a new 1 MB image, then ``push``. Target: it sends only
   that asset and the document (bytes sent counted on the wire by the SDK's request hook), beside the raw
   SDK uploading that one file.
+- push with nothing new: the check of the remote against the sync record (one listing of the project's
+  folder, metadata included), beside the raw SDK's single HEAD of the document (the cheapest check
+  there is, which sees neither lost assets nor a lost Y state) and its listing of the same folder.
 
 Figures are medians over repeats; the order of ours and raw alternates between repeats, and the median
 of each repeat's own ratio is printed too (it is steadier when the machine is shared and busy).
@@ -122,6 +125,29 @@ def main() -> None:
                                     args.concurrency)
             inc_raw.append(seconds)
 
+        # Push with nothing new: what the remote check costs.
+        import os
+
+        from azure.storage.blob import BlobServiceClient
+
+        from imagestudio_nb.cloud.layout import ProjectLayout
+
+        layout = ProjectLayout(workspace.prefix, project.id)
+        raw_container = BlobServiceClient.from_connection_string(server.connection_string).get_container_client(
+            workspace.container_name)
+        noop_ours, noop_head, noop_list, noop_requests = [], [], [], []
+        for _ in range(max(5, args.repeats * 4)):
+            result = push(project, workspace, progress=False)
+            assert not result.document_uploaded and result.uploaded_assets == 0, result
+            noop_ours.append(result.seconds)
+            noop_requests.append(result.requests)
+            started = time.perf_counter()
+            raw_container.get_blob_client(layout.document).get_blob_properties()
+            noop_head.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            list(raw_container.list_blobs(name_starts_with=layout.root, include=["metadata"]))
+            noop_list.append(time.perf_counter() - started)
+
         med = statistics.median
         print()
         print(f"{'':34}{'ours':>12}{'raw SDK':>12}{'ratio':>9}")
@@ -137,6 +163,12 @@ def main() -> None:
         print(f"{'incremental, bytes sent (median)':34}{med(inc_sent):12,.0f}{med(inc_expected):12,.0f}"
               f"{med(inc_sent) / med(inc_expected):9.3f}   (ref: new asset + JSON + Y state)")
         print(f"incremental assets uploaded per sync: {sorted(set(inc_assets))} (target: [1])")
+        print(f"{'nothing new: push, seconds':34}{med(noop_ours):12.4f}{med(noop_head):12.4f}"
+              f"{med(noop_ours) / med(noop_head):9.2f}   (raw: one HEAD of the document)")
+        print(f"{'nothing new: raw listing, seconds':34}{'':12}{med(noop_list):12.4f}"
+              f"{med(noop_ours) / med(noop_list):9.2f}   (raw: the same listing alone)")
+        print(f"nothing new: requests per push {sorted(set(noop_requests))} (target: [1])")
+        print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(f"repeats: {args.repeats}; full push runs (s): ours {[round(x, 2) for x in full_ours]}, "
               f"raw {[round(x, 2) for x in full_raw]}")
     finally:
