@@ -67,6 +67,7 @@ class SyncResult:
 
 
 def record_from_remote(remote: RemoteDocument, checkpoints: list[str]) -> SyncRecord:
+    """The sync record of a remote document just read (``checkpoints``: ids already labelled on a version)."""
     # Checkpoints the remote already holds were labelled on a version by whoever pushed them.
     labelled = sorted(set(checkpoints) | {c["id"] for c in remote.data.get("checkpoints") or []})
     return SyncRecord(etag=remote.etag, state_vector=state_vector_key(remote.state_vector), json_sha256=remote.json_sha256,
@@ -101,7 +102,8 @@ def _upload_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Pat
 
 
 def download_assets(workspace: CloudWorkspace, layout: ProjectLayout, folder: Path, data: dict[str, Any],
-                     progress: bool | ProgressCallback) -> int:
+                    progress: bool | ProgressCallback) -> int:
+    """Download (verified) the assets ``data`` lists that ``folder`` lacks; returns how many."""
     missing = [item for item in _asset_items(layout, folder, data) if not item.path.is_file()]
     return len(download_items(workspace, missing, progress=progress, description=f"pull {data['meta'].get('name')}"))
 

@@ -14,6 +14,7 @@ from ..errors import DataError
 from .connection import CloudWorkspace, connect, translate_errors
 from .documents import read_remote
 from .layout import ProjectLayout, sha256_hex
+from .migration import locate
 from .record import SyncRecord, load_record, save_base_state, save_record
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def verify(project: Project, workspace: CloudWorkspace | None = None, *, repair:
     from azure.core import MatchConditions
 
     workspace = workspace or connect()
-    layout = ProjectLayout(workspace.prefix, project.id)
+    layout = locate(workspace, project).layout(workspace.prefix)  # moved out of a name folder first
     report: dict[str, Any] = {"checked": 0, "corrupt": [], "repaired": [], "unrepairable": [], "document": "ok"}
     with translate_errors(workspace, f"listing {layout.root}"):
         blobs = [item for item in workspace.container.list_blobs(name_starts_with=layout.root)
