@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test install system-deps bench clean
+.PHONY: lab test install system-deps azurite bench clean
 
-lab: install
+lab: install azurite
 	IMAGESTUDIO_WORKSPACE=$(CURDIR)/workspace $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 \
 		--ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) notebooks/01_quickstart.ipynb
 
@@ -27,6 +27,14 @@ $(STAMP): pyproject.toml labextension/package-lock.json $(wildcard labextension/
 
 system-deps:
 	scripts/install-system-deps.sh
+
+# What the notebooks need beyond Python (06_cloud_sync starts Azurite), without the test suite's Chromium:
+# the version pinned in scripts/install-system-deps.sh, installed into .tools/ only when missing.
+AZURITE_VERSION = $(shell sed -n 's/^AZURITE_VERSION=//p' scripts/install-system-deps.sh)
+azurite:
+	@grep -qs '"version": "$(AZURITE_VERSION)"' .tools/azurite/node_modules/azurite/package.json \
+		|| { command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 (apt-get install nodejs npm)"; exit 1; }; \
+		     mkdir -p .tools/azurite && npm install --silent --no-audit --no-fund --prefix .tools/azurite "azurite@$(AZURITE_VERSION)"; }
 
 bench: install
 	for bench in benchmarks/*/bench_*.py; do echo "== $$bench"; $(BIN)/python $$bench || exit 1; done

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 
 from ..errors import ImageStudioError
+from ._output import library_warnings_as_notes, tidy_help
 
 #: Modules under ``imagestudio_nb.cli`` that add commands; each defines ``register(app)``.
 COMMAND_MODULES = [
@@ -35,12 +37,31 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"imagestudio {version('imagestudio_nb')}")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            print("imagestudio (not installed: run `make install`)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                                    callback=_version, is_eager=True)] = False) -> None:
+    """Image Studio for Jupyter: generate, edit and manage images and projects from the terminal."""
+
+
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}").register(app)
+tidy_help()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (and exit with) the documented exit code."""
+    library_warnings_as_notes()
     try:
         # Without standalone mode click returns (rather than raises) the code of typer.Exit(n).
         result = app(args=argv, standalone_mode=False)

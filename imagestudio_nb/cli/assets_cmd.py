@@ -54,15 +54,36 @@ def tag(project: str, asset: str, tags: list[str], remove: Annotated[bool, typer
 
 
 @assets_app.command("export")
-def export(project: str, asset: str, destination: Path, json_output: JsonOption = False):
-    """Copy an asset (hash or unique prefix) to a file or folder."""
+def export(project: str,
+           items: Annotated[list[str], typer.Argument(metavar="[HASH]... DESTINATION",
+                                                      help="Asset hashes (or unique prefixes), then a file or folder.")],
+           all_assets: Annotated[bool, typer.Option("--all", help="Export every asset of the project into DESTINATION.")] = False,
+           json_output: JsonOption = False):
+    """Copy assets to a file or folder: one or more hashes, or --all into a folder."""
+    from ..errors import InvalidArgumentError
     from ..project import Project
 
-    path = Project.open(project).assets.export(asset, destination)
+    *refs, destination = items
+    destination = Path(destination)
+    store = Project.open(project).assets
+    if all_assets:
+        if refs:
+            raise InvalidArgumentError("give either asset hashes or --all, not both")
+        refs = [info.hash for info in store.list()]
+        destination.mkdir(parents=True, exist_ok=True)
+    elif not refs:
+        raise InvalidArgumentError("name the asset to export (a hash or unique prefix; `imagestudio assets list "
+                                   f"{project}` shows them), or pass --all")
+    elif len(refs) > 1:
+        destination.mkdir(parents=True, exist_ok=True)
+    paths = [str(store.export(ref, destination)) for ref in refs]
     if json_output:
-        print_json({"path": str(path)})
+        print_json({"path": paths[0] if len(paths) == 1 else None, "paths": paths})
     else:
-        print(f"wrote {path}")
+        for path in paths:
+            print(f"wrote {path}")
+        if all_assets:
+            print(f"exported {len(paths)} assets of {project!r} into {destination}")
 
 
 @assets_app.command("clean")
