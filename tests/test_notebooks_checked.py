@@ -3,8 +3,9 @@
 nbval (``--nbval-lax``) runs every notebook but compares a cell's output only when the cell is marked
 ``# NBVAL_CHECK_OUTPUT`` *and* the notebook stores an output for it; a marked cell without one is
 silently not compared. So: every checked cell must have a stored output, a demo ``try/except`` must
-fail when its error does not come, every notebook must check something, and a notebook run against a
-broken library must fail (shown here by breaking one function in a real kernel).
+fail when its error does not come, every notebook must check something, a notebook run against a
+broken library must fail (shown here by breaking one function per notebook in a real kernel), and the
+suite's nbval configuration must really compare a checked cell with its stored output.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 #: Notebooks whose owners have not yet turned their claims into checks. The test below fails as soon as one
 #: of them checks something, so this list cannot go stale: remove the name then.
-NOT_YET_CHECKED = {"03_canvas.ipynb", "05_background_removal.ipynb"}
+NOT_YET_CHECKED = {"03_canvas.ipynb"}
 
 
 def _code_cells(path: Path):
@@ -86,9 +87,55 @@ def test_the_cloud_notebook_fails_when_revoking_a_link_does_nothing():
     assert "the link still opens after revoke" in error
 
 
-def test_the_quickstart_fails_when_a_checkpoint_diff_sees_no_change():
-    breakage = ("from imagestudio_nb.project import Project\n"
-                "_diff = Project.diff\n"
-                "Project.diff = lambda self, *args: {**_diff(self, *args), 'layers_changed': {}}")
-    error = _run_with(next(p for p in NOTEBOOKS if p.name == "01_quickstart.ipynb"), breakage)
-    assert 'changes["layers_changed"]' in error and "AssertionError" in error
+#: One library function broken per notebook, and the check of that notebook that must catch it.
+BREAKAGES = {
+    "01_quickstart.ipynb": (
+        "from imagestudio_nb.project import Project\n_diff = Project.diff\n"
+        "Project.diff = lambda self, *args: {**_diff(self, *args), 'layers_changed': {}}",
+        'changes["layers_changed"]'),
+    "02_prompt_experiments.ipynb": (
+        "from imagestudio_nb.experiments import Experiment\n_compare = Experiment.compare\n"
+        "Experiment.compare = lambda self, other: [{**row, 'same_images': row['index'] != 5}\n"
+        "                                          for row in _compare(self, other)]",
+        "assert len(comparison) == 8"),
+    "04_filters.ipynb": (
+        "import imagestudio_nb.imaging.presets as presets\n_import = presets.import_preset\n"
+        "def import_dropping_a_step(*args, **kwargs):\n"
+        "    preset = _import(*args, **kwargs)\n"
+        "    return {**preset, 'chain': preset['chain'][:-1]}\n"
+        "presets.import_preset = import_dropping_a_step",
+        "chain_hash(imported"),
+    "07_prompt_enhancement.ipynb": (
+        "from imagestudio_nb.prompts import PromptHistory\n_top = PromptHistory.top_rated\n"
+        "PromptHistory.top_rated = lambda self, **k: _top(self, **k)[::-1]",
+        "assert best =="),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKAGES))
+def test_a_notebook_fails_when_the_function_it_shows_is_broken(name):
+    breakage, failing_check = BREAKAGES[name]
+    error = _run_with(next(p for p in NOTEBOOKS if p.name == name), breakage)
+    assert "AssertionError" in error and failing_check in error, error[-2000:]
+
+
+def test_nbval_compares_a_checked_cell_with_its_stored_output(tmp_path):
+    # The suite's own configuration (pyproject.toml) on a copy of the quickstart whose stored output of the
+    # checked cell (the first picture's SHA-256) was altered by one character: nbval must report it.
+    import subprocess
+    import sys
+
+    source = next(p for p in NOTEBOOKS if p.name == "01_quickstart.ipynb")
+    notebook = nbformat.read(source, as_version=4)
+    checked = [cell for cell in notebook.cells if is_checked(cell)]
+    assert checked, "the quickstart has a checked cell"
+    text = checked[0].outputs[0]["text"]
+    checked[0].outputs[0]["text"] = ("1" if text[0] != "1" else "2") + text[1:]
+    altered = tmp_path / source.name
+    nbformat.write(notebook, altered)
+    repo = source.parents[1]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-c", str(repo / "pyproject.toml"), "--rootdir", str(repo),
+                           "-p", "no:cacheprovider", "-q", str(altered)], cwd=repo, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "Cell outputs differ" in done.stdout and "1 failed" in done.stdout, done.stdout[-3000:]
