@@ -219,17 +219,20 @@ def _find_refused(value: Any, loc: tuple[Any, ...], strings: bool) -> tuple[tupl
     return None
 
 
-# Strings (whose brackets do not count) and runs of anything that is not a bracket. The closing quote is
-# optional so that an unterminated string ends the scan instead of being retried from every later quote
-# (which would make hostile text like '"\\"\\"\\"...' quadratic); the string pattern is unrolled for speed.
-_NOT_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[^"\[\]{}]+', re.DOTALL)
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1, ord('"'): 0}
+# The depth scan works on bytes: escape pairs removed first (so an escaped quote does not end a string),
+# then every byte but quotes and brackets deleted (non-ASCII UTF-8 bytes never equal them), then empty
+# strings, then strings that still hold brackets. Each step is one linear pass in C; a regex over the
+# whole text took 17% of the parse on a 30 MB document, this takes a few percent.
+_ESCAPE_PAIR = re.compile(rb"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_QUOTED = re.compile(rb'"[^"]*"?')  # the closing quote is optional: an unterminated string ends the scan
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 #: Integers JavaScript and the Y document hold exactly (pycrdt panics beyond 64 bits).
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
-def json_depth(text: str) -> int:
+def json_depth(text: str | bytes) -> int:
     """The deepest nesting of objects and lists in JSON text, found without parsing it.
 
     Examples
@@ -237,8 +240,13 @@ def json_depth(text: str) -> int:
     >>> json_depth('{"a": [1, {"b": "[[["}]}')
     3
     """
-    brackets = _NOT_NESTING.sub("", text).encode("ascii", "ignore")
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if b"\\" in raw:
+        raw = _ESCAPE_PAIR.sub(b"", raw)
+    structure = raw.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in structure:  # strings that hold brackets: drop them with what they hold
+        structure = _QUOTED.sub(b"", structure)
+    return max(accumulate(map(_STEP.__getitem__, structure)), default=0)
 
 
 def loads_json(text: str | bytes, *, source: str = "JSON file", max_depth: int = MAX_DEPTH) -> Any:
@@ -262,11 +270,12 @@ def loads_json(text: str | bytes, *, source: str = "JSON file", max_depth: int =
     ...
     imagestudio_nb.errors.DocumentFormatError: x.json: a: NaN is not a number JSON allows; write a finite number or null
     """
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        text = _decode_utf8(bytes(text), source)
+    raw = bytes(text) if isinstance(text, (bytes, bytearray, memoryview)) else None
+    if raw is not None:
+        text = _decode_utf8(raw, source)
     elif text.startswith("\ufeff"):
         text = text[1:]
-    depth = json_depth(text)
+    depth = json_depth(raw if raw is not None else text)
     if depth > max_depth:
         raise DocumentFormatError(f"{source} nests objects and lists {depth} deep, over the limit of {max_depth}; "
                                   "it was not written by this toolkit")
