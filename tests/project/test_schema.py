@@ -157,3 +157,35 @@ def test_a_saved_file_with_a_wrong_shape_is_refused_when_read(workspace):
     data["layers"] = [{"id": "l1", "kind": "paint", "name": "Ink", "strokes": "not a list"}]
     with pytest.raises(DocumentFormatError, match=r"project\.isproj: layers\[0\]\.strokes: expected a list"):
         loads_document(json.dumps(data).encode(), source=str(path))
+
+
+def _true_depth(value) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_true_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_true_depth, value), default=0)
+    return 0
+
+
+def test_depth_scan_agrees_with_the_parsed_depth_on_random_documents():
+    import random
+
+    rng = random.Random(7)
+    pieces = ['"', "\\", "[", "]", "{", "}", "\\\"", "é", "😀", "a", " ", "\n", '""', "\\\\"]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(6)))
+
+    def value(depth: int):
+        roll = rng.random()
+        if depth > 8 or roll < 0.3:
+            return rng.choice([text(), 1, -2.5, None, True, ""])
+        if roll < 0.65:
+            return [value(depth + 1) for _ in range(rng.randrange(4))]
+        return {text(): value(depth + 1) for _ in range(rng.randrange(4))}
+
+    for _ in range(400):
+        data = value(0)
+        for dumped in (json.dumps(data), json.dumps(data, ensure_ascii=False, indent=1)):
+            assert json_depth(dumped) == _true_depth(data), dumped
+            assert json_depth(dumped.encode()) == _true_depth(data), dumped
