@@ -34,14 +34,15 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def check_name(name: str, *, workspace: str | Path | None = None) -> str:
+def check_name(name: str, *, workspace: str | Path | None = None, current: str | None = None) -> str:
     """Validate a project name: letters, digits, space, ``.``, ``-``, ``_``; at most 100 characters.
 
     Names that Windows reserves (``CON``, ``NUL``, ``COM1``, ``LPT9``..., with any extension and in any
     case) and names ending in a dot or a space are refused: such a folder cannot exist on Windows. With
     ``workspace``, a name that differs only by case from a project there is refused as well, because
     the two folders would be one folder on Windows and macOS (an exact match is the caller's
-    ``ProjectExistsError``).
+    ``ProjectExistsError``); ``current`` is the project's own name when renaming it (``holiday`` to
+    ``Holiday`` is allowed).
 
     Raises
     ------
@@ -75,7 +76,7 @@ def check_name(name: str, *, workspace: str | Path | None = None) -> str:
         folder = Path(workspace).expanduser()
         entries = [entry.name for entry in folder.iterdir()] if folder.is_dir() else []
         for other in entries:
-            if other != name and _fold(other) == _fold(name) and not other.startswith("."):
+            if other not in (name, current) and _fold(other) == _fold(name) and not other.startswith("."):
                 raise InvalidArgumentError(
                     f"project name {name!r} differs only by case from the existing project {other!r}; the two "
                     "would be one folder on Windows and macOS: open that one or choose another name")

@@ -50,6 +50,13 @@ def test_a_name_differing_only_by_case_from_a_project_is_refused(workspace, othe
     assert check_name("Holiday", workspace=workspace) == "Holiday"  # the same name is the caller's "exists" case
 
 
+def test_renaming_a_project_to_another_case_of_its_own_name_is_allowed(workspace):
+    Project.create("holiday")
+    assert check_name("Holiday", workspace=workspace, current="holiday") == "Holiday"
+    with pytest.raises(InvalidArgumentError, match="differs only by case"):
+        check_name("Holiday", workspace=workspace, current="other")
+
+
 def test_case_of_letters_beyond_ascii_counts(workspace):
     Project.create("Caf\u00e9 Stra\u00dfe")
     with pytest.raises(InvalidArgumentError, match="differs only by case"):
