@@ -23,6 +23,7 @@ from .analytics import check_budget, estimate_requests
 from .config import Settings, load_config
 from .errors import ImageStudioError, InvalidArgumentError
 from .generation import store_generation
+from .webhooks import emit
 
 #: Fields of a batch item that are ``generate()`` arguments; any other field is a model option.
 REQUEST_FIELDS = ("prompt", "model", "size", "n", "seed", "quality", "background", "output_format", "style")
@@ -247,6 +248,7 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
     done = recorded_keys(project) if project is not None else set()
     report = BatchReport([ItemResult(i, key, item, "skipped" if key in done else "pending")
                           for i, (item, key) in enumerate(zip(items, keys))])
+    project_name = project.name if project is not None else None
     pending = [entry for entry in report.items if entry.status == "pending"]
     report.estimated_cost_usd, _ = estimate_requests([entry.item.request() for entry in pending], own_settings)
     check_budget(report.estimated_cost_usd, project=project.name if project is not None else None,
@@ -269,7 +271,8 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
         while queue or running:
             while queue and len(running) < concurrency:
                 entry = queue.pop()
-                running[pool.submit(_run_item, entry.item.request(), own_settings, pacers)] = entry
+                cluster = (pacers,) if pacers is not None else ()  # only Dask runs take the cluster's limiter
+                running[pool.submit(_run_item, entry.item.request(), own_settings, *cluster)] = entry
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             # Everything that finished together is stored with one save of the project.
             with project.batch() if project is not None else contextlib.nullcontext():
@@ -280,6 +283,8 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
                     entry.error, entry.error_type = outcome.get("error"), outcome.get("error_type")
                     entry.seconds = outcome["seconds"]
                     entry.record = _store(project, outcome, entry.key)
+                    if entry.record is not None:
+                        emit("generation.completed", _event_data(entry), project=project_name)
             if bar is not None:
                 bar.update(len(finished))
                 bar.set_postfix(failed=sum(e.status in ("failed", "partial") for e in report.items))
@@ -289,7 +294,16 @@ def generate_batch(requests: Iterable[BatchItem | Mapping[str, Any] | str], *, p
         if bar is not None:
             bar.close()
     report.seconds = time.perf_counter() - started
+    emit("batch.finished", {**report.summary(), "estimated_cost_usd": report.estimated_cost_usd,
+                            "user": own_settings.user}, project=project_name)
     return report
+
+
+def _event_data(entry: ItemResult) -> dict[str, Any]:
+    record = entry.record
+    return {"generation": record["id"], "model": record.get("model"), "status": entry.status,
+            "batch_key": entry.key, "assets": list(record.get("assets") or []), "user": record.get("user"),
+            "prompt": entry.item.prompt}
 
 
 def _cluster_pacers(client, settings: Settings):
