@@ -196,5 +196,46 @@ def role(name: str, user: Annotated[Optional[str], typer.Argument(help="A Jupyte
         print_table([{"user": u, "role": r} for u, r in sorted(roles.items())], ["user", "role"], title=name)
 
 
+@project_app.command("history")
+def history(name: str, json_output: JsonOption = False):
+    """List the changes kept for replay: who changed the project, from where, and when."""
+    from datetime import datetime, timezone
+
+    from ..project import Project
+    from ..project.replay import timeline
+
+    moments = timeline(Project.open(name))
+    rows = [{"seq": m.seq, "time": datetime.fromtimestamp(m.time, timezone.utc).isoformat(timespec="seconds"),
+             "user": m.user or "", "origin": m.origin} for m in moments]
+    if json_output:
+        print_json(rows)
+    else:
+        print_table(rows[-50:], ["seq", "time", "user", "origin"], title=f"{name}: last {min(50, len(rows))} of {len(rows)} changes")
+
+
+@project_app.command("timelapse")
+def timelapse_command(name: str, out: Path,
+                      frames: Annotated[int, typer.Option(help="About this many frames.")] = 120,
+                      fps: Annotated[int, typer.Option(help="Frames per second.")] = 12,
+                      size: Annotated[int, typer.Option(help="Longest side in pixels.")] = 512):
+    """Render the project's history into an animation (.gif, .mp4 or .webm) from its update log."""
+    from ..project import Project
+    from ..project.replay import timelapse
+
+    data = timelapse(Project.open(name), out, frames=frames, fps=fps, max_side=size, progress=True)
+    print(f"wrote {out} ({len(data):,} bytes)")
+
+
+@project_app.command("restore-moment")
+def restore_moment(name: str, seq: int, label: str):
+    """Keep the project as it was right after change SEQ as checkpoint LABEL (see `project history`)."""
+    from ..project import Project
+    from ..project.replay import checkpoint_at
+
+    checkpoint_at(Project.open(name), seq, label)
+    print(f"checkpoint {label!r} holds {name!r} as it was after change {seq}; "
+          f"bring it back with `imagestudio project restore {name} {label}`")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(project_app, name="project")

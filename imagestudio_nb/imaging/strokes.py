@@ -51,9 +51,24 @@ def stroke_coverage(stroke: Mapping, height: int, width: int) -> np.ndarray:
     >>> float(cov[5, 5]), float(cov[0, 0])
     (1.0, 0.0)
     """
+    full = np.zeros((height, width), np.float32)
+    found = _coverage_in_box(stroke, height, width)
+    if found is not None:
+        (y0, y1, x0, x1), coverage = found
+        full[y0:y1, x0:x1] = coverage
+    return full
+
+
+def _coverage_in_box(stroke: Mapping, height: int, width: int):
+    """``((y0, y1, x0, x1), coverage)`` over the part of the canvas the stroke can touch, or ``None``.
+
+    Drawing and blurring only the stroke's box (with a margin wider than the blur's kernel, and the
+    canvas's own border where the box meets it) gives the same pixels as the whole canvas, at a cost
+    that follows the stroke's size instead of the canvas's.
+    """
     points = np.asarray(stroke.get("points", ()), dtype=np.float64)
     if points.size == 0:
-        return np.zeros((height, width), np.float32)
+        return None
     if points.size % 2:
         raise InvalidArgumentError("stroke points must be a flat list [x0, y0, x1, y1, ...] of even length")
     size = float(stroke.get("size", 8))
@@ -61,8 +76,17 @@ def stroke_coverage(stroke: Mapping, height: int, width: int) -> np.ndarray:
     opacity = float(stroke.get("opacity", 1.0))
     if size <= 0 or not 0 <= hardness <= 1 or not 0 <= opacity <= 1:
         raise InvalidArgumentError("stroke size must be > 0, hardness and opacity in 0..1")
-    canvas = np.zeros((height, width), np.uint8)
-    fixed = np.round(points.reshape(-1, 2) * (1 << _SUBPIXEL_BITS)).astype(np.int32)
+    sigma = max(0.3, size * (1 - hardness) / 4) if hardness < 1 else 0.0
+    xy = points.reshape(-1, 2)
+    margin = size / 2 + 2 + (int(np.ceil(sigma * 8)) + 2 if sigma else 0)
+    x0 = max(0, int(np.floor(xy[:, 0].min() - margin)))
+    x1 = min(width, int(np.ceil(xy[:, 0].max() + margin)) + 1)
+    y0 = max(0, int(np.floor(xy[:, 1].min() - margin)))
+    y1 = min(height, int(np.ceil(xy[:, 1].max() + margin)) + 1)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    fixed = np.round((xy - (x0, y0)) * (1 << _SUBPIXEL_BITS)).astype(np.int32)
     thickness = max(1, int(round(size)))
     if len(fixed) == 1:
         cv2.circle(canvas, tuple(fixed[0]), int(round(size / 2 * (1 << _SUBPIXEL_BITS))), 255, -1,
@@ -70,12 +94,24 @@ def stroke_coverage(stroke: Mapping, height: int, width: int) -> np.ndarray:
     else:
         cv2.polylines(canvas, [fixed], False, 255, thickness, cv2.LINE_AA, _SUBPIXEL_BITS)
     coverage = canvas.astype(np.float32) * (1 / 255)
-    if hardness < 1:
-        sigma = max(0.3, size * (1 - hardness) / 4)
-        coverage = cv2.GaussianBlur(coverage, (0, 0), sigma)
+    if sigma:
+        if (y0, x0) == (0, 0) and (y1, x1) == (height, width):
+            coverage = cv2.GaussianBlur(coverage, (0, 0), sigma)
+        else:  # blur inside a zero frame so the box's edges behave as open canvas, the canvas's as its border
+            pad = [0 if y0 == 0 else 1, 0 if y1 == height else 1, 0 if x0 == 0 else 1, 0 if x1 == width else 1]
+            coverage = _blur_in_frame(coverage, sigma, pad)
     if opacity < 1:
         coverage *= opacity
-    return coverage
+    return (y0, y1, x0, x1), coverage
+
+
+def _blur_in_frame(coverage: np.ndarray, sigma: float, open_sides: list[int]) -> np.ndarray:
+    """Gaussian blur where the open sides continue with zeros and the others reflect (the canvas edge)."""
+    k = int(np.ceil(sigma * 8)) + 2
+    top, bottom, left, right = (k * side for side in open_sides)
+    framed = cv2.copyMakeBorder(coverage, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+    blurred = cv2.GaussianBlur(framed, (0, 0), sigma)
+    return blurred[top:top + coverage.shape[0], left:left + coverage.shape[1]]
 
 
 def render_strokes(strokes: Iterable[Mapping], height: int, width: int,
@@ -93,16 +129,21 @@ def render_strokes(strokes: Iterable[Mapping], height: int, width: int,
         tool = stroke.get("tool", "brush")
         if tool not in PAINT_TOOLS:
             raise InvalidArgumentError(f"tool={tool!r} is not a paint tool; allowed: {sorted(PAINT_TOOLS)}")
-        cov = stroke_coverage(stroke, height, width)[..., None]
+        found = _coverage_in_box(stroke, height, width)
+        if found is None:
+            continue
+        (y0, y1, x0, x1), cov = found
+        cov = cov[..., None]
+        box = canvas[y0:y1, x0:x1]  # a view: the stroke changes nothing outside its box
         if tool == "eraser":
-            canvas[..., 3:] *= 1 - cov
+            box[..., 3:] *= 1 - cov
             continue
         rgb = np.array(parse_color(stroke.get("color", "#000000")), np.float32) / 255
-        alpha = canvas[..., 3:]
+        alpha = box[..., 3:]
         out_alpha = cov + alpha * (1 - cov)
         safe = np.where(out_alpha > 0, out_alpha, 1)
-        canvas[..., :3] = (rgb * cov + canvas[..., :3] * alpha * (1 - cov)) / safe
-        canvas[..., 3:] = out_alpha
+        box[..., :3] = (rgb * cov + box[..., :3] * alpha * (1 - cov)) / safe
+        box[..., 3:] = out_alpha
     return np.clip(canvas * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -118,9 +159,13 @@ def mask_from_strokes(strokes: Iterable[Mapping], height: int, width: int,
         tool = stroke.get("tool")
         if tool not in MASK_TOOLS:
             raise InvalidArgumentError(f"tool={tool!r} is not a mask tool; allowed: {sorted(MASK_TOOLS)}")
-        cov = stroke_coverage(stroke, height, width)
+        found = _coverage_in_box(stroke, height, width)
+        if found is None:
+            continue
+        (y0, y1, x0, x1), cov = found
+        box = matte[y0:y1, x0:x1]
         if tool in ("keep", "mask_add"):
-            matte = matte + (1 - matte) * cov
+            box += (1 - box) * cov
         else:
-            matte = matte * (1 - cov)
+            box *= 1 - cov
     return matte

@@ -19,14 +19,20 @@ if TYPE_CHECKING:
 _SNAPSHOT_META = ("canvas", "settings")
 
 
+def snapshot_of(data: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint keeps of a document's plain data: canvas and settings, layers, comments, generation ids."""
+    meta = data.get("meta") or {}
+    return {"meta": {k: meta.get(k) for k in _SNAPSHOT_META}, "layers": data.get("layers") or [],
+            "comments": data.get("comments") or [], "generations": [g["id"] for g in data.get("generations") or []]}
+
+
 def _snapshot(project: Project) -> dict[str, Any]:
-    meta = project.meta
-    return {"meta": {k: meta.get(k) for k in _SNAPSHOT_META}, "layers": project.layers(),
-            "comments": project.comments(), "generations": [g["id"] for g in project.generations()]}
+    return snapshot_of(project.to_data())
 
 
-def checkpoint(self: Project, name: str, *, note: str | None = None) -> dict[str, Any]:
-    """Save the current state as a named checkpoint and return its summary.
+def checkpoint(self: Project, name: str, *, note: str | None = None,
+               snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Save the current state (or ``snapshot``, see :func:`snapshot_of`) as a named checkpoint; return its summary.
 
     Raises
     ------
@@ -38,7 +44,7 @@ def checkpoint(self: Project, name: str, *, note: str | None = None) -> dict[str
     if any(c["name"] == name for c in self.checkpoints()):
         raise InvalidArgumentError(f"checkpoint {name!r} already exists; choose another name")
     record = {"id": new_id("v"), "name": name, "note": note, "created": now_iso(), "author": self.config().user,
-              "snapshot": _snapshot(self)}
+              "snapshot": snapshot if snapshot is not None else _snapshot(self)}
     with self._change("checkpoints"):
         self.doc.get("checkpoints", type=Array).append(record)
     self.keyframe()  # a named version is a natural place to start replays and openings from

@@ -176,32 +176,37 @@ class UpdateLog:
         return count >= KEYFRAME_EVERY and nbytes * 2 >= size
 
     def compact(self, *, keep_seconds: float | None = None) -> int:
-        """Drop updates (and older keyframes) that the newest keyframe covers and that are older than the
-        replay window; returns how many rows went. The newest keyframe before the window stays as the
-        replay's starting point."""
+        """Drop what replay no longer needs; returns how many rows went.
+
+        The newest keyframe older than the replay window (``keep_seconds``) becomes the replay's start:
+        the updates it covers and the keyframes before it go. Everything after it stays, so replay from
+        it is exact, and the file stays near the document's size plus the window's updates.
+        """
         keep = KEEP_SECONDS if keep_seconds is None else keep_seconds
         horizon = time.time() - keep
         with self._writing("compact the log") as db:
-            newest = db.execute("SELECT covers FROM updates WHERE kind = 'keyframe' ORDER BY seq DESC LIMIT 1").fetchone()
-            if newest is None:
-                return 0
-            base = db.execute("SELECT seq FROM updates WHERE kind = 'keyframe' AND time < ? ORDER BY seq DESC LIMIT 1",
-                              (horizon,)).fetchone()
+            base = db.execute("SELECT seq, covers FROM updates WHERE kind = 'keyframe' AND time <= ? "
+                              "ORDER BY seq DESC LIMIT 1", (horizon,)).fetchone()
             if base is None:
                 return 0
             removed = db.execute("DELETE FROM updates WHERE seq < ? AND (kind = 'keyframe' OR seq <= ?)",
-                                 (base[0], newest[0])).rowcount
-            removed += db.execute("DELETE FROM updates WHERE kind = 'update' AND time < ? AND seq <= ?",
-                                  (horizon, newest[0])).rowcount
+                                 base).rowcount
             if removed:
-                pruned = db.execute("SELECT coalesce(max(covers), 0) FROM updates WHERE seq = ?", (base[0],)).fetchone()[0]
                 db.execute("INSERT OR REPLACE INTO info VALUES ('pruned_through', max(?, coalesce("
-                           "(SELECT value FROM info WHERE key = 'pruned_through'), 0)))", (pruned,))
+                           "(SELECT value FROM info WHERE key = 'pruned_through'), 0)))", (base[1],))
         if removed:
             with self._lock:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._db.execute("VACUUM")
         return removed
+
+    def keyframe_covers(self, seq: int) -> int:
+        """The last update seq the keyframe at ``seq`` holds."""
+        with self._lock:
+            row = self._db.execute("SELECT covers FROM updates WHERE seq = ? AND kind = 'keyframe'", (seq,)).fetchone()
+        if row is None:
+            raise KeyError(f"no keyframe at seq {seq}")
+        return row[0]
 
     # --- reading ---------------------------------------------------------------------------------
     def last_seq(self) -> int:
