@@ -39,7 +39,8 @@ class ClipInfo:
     codec: str
 
 
-def encode_clip(frames: Iterable[np.ndarray], *, fps: int = 24, format: str = "mp4", crf: int = 23) -> bytes:
+def encode_clip(frames: Iterable[np.ndarray], *, fps: int = 24, format: str = "mp4", crf: int = 23,
+                preset: str = "veryfast") -> bytes:
     """Encode uint8 RGB(A) frames of one size into a clip; alpha is dropped.
 
     Parameters
@@ -52,6 +53,8 @@ def encode_clip(frames: Iterable[np.ndarray], *, fps: int = 24, format: str = "m
         H.264 in MP4, VP9 in WebM, or an animated GIF.
     crf : int
         Constant rate factor for H.264/VP9 (lower is better and larger).
+    preset : str
+        x264 speed preset (``ultrafast`` ... ``veryslow``): faster makes larger files.
 
     Returns
     -------
@@ -80,7 +83,7 @@ def encode_clip(frames: Iterable[np.ndarray], *, fps: int = 24, format: str = "m
     buffer = io.BytesIO()
     count, shape = 0, None
     with av.open(buffer, "w", format=format) as container:
-        options = {"mp4": {"preset": "veryfast", "crf": str(crf), "threads": "1"},
+        options = {"mp4": {"preset": preset, "crf": str(crf), "threads": "1"},
                    "webm": {"crf": str(crf), "b": "0", "deadline": "realtime", "cpu-used": "8", "threads": "1"},
                    "gif": {}}[format]
         stream = container.add_stream(codec, rate=fps, options=options)
