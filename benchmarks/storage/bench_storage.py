@@ -15,7 +15,8 @@ alternate within each repeat, so that the machine's load (printed) hits both ali
 - ``writers``: three processes x 1000 ``add_stroke`` into one project; throughput from the first change to
   the last, and the strokes a fresh process finds afterwards (target: zero loss).
 - ``size``: the log after ``--strokes`` strokes (keyframes every 1000 updates; compaction with a replay window
-  of 0 s, and with the default 7-day window) against the document's state size ``len(doc.get_update())``.
+  of 0 s, and with the default 7-day window) against the document's state size ``len(doc.get_update())``,
+  with the median time of the first and of the last 1000 strokes.
 """
 
 from __future__ import annotations
@@ -113,14 +114,16 @@ n = int(sys.argv[1])
 project = Project.create("size", workspace=tempfile.mkdtemp(prefix="bench-storage-"))
 layer = project.add_layer("paint", name="ink")
 started = time.perf_counter()
+each = []
 for i in range(n):
-    project.add_stroke(layer, stroke(i))
+    begun = time.perf_counter(); project.add_stroke(layer, stroke(i)); each.append(ms(begun))
 project.save()
 seconds = time.perf_counter() - started
 folder = project.path
 rows = project.log.rows(kinds=("update", "keyframe"))
 print(json.dumps({
     "strokes": n, "seconds": seconds,
+    "first_ms": statistics.median(each[:1000]), "last_ms": statistics.median(each[-1000:]),
     "log_bytes": project.log.size(),
     "state_bytes": len(project.doc.get_update()),
     "json_bytes": (folder / "project.isproj").stat().st_size,
@@ -228,16 +231,19 @@ def bench_writers(per_writer: int, repeats: int) -> None:
                   f"   per writer: {found}")
 
 
-def bench_size(strokes: int) -> None:
-    print(f"\n(d) log size after {strokes} strokes (keyframe every 1000 updates) ({load()})")
+def bench_size(strokes: int, delay: float, windows: list[str]) -> None:
+    print(f"\n(d) log size after {strokes} strokes (keyframe every 1000 updates; snapshot written {delay} s after "
+          f"changes) ({load()})")
     print(f"{'replay window':<15}{'log MB':>9}{'state MB':>10}{'ratio':>7}{'json MB':>9}{'update rows':>13}"
-          f"{'keyframes':>11}{'s':>7}")
-    for label, keep in (("0 s", "0"), ("7 days", str(7 * 24 * 3600))):
-        result = run_worker("new", SIZE, str(strokes), env={"IMAGESTUDIO_LOG_KEEP_SECONDS": keep})
+          f"{'keyframes':>11}{'s':>7}{'first 1000 ms':>15}{'last 1000 ms':>14}")
+    for keep in windows:
+        result = run_worker("new", SIZE, str(strokes),
+                            env={"IMAGESTUDIO_LOG_KEEP_SECONDS": keep, "IMAGESTUDIO_AUTOSAVE_DELAY": str(delay)})
         mb = 1024 * 1024
-        print(f"{label:<15}{result['log_bytes'] / mb:9.2f}{result['state_bytes'] / mb:10.2f}"
+        print(f"{keep + ' s':<15}{result['log_bytes'] / mb:9.2f}{result['state_bytes'] / mb:10.2f}"
               f"{result['log_bytes'] / result['state_bytes']:7.2f}{result['json_bytes'] / mb:9.2f}"
-              f"{result['update_rows']:13d}{result['keyframe_rows']:11d}{result['seconds']:7.0f}")
+              f"{result['update_rows']:13d}{result['keyframe_rows']:11d}{result['seconds']:7.0f}"
+              f"{result['first_ms']:15.2f}{result['last_ms']:14.2f}")
 
 
 def main() -> None:
@@ -247,6 +253,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--writer-changes", type=int, default=1000)
     parser.add_argument("--strokes", type=int, default=100_000)
+    parser.add_argument("--size-delay", type=float, default=0.2,
+                        help="IMAGESTUDIO_AUTOSAVE_DELAY for (d); the default is the library's")
+    parser.add_argument("--size-windows", nargs="+", default=["0", str(7 * 24 * 3600)],
+                        help="IMAGESTUDIO_LOG_KEEP_SECONDS values for (d)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["changes", "generate", "writers", "size"])
     args = parser.parse_args()
     print(f"{load()}; new: {ROOT} (working tree), old: {OLD_COMMIT} exported to {export_old_code()}")
@@ -257,7 +267,7 @@ def main() -> None:
     if "writers" not in args.skip:
         bench_writers(args.writer_changes, args.repeats)
     if "size" not in args.skip:
-        bench_size(args.strokes)
+        bench_size(args.strokes, args.size_delay, args.size_windows)
     print(f"\nend: {load()}")
 
 
