@@ -27,6 +27,7 @@ from ..errors import (DocumentFormatError, ImageDecodeError, InvalidArgumentErro
 from ..imaging.codec import EXTENSIONS, MIME_TYPES, image_info
 from .document import dumps_canonical, loads_document, loads_json, now_iso
 from .files import write_atomic
+from .schema import check_renderable
 from .workspace import DOCUMENT_NAME, check_name, list_projects, workspace_path
 
 if TYPE_CHECKING:
@@ -286,6 +287,7 @@ def import_archive(archive: Path, *, name: str | None = None, workspace: str | P
         source = f"{archive.name}:{DOCUMENT_NAME}"
         data = loads_document(document, source=source)
         _check_references(data, assets, source)
+        check_renderable(data, source=source)
         _check_filter_chains(data, source)
         final_name = _final_name(data, name, root, archive)
         if (root / final_name).exists():

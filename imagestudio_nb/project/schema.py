@@ -7,6 +7,7 @@ cannot drift apart again. This module validates plain data; it must never touch 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -52,18 +53,6 @@ def _points(points: Any) -> list[float]:
     return points
 
 
-def _not_zero(value: float) -> float:
-    if value == 0:
-        raise ValueError("expected a scale other than 0")
-    return value
-
-
-def _box(crop: list[float]) -> list[float]:
-    if crop[2] <= 0 or crop[3] <= 0:
-        raise ValueError("expected [x, y, width, height] with a positive size")
-    return crop
-
-
 def _integral(value: float) -> float:
     if not float(value).is_integer():
         raise ValueError("expected a whole number")
@@ -76,8 +65,6 @@ Whole = Annotated[float, Strict(), AllowInfNan(False), AfterValidator(_integral)
 Text = Annotated[str, Strict()]
 Flag = Annotated[bool, Strict()]
 Object = dict[str, Any]
-Fraction = Annotated[Number, Field(ge=0, le=1)]
-Colour = Annotated[str, Strict(), StringConstraints(pattern=r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
 #: An asset's name: the SHA-256 of its bytes. It becomes a file name, so nothing else may pass (no "../").
 AssetHash = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -116,20 +103,20 @@ class Transform(TypedDict):
 
     x: NotRequired[Number]
     y: NotRequired[Number]
-    scale_x: NotRequired[Annotated[Number, AfterValidator(_not_zero)]]
-    scale_y: NotRequired[Annotated[Number, AfterValidator(_not_zero)]]
+    scale_x: NotRequired[Number]
+    scale_y: NotRequired[Number]
     rotation: NotRequired[Number]
-    crop: NotRequired[Annotated[list[Number], Field(min_length=4, max_length=4), AfterValidator(_box)] | None]
+    crop: NotRequired[Annotated[list[Number], Field(min_length=4, max_length=4)] | None]
 
 
 class Stroke(TypedDict):
     """One brush stroke of a paint or mask layer, its points flattened as ``[x0, y0, x1, y1, ...]``."""
 
-    tool: NotRequired[Literal[tuple(sorted(PAINT_TOOLS | MASK_TOOLS))]]  # type: ignore[misc]
-    size: NotRequired[Annotated[Number, Field(gt=0)]]
-    hardness: NotRequired[Fraction]
-    opacity: NotRequired[Fraction]
-    color: NotRequired[Colour]
+    tool: NotRequired[Text]
+    size: NotRequired[Number]
+    hardness: NotRequired[Number]
+    opacity: NotRequired[Number]
+    color: NotRequired[Text]
     points: NotRequired[Annotated[Any, AfterValidator(_points)]]
 
 
@@ -144,8 +131,8 @@ class TextContent(TypedDict):
     """What a text layer draws."""
 
     content: NotRequired[Text]
-    font_size: NotRequired[Annotated[Number, Field(ge=1, le=2000)]]
-    color: NotRequired[Colour]
+    font_size: NotRequired[Number]
+    color: NotRequired[Text]
     x: NotRequired[Number]
     y: NotRequired[Number]
 
@@ -159,7 +146,7 @@ class Layer(TypedDict):
     asset: NotRequired[AssetHash | None]
     visible: NotRequired[Flag]
     locked: NotRequired[Flag]
-    opacity: NotRequired[Fraction]
+    opacity: NotRequired[Number]
     blend_mode: NotRequired[Literal[BLEND_MODES]]  # type: ignore[valid-type]
     transform: NotRequired[Transform]
     filters: NotRequired[list[FilterStep]]
@@ -300,30 +287,66 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{expected}, got {shown}"
 
 
-# Which tools may draw on which layer: the renderer refuses the others (imaging/strokes.py).
+# Which tools may draw on which layer, and the value ranges the renderer accepts (imaging/strokes.py,
+# imaging/layer_render.py). Checked on import, not on open: a value out of range fails when that layer is
+# drawn, in one line, and must not lock a person out of the rest of their project.
 _TOOLS = {"paint": (PAINT_TOOLS, "brush"), "mask": (MASK_TOOLS, None)}
+_COLOUR = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\Z")
 
 
-def _layer_references(where: str, layers: list[dict[str, Any]]) -> Iterator[str]:
-    kinds = {layer["id"]: layer["kind"] for layer in layers}
-    for index, layer in enumerate(layers):
-        if layer.get("mask") is not None and kinds.get(layer["mask"]) != "mask":
-            yield f"{where}[{index}].mask: expected the id of a mask layer, got {layer['mask']!r}"
-        tools, default = _TOOLS.get(layer["kind"], (None, None))
-        for number, stroke in enumerate(layer.get("strokes") or [] if tools else []):
-            if stroke.get("tool", default) not in tools:
-                yield (f"{where}[{index}].strokes[{number}].tool: expected one of {sorted(tools)} on a "
-                       f"{layer['kind']} layer, got {stroke.get('tool')!r}")
+def _range_problems(layer: dict[str, Any]) -> Iterator[str]:
+    if not 0 <= layer.get("opacity", 1) <= 1:
+        yield "opacity: expected a number from 0 to 1"
+    transform = layer.get("transform") or {}
+    if transform.get("scale_x") == 0 or transform.get("scale_y") == 0:
+        yield "transform: expected scales other than 0"
+    crop = transform.get("crop")
+    if crop is not None and (crop[2] <= 0 or crop[3] <= 0):
+        yield "transform.crop: expected [x, y, width, height] with a positive size"
+    text = layer.get("text") or {}
+    if not 1 <= text.get("font_size", 32) <= 2000 or not _COLOUR.match(text.get("color", "#000")):
+        yield "text: expected a font_size from 1 to 2000 and a colour '#rrggbb'"
+    tools, default = _TOOLS.get(layer["kind"], (None, None))
+    for number, stroke in enumerate(layer.get("strokes") or [] if tools else []):
+        if stroke.get("tool", default) not in tools:
+            yield f"strokes[{number}].tool: expected one of {sorted(tools)} on a {layer['kind']} layer"
+        elif stroke.get("size", 8) <= 0 or not 0 <= stroke.get("hardness", 1) <= 1 \
+                or not 0 <= stroke.get("opacity", 1) <= 1 or not _COLOUR.match(stroke.get("color", "#000")):
+            yield (f"strokes[{number}]: expected a size above 0, hardness and opacity from 0 to 1 and a "
+                   "colour '#rrggbb'")
+
+
+def check_renderable(data: dict[str, Any], *, source: str = "project file") -> None:
+    """Check that every layer's values are in the ranges the renderer draws (run after the schema check).
+
+    Used on import, where a document comes from elsewhere; see the comment above for why not on open.
+
+    Raises
+    ------
+    DocumentFormatError
+        Naming the layer and the value.
+
+    Examples
+    --------
+    >>> meta = {"schema_version": 1, "id": "p1", "name": "Demo", "canvas": {"width": 64, "height": 64}}
+    >>> check_renderable({"meta": meta, "layers": [{"id": "l1", "kind": "paint", "name": "Ink", "opacity": 2}],
+    ...                   "checkpoints": []}, source="demo.isproj")
+    Traceback (most recent call last):
+    ...
+    imagestudio_nb.errors.DocumentFormatError: demo.isproj: layers[0].opacity: expected a number from 0 to 1
+    """
+    stacks = [("layers", data["layers"])] + [(f"checkpoints[{i}].snapshot.layers", c["snapshot"]["layers"])
+                                            for i, c in enumerate(data["checkpoints"])]
+    for where, layers in stacks:
+        for index, layer in enumerate(layers):
+            for problem in _range_problems(layer):
+                raise DocumentFormatError(f"{source}: {where}[{index}].{problem}")
 
 
 def _inconsistencies(data: dict[str, Any]) -> Iterator[str]:
     for digest, record in data["assets"].items():
         if record["hash"] != digest:
             yield f"{json_path(('assets', digest))}.hash: expected the key it is stored under, got {record['hash']!r}"
-    stacks = [("layers", data["layers"])] + [(f"checkpoints[{i}].snapshot.layers", c["snapshot"]["layers"])
-                                            for i, c in enumerate(data["checkpoints"])]
-    for where, layers in stacks:
-        yield from _layer_references(where, layers)
     for root in ID_ROOTS:
         seen: dict[str, int] = {}
         for index, record in enumerate(data.get(root) or []):
@@ -338,9 +361,9 @@ def validate_document(data: Any, *, source: str = "project file") -> dict[str, A
 
     Roots that are absent are allowed (they are filled in empty); everything present must have its
     type, every record its id, and ids must be unique within ``layers``, ``generations``,
-    ``comments`` and ``checkpoints``; a layer's mask must name a mask layer, strokes must use a tool
-    its layer's kind draws with. Fields this version does not know are kept, unchecked, except in
-    asset records (they become ``AssetInfo`` objects, whose fields are fixed).
+    ``comments`` and ``checkpoints``. Value ranges are :func:`check_renderable`'s. Fields this version
+    does not know are kept, unchecked, except in asset records (they become ``AssetInfo`` objects,
+    whose fields are fixed).
 
     Raises
     ------
@@ -374,4 +397,4 @@ def validate_document(data: Any, *, source: str = "project file") -> dict[str, A
 
 __all__ = ["AssetHash", "AssetMeta", "BLEND_MODES", "Canvas", "Checkpoint", "Comment", "Document", "FilterStep",
            "GenerationRecord", "GenerationRequest", "ID_ROOTS", "LAYER_KINDS", "Layer", "Meta", "Origin", "ROOTS",
-           "Snapshot", "Stroke", "TextContent", "Transform", "json_path", "validate_document"]
+           "Snapshot", "Stroke", "TextContent", "Transform", "check_renderable", "json_path", "validate_document"]

@@ -15,7 +15,7 @@ from imagestudio_nb.project import Project
 from imagestudio_nb.project import document as document_module
 from imagestudio_nb.project.document import (doc_to_data, dumps_canonical, fill_doc, json_depth, loads_document,
                                              loads_json, new_document_data)
-from imagestudio_nb.project.schema import ROOTS, validate_document
+from imagestudio_nb.project.schema import ROOTS, check_renderable, validate_document
 
 
 def test_roots_are_defined_once_and_used_by_every_form():
@@ -88,16 +88,14 @@ LAYER = {"id": "l1", "kind": "paint", "name": "Ink"}
     ({"meta": META, "layers": {"l1": LAYER}}, r"layers: expected a list"),
     ({"meta": META, "layers": [LAYER, [1]]}, r"layers\[1\]: expected an object"),
     ({"meta": META, "layers": [{**LAYER, "opacity": True}]}, r"layers\[0\]\.opacity: expected a number, got True"),
-    ({"meta": META, "layers": [{**LAYER, "opacity": 1.5}]}, r"layers\[0\]\.opacity: input should be less than"),
     ({"meta": META, "layers": [{**LAYER, "visible": "yes"}]}, r"layers\[0\]\.visible: expected true or false"),
     ({"meta": META, "layers": [{**LAYER, "kind": "video"}]}, r"layers\[0\]\.kind: input should be 'image'"),
     ({"meta": META, "layers": [{**LAYER, "strokes": [{"points": [1, 2, 3]}]}]},
      r"layers\[0\]\.strokes\[0\]\.points: expected a flat list"),
-    ({"meta": META, "layers": [{**LAYER, "strokes": [{"tool": "keep"}]}]},
-     r"layers\[0\]\.strokes\[0\]\.tool: expected one of \['brush', 'eraser'\] on a paint layer"),
-    ({"meta": META, "layers": [{**LAYER, "mask": "l1"}]}, r"layers\[0\]\.mask: expected the id of a mask layer"),
-    ({"meta": META, "layers": [{**LAYER, "transform": {"crop": [0, 0, 0, 5]}}]},
-     r"layers\[0\]\.transform\.crop: expected \[x, y, width, height\] with a positive size"),
+    ({"meta": META, "layers": [{**LAYER, "strokes": [{"points": [1, "2"]}]}]},
+     r"layers\[0\]\.strokes\[0\]\.points: expected finite numbers only"),
+    ({"meta": META, "layers": [{**LAYER, "transform": {"crop": [0, 0, 5]}}]},
+     r"layers\[0\]\.transform\.crop: list should have at least 4 items"),
     ({"meta": {**META, "canvas": {"width": 10.5, "height": 4}}}, r"meta\.canvas\.width: expected a whole number"),
     ({"meta": {**META, "canvas": {"width": "64", "height": 4}}}, r"meta\.canvas\.width: expected a number"),
     ({"meta": {k: v for k, v in META.items() if k != "canvas"}}, r"meta\.canvas: is required but missing"),
@@ -113,6 +111,32 @@ def test_wrong_shapes_are_refused_in_one_line_naming_the_path(data, message):
     with pytest.raises(DocumentFormatError, match=r"^doc\.isproj: " + message) as caught:
         validate_document(data, source="doc.isproj")
     assert "\n" not in str(caught.value) and caught.value.exit_code == 6
+
+
+RENDER_LIMITS = [
+    ({**LAYER, "opacity": 1.5}, r"layers\[0\]\.opacity: expected a number from 0 to 1"),
+    ({**LAYER, "strokes": [{"tool": "keep"}]}, r"layers\[0\]\.strokes\[0\]\.tool: expected one of \['brush', 'eraser'\]"),
+    ({**LAYER, "kind": "mask", "strokes": [{"size": 3}]}, r"layers\[0\]\.strokes\[0\]\.tool: expected one of \['keep', 'mask_add'"),
+    ({**LAYER, "strokes": [{"size": 0}]}, r"layers\[0\]\.strokes\[0\]: expected a size above 0"),
+    ({**LAYER, "strokes": [{"color": "red"}]}, r"layers\[0\]\.strokes\[0\]: .*colour '#rrggbb'"),
+    ({**LAYER, "transform": {"scale_x": 0}}, r"layers\[0\]\.transform: expected scales other than 0"),
+    ({**LAYER, "transform": {"crop": [0, 0, 0, 5]}}, r"layers\[0\]\.transform\.crop: expected \[x, y, width, height\] with a positive"),
+    ({**LAYER, "kind": "text", "text": {"font_size": 0}}, r"layers\[0\]\.text: expected a font_size from 1 to 2000"),
+]
+
+
+@pytest.mark.parametrize("layer, message", RENDER_LIMITS)
+def test_values_the_renderer_refuses_are_caught_by_check_renderable_but_do_not_block_opening(layer, message):
+    data = {"meta": META, "layers": [layer], "checkpoints": []}
+    assert validate_document(data) is data  # a project with one bad value still opens
+    with pytest.raises(DocumentFormatError, match=r"^doc\.isproj: " + message):
+        check_renderable(data, source="doc.isproj")
+
+
+def test_a_dangling_mask_reference_does_not_block_opening():
+    data = {"meta": META, "layers": [{**LAYER, "mask": "gone"}], "checkpoints": []}
+    assert validate_document(data) is data
+    check_renderable(data)
 
 
 @pytest.mark.parametrize("text, message", [
