@@ -1,0 +1,88 @@
+"""A kernel holding a project takes in other processes' changes between cells, without being asked.
+
+A real IPython kernel (jupyter_client) opens a project; another process adds layers; without any read
+through the Project API, the kernel's document (which its widgets show) has them within a second.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+pytestmark = pytest.mark.slow
+
+
+outputs: list = []
+
+
+def _run(client, code: str) -> str:
+    reply = client.execute_interactive(code, timeout=60, output_hook=lambda msg: outputs.append(msg))
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+
+
+def test_a_kernel_merges_other_processes_rows_between_cells(workspace):
+    from imagestudio_nb.project import Project
+
+    project = Project.create("Polled")
+    project.close()
+    manager, client = start_new_kernel(kernel_name="python3", env={**__import__("os").environ,
+                                                                     "IMAGESTUDIO_POLL_SECONDS": "0.2"})
+    try:
+        _run(client, textwrap.dedent(f"""
+            from pycrdt import Array
+            from imagestudio_nb.project import Project
+            p = Project.open({str(project.path)!r})
+            raw = lambda: len(p.doc.get("layers", type=Array))  # the document itself, no refresh
+        """))
+        subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+            from imagestudio_nb.project import Project
+            q = Project.open({str(project.path)!r})
+            for i in range(3):
+                q.add_layer("paint", name=f"from outside {{i}}")
+        """)], check=True, timeout=120)
+        deadline = time.monotonic() + 15
+        seen = "0"
+        while time.monotonic() < deadline:
+            outputs.clear()
+            seen = _run(client, "print(raw())").strip()
+            if seen == "3":
+                break
+            time.sleep(0.3)
+        assert seen == "3"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_without_polling_the_document_waits_for_a_read(workspace):
+    from imagestudio_nb.project import Project
+
+    project = Project.create("Unpolled")
+    project.close()
+    manager, client = start_new_kernel(kernel_name="python3", env={**__import__("os").environ,
+                                                                     "IMAGESTUDIO_POLL_SECONDS": "0"})
+    try:
+        _run(client, textwrap.dedent(f"""
+            from pycrdt import Array
+            from imagestudio_nb.project import Project
+            p = Project.open({str(project.path)!r})
+            raw = lambda: len(p.doc.get("layers", type=Array))
+        """))
+        subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+            from imagestudio_nb.project import Project
+            Project.open({str(project.path)!r}).add_layer("paint", name="from outside")
+        """)], check=True, timeout=120)
+        time.sleep(1.5)
+        outputs.clear()
+        assert _run(client, "print(raw())").strip() == "0"
+        outputs.clear()
+        assert _run(client, "print(len(p.layers()), raw())").strip() == "1 1"  # a read takes it in
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
