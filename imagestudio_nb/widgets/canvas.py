@@ -18,10 +18,9 @@ import traitlets
 from ..errors import InvalidArgumentError, UnsupportedParameterError
 from ._base import Reply, StudioWidget, bundle, open_project
 from .docsync import relay_for
-from .rasters import encode_for_view, export_png, layer_pixels
+from .protocol import DEFAULT_BRUSH, TOOLS
+from .rasters import encode_for_view, layer_pixels
 
-TOOLS = ("move", "scale", "rotate", "crop", "brush", "eraser", "mask", "text", "eyedropper", "pan")
-DEFAULT_BRUSH = {"size": 24, "hardness": 0.8, "color": "#1e90ff", "opacity": 1.0}
 
 
 class Canvas(StudioWidget):
@@ -148,19 +147,31 @@ class Canvas(StudioWidget):
         """Redo (``Project.redo``)."""
         return self.project.redo()
 
-    def export(self, path: str | Path | None = None) -> Path:
-        """Render the canvas with Python (``Project.render``) and write a PNG with alpha; returns its path.
+    def export(self, path: str | Path | None = None, *, format: str | None = None, quality: int = 90) -> Path:
+        """Render the canvas with Python (``Project.render``) and write PNG, JPEG or WebP; returns the path.
 
-        The default path is ``exports/<project name>.png`` in the project's folder (archives and sync leave
-        that folder out; the browser's Export button also downloads the file).
+        The format follows ``path``'s suffix, else ``format`` (default PNG). Without a path the file goes to
+        the project's ``exports/`` folder as ``<project name>.<ext>``, or ``<name>-2.<ext>``, ``-3``... so
+        an export never replaces an earlier one (archives and sync leave that folder out; the browser's
+        Export button also downloads the file). A path you give is written as asked.
         """
         from ..project.files import write_atomic
+        from .rasters import EXPORT_FORMATS, export_bytes
 
-        target = Path(path) if path is not None else self.project.path / "exports" / f"{self.project.name}.png"
-        if target.suffix.lower() != ".png":
-            raise InvalidArgumentError(f"export writes PNG; give a path ending in .png, not {target.name!r}")
+        by_suffix = {suffix: name for name, suffix in EXPORT_FORMATS.items()} | {".jpeg": "jpeg"}
+        if path is not None:
+            fmt = by_suffix.get(Path(path).suffix.lower())
+            if fmt is None:
+                raise InvalidArgumentError(f"export writes PNG, JPEG or WebP; give a path ending in .png, .jpg or "
+                                           f".webp, not {Path(path).name!r}")
+            target = Path(path)
+        else:
+            fmt = (format or "png").lower().replace("jpg", "jpeg")
+            if fmt not in EXPORT_FORMATS:
+                raise UnsupportedParameterError("export format", format, list(EXPORT_FORMATS))
+            target = _free_path(self.project.path / "exports", self.project.name, EXPORT_FORMATS[fmt])
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, export_png(self.project))
+        write_atomic(target, export_bytes(self.project, fmt, quality=int(quality)))
         return target
 
     def reset_crop(self, layer_id: str) -> None:
@@ -250,9 +261,10 @@ class Canvas(StudioWidget):
     def _call_reset_crop(self, buffers, layer_id: str) -> None:
         self.reset_crop(layer_id)
 
-    def _call_export(self, buffers) -> Reply:
-        path = self.export()
-        return Reply({"path": str(path), "filename": path.name}, [path.read_bytes()])
+    def _call_export(self, buffers, format: str = "png", quality: int = 90) -> Reply:
+        path = self.export(format=format, quality=quality)
+        mime = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp"}[path.suffix]
+        return Reply({"path": str(path), "filename": path.name, "mime": mime}, [path.read_bytes()])
 
     def _call_add_image_file(self, buffers, name: str = "upload") -> str:
         if not buffers:
@@ -262,6 +274,15 @@ class Canvas(StudioWidget):
 
     def __repr__(self) -> str:
         return f"Canvas({self.project.name!r}, layers={len(self.project.layers())})"
+
+
+def _free_path(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/stem.suffix``, or the first ``folder/stem-N.suffix`` that does not exist yet."""
+    candidate, number = folder / f"{stem}{suffix}", 1
+    while candidate.exists():
+        number += 1
+        candidate = folder / f"{stem}-{number}{suffix}"
+    return candidate
 
 
 def _tidy(value: float) -> float | int:

@@ -109,8 +109,18 @@ def _derived_store(project):
     return DerivedAssets(project.path / "cache" / "derived")
 
 
-def export_png(project) -> bytes:
-    """The whole canvas rendered by the reference renderer (``project.render()``), as PNG with alpha."""
+#: Export formats and their file suffixes.
+EXPORT_FORMATS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+
+
+def export_bytes(project, format: str = "png", *, quality: int = 90) -> bytes:
+    """The canvas rendered by the reference renderer, encoded as PNG or WebP (with alpha) or JPEG (on
+    white, since JPEG has no alpha and transparent pixels would otherwise turn black)."""
     from ..imaging.codec import encode_image
 
-    return encode_image(project.render(), "png")
+    image = project.render()
+    if format == "jpeg":
+        alpha = image[..., 3:4].astype(np.float32) / 255
+        image = (image[..., :3] * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
+    return encode_image(image, format, quality=quality, lossless=format == "webp" and quality >= 100)
+

@@ -8,15 +8,19 @@ import { LayersPanel } from "./layers_panel";
 import { Brush, ToolHost, Tools } from "./tools";
 import { StatusLine, button, collapsible, download, el, guarded, isolateClicks, labelled, select } from "./ui";
 import { DocSync } from "./ysync";
+import { DEFAULT_BRUSH, TOOLS as TOOL_NAMES, Tool } from "./constants";
 
-// [tool, label, shortcut, icon, what it does]: the tool column shows icon and label, the tooltip the rest.
-const TOOLS: [string, string, string, string, string][] = [
-  ["move", "Move", "v", "✥", "drag the selected layer"], ["scale", "Scale", "s", "⤡", "drag to resize the selected layer"],
-  ["rotate", "Rotate", "r", "⟳", "drag to rotate the selected layer"], ["crop", "Crop", "c", "✂", "drag a rectangle to crop"],
-  ["brush", "Brush", "b", "✎", "paint on a paint layer"], ["eraser", "Eraser", "e", "⌫", "erase paint"],
-  ["mask", "Mask", "m", "◐", "paint the area to edit or keep"], ["text", "Text", "t", "T", "click to place text"],
-  ["eyedropper", "Pick", "i", "⊙", "pick a colour"], ["pan", "Pan", "h", "⇄", "drag the view (or hold Space)"],
-];
+
+// Label, shortcut, icon and what it does, for exactly the tools the kernel declares (a Record over the
+// generated Tool type: the compiler refuses a missing or unknown tool).
+const TOOL_INFO: Record<Tool, [string, string, string, string]> = {
+  move: ["Move", "v", "✥", "drag the selected layer"], scale: ["Scale", "s", "⤡", "drag to resize the selected layer"],
+  rotate: ["Rotate", "r", "⟳", "drag to rotate the selected layer"], crop: ["Crop", "c", "✂", "drag a rectangle to crop"],
+  brush: ["Brush", "b", "✎", "paint (on an image layer: on a new paint layer above it)"], eraser: ["Eraser", "e", "⌫", "erase paint"],
+  mask: ["Mask", "m", "◐", "paint the area to edit or keep"], text: ["Text", "t", "T", "click to place text"],
+  eyedropper: ["Pick", "i", "⊙", "pick a colour"], pan: ["Pan", "h", "⇄", "drag the view (or hold Space)"],
+};
+const TOOLS: [Tool, string, string, string, string][] = TOOL_NAMES.map((tool) => [tool, ...TOOL_INFO[tool]]);
 /** The options each tool uses; the options bar shows only these. */
 const TOOL_OPTIONS: Record<string, string[]> = {
   brush: ["size", "hardness", "opacity", "color"], eraser: ["size", "hardness"], mask: ["size", "hardness", "mask-mode"],
@@ -101,7 +105,7 @@ class CanvasView implements ToolHost {
   get selected(): string | null { return this.model.get("selected_layer") || null; }
   get tool(): string { return this.model.get("tool") || "move"; }
   get brush(): Brush {
-    return { size: 24, hardness: 0.8, color: "#1e90ff", opacity: 1, ...(this.model.get("brush") || {}) };
+    return { ...DEFAULT_BRUSH, ...(this.model.get("brush") || {}) };
   }
 
   setSelected(id: string | null): void {
@@ -183,20 +187,31 @@ class CanvasView implements ToolHost {
       button("Fit", () => this.fit(), { title: "Fit (0)", "data-action": "fit" }),
       button("Undo", () => this.undo(), { title: "Undo (Ctrl+Z)", "data-action": "undo" }),
       button("Redo", () => this.redo(), { title: "Redo (Ctrl+Shift+Z)", "data-action": "redo" }),
-      button("Export PNG", () => this.export(), { title: "Render with Python and download a PNG", "data-action": "export" }));
+      this.exportFormat, this.exportQuality,
+      button("Export", () => this.export(), { title: "Render with Python, save in the project's exports/ folder (never over an earlier export) and download", "data-action": "export" }));
     return [tools, el("div", { class: "is-toolbar" }, brush, view)];
   }
 
   private undo(): void { guarded(this.status, () => this.channel.call("undo")); }
   private redo(): void { guarded(this.status, () => this.channel.call("redo")); }
 
+  private exportFormat = select([["png", "PNG"], ["jpeg", "JPEG"], ["webp", "WebP"]], "png", () => this.syncExportQuality(),
+    { "data-role": "export-format", title: "Export format" });
+  private exportQuality = el("input", { type: "number", min: "1", max: "100", value: "90", size: "3", class: "is-hidden",
+    "data-role": "export-quality", title: "Quality (JPEG and WebP; 100 = lossless WebP)" });
+
+  private syncExportQuality(): void {
+    this.exportQuality.classList.toggle("is-hidden", this.exportFormat.value === "png");
+  }
+
   private async export(): Promise<void> {
     this.status.busy("Rendering…");
-    const reply = await guarded(this.status, () => this.channel.request("call", { method: "export", args: {} }));
+    const args = { format: this.exportFormat.value, quality: Number(this.exportQuality.value) || 90 };
+    const reply = await guarded(this.status, () => this.channel.request("call", { method: "export", args }));
     if (!reply) return;
     const [msg, buffers] = reply;
     this.status.info(`Exported ${msg.result.path}`, 8000);
-    if (buffers[0]) download(buffers[0], msg.result.filename, "image/png");
+    if (buffers[0]) download(buffers[0], msg.result.filename, msg.result.mime || "image/png");
   }
 
   // --- view ------------------------------------------------------------------------------------------
@@ -280,7 +295,9 @@ class CanvasView implements ToolHost {
   // --- keys ------------------------------------------------------------------------------------------
   private bindKeys(): void {
     this.root.addEventListener("keydown", (e) => {
-      if ((e.target as HTMLElement).tagName === "INPUT" && (e.target as HTMLInputElement).type === "text") return;
+      const target = e.target as HTMLElement;  // typing in a field is not a shortcut
+      if (["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) && (target as HTMLInputElement).type !== "range"
+          && (target as HTMLInputElement).type !== "color") return;
       const mod = e.ctrlKey || e.metaKey;
       const key = e.key.toLowerCase();
       let handled = true;

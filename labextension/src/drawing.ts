@@ -13,8 +13,7 @@ export interface Stroke {
 
 export const IDENTITY: Transform = { x: 0, y: 0, scale_x: 1, scale_y: 1, rotation: 0, crop: null };
 
-export const BLEND_MODES = ["normal", "multiply", "screen", "overlay", "soft_light", "darken", "lighten",
-  "difference", "color_dodge", "color_burn"];
+export { BLEND_MODES } from "./constants";
 
 export function compositeOperation(mode: string): GlobalCompositeOperation {
   if (!mode || mode === "normal") return "source-over";

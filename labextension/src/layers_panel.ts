@@ -190,7 +190,7 @@ export class LayersPanel {
     const opacityValue = el("span", { class: "is-value", text: `${Math.round(layer.opacity * 100)}%` });
     opacity.addEventListener("input", () => { opacityValue.textContent = `${opacity.value}%`; });
     opacity.addEventListener("change", () => call("update_layer", { layer_id: layer.id, opacity: Number(opacity.value) / 100 }));
-    const blend = select(BLEND_MODES, layer.blend_mode, (mode) => call("update_layer", { layer_id: layer.id, blend_mode: mode }),
+    const blend = select([...BLEND_MODES], layer.blend_mode, (mode) => call("update_layer", { layer_id: layer.id, blend_mode: mode }),
       { "data-prop": "blend_mode" });
     const fields: HTMLElement[] = [labelled("Opacity", el("span", {}, opacity, opacityValue)), labelled("Blend", blend)];
     if (layer.kind !== "mask") {

@@ -115,6 +115,23 @@ export class Tools {
     return layer;
   }
 
+  private isImage(layer: LayerView | undefined): boolean {
+    return !!layer && !layer.locked && (layer.kind === "image" || layer.kind === "generated");
+  }
+
+  /** The brush on an image layer: image pixels are never painted over; a paint layer is made right above
+   * the image, selected, and the stroke goes on there (what the status line says). */
+  private async paintAbove(e: PointerEvent, image: LayerView, x: number, y: number): Promise<void> {
+    const index = this.host.layers.findIndex((l) => l.id === image.id) + 1;
+    const name = `Paint on ${image.name}`.slice(0, 60);
+    const id = await guarded(this.host.status, () => this.host.channel.call("add_layer", { kind: "paint", name, index }));
+    if (!id) return;
+    this.host.setSelected(id);
+    this.host.status.info(`“${image.name}” is an image layer: painting on a new paint layer “${name}” above it.`, 8000);
+    const created = this.host.layers.find((l) => l.id === id);
+    if (created && this.host.screen.hasPointerCapture(e.pointerId)) this.beginStroke(e, created, x, y);
+  }
+
   private pointerDown(e: PointerEvent): void {
     e.preventDefault();
     focusQuietly(this.host.screen);
@@ -135,6 +152,10 @@ export class Tools {
       if (!layer) return;
       this.drag = { kind: tool, startX: x, startY: y, layer, transform: { ...layer.transform }, override: { ...layer.transform } };
       if (tool === "crop") this.drag.cropRect = [x, y, 0, 0];
+    } else if (tool === "brush" && this.isImage(this.host.selectedLayer())) {
+      this.host.screen.setPointerCapture(e.pointerId);
+      this.paintAbove(e, this.host.selectedLayer()!, x, y);
+      return;
     } else if (tool === "brush" || tool === "eraser" || tool === "mask") {
       const layer = this.editable(this.host.selectedLayer(), tool === "mask" ? ["mask"] : ["paint"]);
       if (!layer) return;

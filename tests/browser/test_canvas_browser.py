@@ -132,7 +132,7 @@ def test_generate_with_the_local_provider_and_show_errors_in_the_panel(lab, page
     text.fill("a blue whale under the northern lights")
     panel.locator("[data-option=size]").select_option("256x256")
     panel.locator("[data-action=generate]").click()
-    panel.locator("[data-role=results] img[data-asset]").wait_for()
+    panel.locator("[data-role=results] .is-card[data-asset] img").wait_for()
     # The kernel saves a moment after a change: wait for the saved file to have the new record.
     document = wait_until(lambda: (d := read_project(lab.workspace, project)) and len(d["generations"]) == 2
                           and len(d["layers"]) == 3 and d,

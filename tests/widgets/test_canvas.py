@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pycrdt import Array, Doc, Map
@@ -119,7 +121,25 @@ def test_export_writes_the_reference_render_as_png(project, tmp_path):
     content, buffers = outbox.last_reply()
     default = project.path / "exports" / "Widgets.png"
     assert content["result"]["filename"] == "Widgets.png" and buffers[0] == default.read_bytes()
-    assert "not 'out.jpg'" in str(pytest.raises(Exception, canvas.export, tmp_path / "out.jpg").value)
+    assert "not 'out.gif'" in str(pytest.raises(Exception, canvas.export, tmp_path / "out.gif").value)
+
+
+def test_exports_never_overwrite_and_come_as_png_jpeg_or_webp(project):
+    project.add_layer("image", asset=project.asset, opacity=0.5)
+    canvas = Canvas(project)
+    outbox = Outbox(canvas)
+    names = []
+    for fmt, mime in (("png", "image/png"), ("png", "image/png"), ("jpeg", "image/jpeg"), ("webp", "image/webp")):
+        message(canvas, {"type": "call", "id": 8, "method": "export", "args": {"format": fmt, "quality": 80}})
+        content, buffers = outbox.last_reply()
+        assert content["result"]["mime"] == mime and buffers[0] == Path(content["result"]["path"]).read_bytes()
+        names.append(content["result"]["filename"])
+    assert names == ["Widgets.png", "Widgets-2.png", "Widgets.jpg", "Widgets.webp"]
+    jpeg = decode_image((project.path / "exports" / "Widgets.jpg").read_bytes(), mode="RGB")
+    # Half-transparent red over white, not over black.
+    assert jpeg[10, 5, 0] > 200 and jpeg[10, 5, 1] > 100, jpeg[10, 5]
+    message(canvas, {"type": "call", "id": 9, "method": "export", "args": {"format": "gif"}})
+    assert "png" in outbox.last_reply()[0]["error"]
 
 
 def test_reset_crop_keeps_the_content_in_place(project):
