@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from imagestudio_nb.cloud import clone, connect, push, status, verify
+from imagestudio_nb.cloud import clone, connect, pull, push, status, verify
 from imagestudio_nb.cloud.documents import read_remote
 from imagestudio_nb.cloud.layout import ProjectLayout, sha256_hex
 
@@ -34,12 +34,25 @@ def test_push_restores_a_deleted_document(cloud, machines):
     push(project, cloud, progress=False)
     _delete_document(cloud, project)
     assert status(project, cloud)["state"] == "remote lost"
+    assert pull(project, cloud, progress=False).state == "remote lost"
 
     result = push(project, cloud, progress=False)
     assert result.remote_findings == ["the document is gone"]
     assert result.document_uploaded and result.uploaded_assets == 0  # the assets were still there
     _assert_whole(cloud, project)
     assert clone("Doc gone", cloud, local_workspace=machines[1], progress=False).to_data() == project.to_data()
+
+
+def test_push_restores_a_project_someone_deleted_from_the_cloud(cloud, machines):
+    project = make_project("Deleted", machines[0], assets=3)
+    push(project, cloud, progress=False)
+    for name in list(cloud.container.list_blob_names(name_starts_with=ProjectLayout(cloud.prefix, project.id).root)):
+        cloud.container.delete_blob(name, delete_snapshots="include")
+
+    result = push(project, cloud, progress=False)
+    assert result.remote_findings == ["the document is gone"]
+    assert result.document_uploaded and result.uploaded_assets == 3
+    _assert_whole(cloud, project)
 
 
 def test_push_restores_a_deleted_container(cloud, machines):
