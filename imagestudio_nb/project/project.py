@@ -94,6 +94,7 @@ class Project:
         self.index = ProjectIndex(self.path / "cache" / "index.sqlite")
         self._batch_depth = 0
         self._unsynced: list[Path] = []  # asset files written without fsync, synced before the next snapshot
+        self._origin: str | None = None  # the log row's origin for the change being made, when not this process's
         self._undo = UndoManager(scopes=[self.doc.get("layers", type=Array), self.doc.get("meta", type=Map),
                                          self.doc.get("comments", type=Array)], capture_timeout_millis=0)
         # Only this view's own edits are undoable here; loading and peers' edits are not.
@@ -232,8 +233,9 @@ class Project:
 
             for path in self._unsynced:  # power-loss durability: the images before the row naming them
                 fsync_file(path)
+        origin, self._origin = self._origin, None
         try:
-            seq = self._store.commit()
+            seq = self._store.commit(origin)
         except StorageError:
             raise
         except OSError as exc:
@@ -332,8 +334,13 @@ class Project:
                 mapping[username] = role
         return self.roles()
 
-    def apply_update(self, update: bytes) -> None:
-        """Apply a binary Y update from another view (a widget, a peer) and commit it to the log."""
+    def apply_update(self, update: bytes, *, origin: str | None = None) -> None:
+        """Apply a binary Y update from another view and commit it to the log.
+
+        ``origin`` labels the log row (``"widget"`` for a browser view); this process's kind by default.
+        """
+        if origin is not None:
+            self._origin = origin
         self.doc.apply_update(update)
         self._commit()
 
