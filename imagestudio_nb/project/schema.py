@@ -23,7 +23,6 @@ from ..errors import DocumentFormatError
 # imports them from there, so a mode the renderer supports is a mode a layer may carry.
 # Cost: this loads OpenCV with the document module (measured 47-73 ms on a loaded machine, 2026-12).
 from ..imaging.compositing import BLEND_MODES, LAYER_KINDS
-from ..imaging.strokes import MASK_TOOLS, PAINT_TOOLS
 
 #: The document's roots and their Y types: the one list used by the JSON form, the Y form and the server.
 ROOTS: dict[str, type[Map] | type[Array]] = {
@@ -290,7 +289,6 @@ def _describe(error: dict[str, Any]) -> str:
 # Which tools may draw on which layer, and the value ranges the renderer accepts (imaging/strokes.py,
 # imaging/layer_render.py). Checked on import, not on open: a value out of range fails when that layer is
 # drawn, in one line, and must not lock a person out of the rest of their project.
-_TOOLS = {"paint": (PAINT_TOOLS, "brush"), "mask": (MASK_TOOLS, None)}
 _COLOUR = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\Z")
 
 
@@ -306,7 +304,9 @@ def _range_problems(layer: dict[str, Any]) -> Iterator[str]:
     text = layer.get("text") or {}
     if not 1 <= text.get("font_size", 32) <= 2000 or not _COLOUR.match(text.get("color", "#000")):
         yield "text: expected a font_size from 1 to 2000 and a colour '#rrggbb'"
-    tools, default = _TOOLS.get(layer["kind"], (None, None))
+    from ..imaging.strokes import MASK_TOOLS, PAINT_TOOLS
+
+    tools, default = {"paint": (PAINT_TOOLS, "brush"), "mask": (MASK_TOOLS, None)}.get(layer["kind"], (None, None))
     for number, stroke in enumerate(layer.get("strokes") or [] if tools else []):
         if stroke.get("tool", default) not in tools:
             yield f"strokes[{number}].tool: expected one of {sorted(tools)} on a {layer['kind']} layer"
