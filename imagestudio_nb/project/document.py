@@ -1,9 +1,10 @@
 """The project document (DESIGN.md D1): its Y structure, and its canonical JSON form on disk.
 
-One schema serves the kernel (``Project``), the collaborative server (``YIsproj``) and the browser.
-Roots: ``meta`` (Map), ``layers`` (Array of Map; each with a ``transform`` Map and a ``strokes`` Array),
-``generations`` (Array of records), ``comments`` (Array of Map), ``checkpoints`` (Array of records),
-``roles`` (Map), ``assets`` (Map hash -> metadata). Raster bytes never enter the document.
+One schema (``schema.py``) serves the kernel (``Project``), the collaborative server (``YIsproj``) and
+the browser. Roots (``schema.ROOTS``): ``meta`` (Map), ``layers`` (Array of Map; each with a ``transform``
+Map and a ``strokes`` Array), ``generations`` (Array of records), ``comments`` (Array of Map),
+``checkpoints`` (Array of records), ``roles`` (Map), ``assets`` (Map hash -> metadata). Raster bytes never
+enter the document. JSON text is parsed strictly (:func:`loads_json`) and checked against the schema.
 This module must not touch files; it converts between JSON text, plain data and a ``pycrdt.Doc``.
 """
 
