@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "enhance_cmd",
     "batch_cmd",
     "usage_cmd",
+    "audit_cmd",
 ]
 
 app = typer.Typer(
