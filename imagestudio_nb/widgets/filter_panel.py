@@ -64,6 +64,8 @@ class FilterPanel(StudioWidget):
         self.project = open_project(project)
         self._source_key: str | None = None
         self._source = None
+        self._alpha_key: str | None = None
+        self._has_alpha = False
         super().__init__(filters=list_filters(), presets=list_presets(), **kwargs)
         self.canvas = canvas
         self._stored: list | None = None
@@ -133,13 +135,22 @@ class FilterPanel(StudioWidget):
 
     # --- public actions --------------------------------------------------------------------------------
     def preview(self, chain: list | None = None, *, max_side: int = DEFAULT_PREVIEW_SIDE) -> bytes:
-        """JPEG bytes of the layer with ``chain`` (default: the panel's), at most ``max_side`` pixels long
-        (``imaging.chains.render_preview``)."""
+        """Encoded preview of the layer with ``chain`` (default: the panel's), at most ``max_side`` pixels long
+        (``imaging.chains.render_preview``): JPEG, or PNG when the layer has transparency (a paint or text
+        layer, a cut-out), which JPEG would show as black. ``preview_format()`` says which."""
         from ..imaging.chains import render_preview
 
         return render_preview(self._source_pixels(), self.chain if chain is None else chain,
-                              max_side=int(max_side), format="jpeg", quality=85,
+                              max_side=int(max_side), format=self.preview_format(), quality=85,
                               load_asset=lambda h: self.project.assets.read_array(h, mode="RGBA"))
+
+    def preview_format(self) -> str:
+        """``"png"`` when the layer's pixels have any transparency, else ``"jpeg"`` (smaller and faster)."""
+        pixels = self._source_pixels()
+        if self._source_key != self._alpha_key:
+            self._alpha_key = self._source_key
+            self._has_alpha = pixels.shape[2] == 4 and bool((pixels[..., 3] < 255).any())
+        return "png" if self._has_alpha else "jpeg"
 
     def apply(self) -> list:
         """Store the panel's chain on the layer (``Project.update_layer(filters=...)``) and return it."""
@@ -180,7 +191,7 @@ class FilterPanel(StudioWidget):
             raise InvalidArgumentError("a preview needs a chain (a list of steps)")
         side = content.get("max_side") or DEFAULT_PREVIEW_SIDE
         data = self.preview(chain, max_side=max(16, min(4096, int(side))))
-        return Reply(None, [data], seq=content.get("seq"), mime="image/jpeg",
+        return Reply(None, [data], seq=content.get("seq"), mime=f"image/{self.preview_format()}",
                      kernel_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def _call_apply(self, buffers, chain: list | None = None) -> list:

@@ -202,7 +202,10 @@ class MaskEditor:
         from ipycanvas import Canvas
 
         h, wd = self.overlay_image().shape[:2]
-        self._canvas = Canvas(width=wd, height=h)
+        # CSS size = pixel size: ipycanvas otherwise stretches the canvas to the cell's width (a 384 px
+        # canvas shown 1168 px wide, blurred); max_display picks the pixel size instead.
+        self._canvas = Canvas(width=wd, height=h, layout=w.Layout(width=f"{wd}px", height=f"{h}px",
+                                                                   max_width="none", flex="0 0 auto"))
         self._canvas.on_mouse_down(self.begin_stroke)
         self._canvas.on_mouse_move(self.extend_stroke)
         self._canvas.on_mouse_up(lambda x, y: self.end_stroke())

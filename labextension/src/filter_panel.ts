@@ -7,6 +7,15 @@ import { StatusLine, button, bytesToBitmap, el, guarded, recordMetric, select } 
 
 interface Param { name: string; type: string; default: any; min: number | null; max: number | null; unit: string;
   description: string; choices?: string[]; }
+/** The registry's reStructuredText docstrings as plain prose: roles, literals and emphasis unwrapped,
+ * directives and field lists dropped, lines joined. */
+export function plainText(rst: string): string {
+  return (rst || "").split(/\n\s*\n/)[0]
+    .split("\n").filter((line) => !/^\s*(\.\.|:\w+:)/.test(line)).join(" ")
+    .replace(/:[a-z]+:`~?([^`]+)`/g, "$1").replace(/``([^`]+)``/g, "$1").replace(/`([^`]+)`_?/g, "$1")
+    .replace(/\*\*([^*]+)\*\*/g, "$1").replace(/\*([^*]+)\*/g, "$1").replace(/\s+/g, " ").trim();
+}
+
 interface FilterSchema { name: string; category: string; description: string; params: Param[]; }
 interface Step { filter: string; params: Record<string, any>; }
 
@@ -31,7 +40,7 @@ class FilterPanelView {
     const categories = [...new Set(schemas().map((f) => f.category))];
     const adder = el("select", { class: "is-select", "data-role": "add-filter" },
       ...categories.map((category) => el("optgroup", { label: category },
-        ...schemas().filter((f) => f.category === category).map((f) => el("option", { value: f.name, text: f.name, title: f.description })))));
+        ...schemas().filter((f) => f.category === category).map((f) => el("option", { value: f.name, text: f.name, title: plainText(f.description) })))));
     const presetSelect = select([["", "preset…"], ...((this.model.get("presets") || []) as any[]).map((p) => [p.name, p.name] as [string, string])],
       "", (name) => { if (name) this.loadPreset(name); presetSelect.value = ""; }, { "data-role": "preset" });
     this.root.append(
@@ -135,7 +144,7 @@ class FilterPanelView {
     const step = this.chain[this.selectedStep];
     const schema = step && this.schema(step.filter);
     if (!step || !schema) { this.params.replaceChildren(); return; }
-    this.params.replaceChildren(el("div", { class: "is-muted", text: schema.description }),
+    this.params.replaceChildren(el("div", { class: "is-muted is-help", text: plainText(schema.description) }),
       ...schema.params.map((p) => this.control(step, p)));
   }
 
@@ -177,7 +186,7 @@ class FilterPanelView {
       input = text;
       shown = el("span");
     }
-    return el("div", { class: "is-param", title: p.description }, el("span", { text: p.name }), input, shown);
+    return el("div", { class: "is-param", title: plainText(p.description) }, el("span", { text: p.name }), input, shown);
   }
 
   // --- preview ---------------------------------------------------------------------------------------

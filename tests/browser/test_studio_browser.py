@@ -241,3 +241,46 @@ def test_background_removal_from_the_studio_refine_and_replace(lab, wide_page):
 
     rendered = Project.open(name, workspace=lab.workspace).render()
     assert rendered[40, 40].tolist() == [0, 255, 0, 255] and rendered[270, 256, 1] > 200 and rendered[200, 256, 0] > 150
+
+
+def test_tools_in_context_shortcuts_and_export_download(lab, wide_page):
+    from tests.browser.lab import doc_to_screen
+
+    page = wide_page
+    name = "Context test"
+    canvas = _open_studio(lab, page, name)
+    canvas.scroll_into_view_if_needed()
+    # Labelled tools with their shortcut in the tooltip; the keys V B E T M choose them.
+    brush = canvas.locator("[data-tool=brush]")
+    assert brush.inner_text().split() == ["✎", "Brush", "B"] and "(B)" in brush.get_attribute("title")
+    canvas.locator("canvas.is-screen").focus()
+    for key, tool in (("b", "brush"), ("e", "eraser"), ("t", "text"), ("m", "mask"), ("v", "move")):
+        page.keyboard.press(key)
+        wait_until(lambda: "is-active" in canvas.locator(f"[data-tool={tool}]").get_attribute("class"),
+                   message=f"the {tool} tool after {key!r}")
+    # The brush on the image layer paints on a new paint layer right above it, and says so.
+    canvas.locator(".is-layer[data-kind=image]").click()
+    brush.click()
+    page.mouse.move(*doc_to_screen(page, canvas, 100, 100))
+    page.mouse.down()
+    page.wait_for_timeout(1500)   # the new layer comes from the kernel while the button is held
+    for x in range(100, 300, 10):
+        page.mouse.move(*doc_to_screen(page, canvas, x, 100))
+    page.mouse.up()
+    document = wait_until(lambda: (d := _doc(lab, name)) and len(d["layers"]) == 4 and d["layers"][1]["strokes"] and d,
+                          message="a paint layer with the stroke above the photo")
+    layers = document["layers"]
+    assert [l["name"] for l in layers[:2]] == ["Photo", "Paint on Photo"] and layers[1]["kind"] == "paint"
+    assert layers[0].get("strokes", []) == [] and "painting on a new paint layer" in canvas.locator(".is-status").last.inner_text()
+    page.screenshot(path=str(SHOTS / "brush_on_image.png"))
+    # Export downloads the chosen format, and a second export does not replace the first.
+    canvas.locator("[data-role=export-format]").select_option("jpeg")
+    assert canvas.locator("[data-role=export-quality]").is_visible()
+    downloads = []
+    for _ in range(2):
+        with page.expect_download() as info:
+            canvas.locator("[data-action=export]").click()
+        downloads.append(info.value.suggested_filename)
+    assert downloads == [f"{name}.jpg", f"{name}-2.jpg"]
+    exports = sorted(p.name for p in (lab.workspace / name / "exports").iterdir())
+    assert exports == [f"{name}-2.jpg", f"{name}.jpg"]

@@ -281,3 +281,25 @@ def test_generations_go_above_the_image_layers_not_over_paint_or_text(project):
     panel.options = {"size": "256x256", "seed": 9, "n": 1}
     panel.generate()
     assert project.layers()[1]["id"] == canvas.selected_layer != photo
+
+
+def test_preview_of_a_transparent_layer_keeps_its_alpha(project):
+    from imagestudio_nb.imaging.codec import decode_image
+
+    ink = project.add_layer("paint", name="Ink")
+    project.add_stroke(ink, {"tool": "brush", "size": 8, "hardness": 1, "opacity": 1, "color": "#ff0000",
+                             "points": [10, 10, 50, 10]})
+    project.add_stroke(ink, {"tool": "eraser", "size": 8, "hardness": 1, "opacity": 1, "points": [30, 4, 30, 16]})
+    panel = FilterPanel(project, layer=ink)
+    outbox = Outbox(panel)
+    message(panel, {"type": "preview", "id": 3, "seq": 1, "max_side": 64, "chain": []})
+    content, buffers = outbox.last_reply()
+    assert content["mime"] == "image/png"
+    pixels = decode_image(buffers[0], mode="RGBA")
+    assert pixels[40, 40, 3] == 0                          # empty paint is transparent, not black
+    assert pixels[10, 15, 3] == 255 and pixels[10, 15, 0] > 200
+    assert pixels[10, 30, 3] == 0                          # the eraser stroke is applied
+    # An opaque image layer still previews as JPEG.
+    panel.layer = project.add_layer("image", asset=project.asset)
+    message(panel, {"type": "preview", "id": 4, "seq": 2, "max_side": 32, "chain": []})
+    assert outbox.last_reply()[0]["mime"] == "image/jpeg"
