@@ -319,7 +319,7 @@ def clean_command(project: str,
         return
     verb = "would free" if dry_run else "freed"
     print(f"{project}: {len(report['versions'])} versions, {len(report['assets'])} assets, {len(report['states'])} "
-          f"states; {verb} {format_bytes(report['bytes'])}"
+          f"states, {len(report['shares'])} expired or revoked shares; {verb} {format_bytes(report['bytes'])}"
           + ("; run again with --delete to remove them" if dry_run and report["bytes"] else ""))
 
 

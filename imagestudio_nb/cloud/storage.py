@@ -107,22 +107,29 @@ def _read_json(workspace: CloudWorkspace, name: str, snapshot: str | None) -> di
     return json.loads(blob.download_blob(max_concurrency=1).readall())
 
 
-def _shared_assets(workspace: CloudWorkspace, project_id: str) -> set[str]:
-    """Assets that single-asset share links of the project point at (kept while the record exists)."""
-    kept = set()
+def _live_shares(workspace: CloudWorkspace, project_id: str) -> tuple[set[str], set[str]]:
+    """The project's shares that can still be opened (not revoked, not expired), and the assets of its
+    single-asset ones. A revoked share has no record; an expired one has, but its links no longer work."""
+    now = datetime.now(timezone.utc)
+    shares, assets = set(), set()
     for name in workspace.container.list_blob_names(name_starts_with=f"{workspace.prefix}.shares/"):
         record = json.loads(workspace.container.get_blob_client(name).download_blob().readall())
-        if record.get("project_id") == project_id and record.get("asset"):
-            kept.add(record["asset"])
-    return kept
+        if record.get("project_id") != project_id:
+            continue
+        expires = datetime.fromisoformat(str(record.get("expires", "")).replace("Z", "+00:00"))
+        if (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) > now:
+            shares.add(record["id"])
+            if record.get("asset"):
+                assets.add(record["asset"])
+    return shares, assets
 
 
 def clean(project: Project | str, workspace: CloudWorkspace | None = None, *, dry_run: bool = True,
           keep_versions: int | None = None, min_age: float = 3600.0) -> dict[str, Any]:
     """Remove (or with ``dry_run`` list) what no kept version of ``project`` references.
 
-    What share links show is kept too: each share's frozen document and the assets it names, until
-    the share is revoked.
+    What live share links show is kept too: each share's frozen document and the assets it names. The
+    frozen copies of shares that were revoked or have expired are removed with the rest.
 
     Parameters
     ----------
@@ -134,7 +141,8 @@ def clean(project: Project | str, workspace: CloudWorkspace | None = None, *, dr
     Returns
     -------
     dict
-        ``dry_run``, ``versions`` (ids), ``assets`` and ``states`` (``{"hash", "bytes"}``), ``bytes``.
+        ``dry_run``, ``versions`` (ids), ``assets`` and ``states`` (``{"hash", "bytes"}``), ``shares``
+        (ids of expired or revoked shares whose frozen copies go), ``bytes``.
     """
     workspace = workspace or connect()
     found = locate(workspace, project)
@@ -149,7 +157,9 @@ def clean(project: Project | str, workspace: CloudWorkspace | None = None, *, dr
     keep_assets: set[str] = set()
     keep_states: set[str] = set()
     candidates: list[tuple[str, str, Any]] = []
+    shares_root = layout.root + "shares/"
     with translate_errors(workspace, f"cleaning {project}"):
+        live_shares, shared_assets = _live_shares(workspace, found.id)
         documents: list[tuple[str, str | None, dict[str, str]]] = []
         for item in workspace.container.list_blobs(name_starts_with=layout.root, include=["snapshots", "metadata"]):
             if item.name == layout.document and (item.snapshot is None or item.snapshot not in dropped):
@@ -158,30 +168,40 @@ def clean(project: Project | str, workspace: CloudWorkspace | None = None, *, dr
                 stamp = item.name[len(layout.versions):].removesuffix(".isproj")
                 if stamp not in dropped:
                     documents.append((item.name, None, item.metadata or {}))
-            elif item.name.startswith(layout.root + "shares/") and item.name.endswith("/project.isproj"):
-                documents.append((item.name, None, item.metadata or {}))  # a share's frozen document
+            elif item.name.startswith(shares_root):
+                share_id = item.name[len(shares_root):].split("/", 1)[0]
+                if share_id in live_shares:
+                    if item.name == layout.share_document(share_id):
+                        documents.append((item.name, None, item.metadata or {}))  # what the link shows
+                else:
+                    candidates.append(("shares", item.name, item))
             elif item.name.startswith((layout.assets, layout.states)) and not item.snapshot:
                 kind = "assets" if item.name.startswith(layout.assets) else "states"
                 candidates.append((kind, item.name, item))
         if not any(name == layout.document or name.startswith(layout.versions) for name, _, _ in documents):
             raise ProjectNotFoundError(f"project {found.name!r} is not in the cloud workspace "
                                        f"{workspace.url}/{workspace.prefix}; `imagestudio sync push` it first")
-        keep_assets |= _shared_assets(workspace, found.id)
+        keep_assets |= shared_assets
         for name, snapshot, metadata in documents:
             keep_assets |= document_references(_read_json(workspace, name, snapshot))
             keep_states.add(metadata.get("ystate_sha256", ""))
     report: dict[str, Any] = {"project": found.name, "id": found.id, "dry_run": dry_run, "versions": [v.id for v in drop],
-                              "assets": [], "states": []}
+                              "assets": [], "states": [], "shares": []}
     doomed: list[tuple[str, str | None]] = [
         (layout.document, v.id) if v.kind == "snapshot" else (layout.version(v.id), None) for v in drop]
     freed = sum(v.size for v in drop)
     for kind, name, item in candidates:
         digest = ProjectLayout.asset_hash(name)
-        if digest in (keep_assets if kind == "assets" else keep_states):
+        if kind != "shares" and digest in (keep_assets if kind == "assets" else keep_states):
             continue
         if item.last_modified and item.last_modified > cutoff:
             continue
-        report[kind].append({"hash": digest, "bytes": item.size})
+        if kind == "shares":
+            share_id = name[len(shares_root):].split("/", 1)[0]
+            if share_id not in report["shares"]:
+                report["shares"].append(share_id)
+        else:
+            report[kind].append({"hash": digest, "bytes": item.size})
         doomed.append((name, None))
         freed += item.size or 0
     report["bytes"] = freed

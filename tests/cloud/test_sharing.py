@@ -158,3 +158,26 @@ def test_revoking_a_gallery_removes_its_frozen_copy(cloud, machines):
         "index.html", "project.isproj"]
     revoke(link.id, cloud)
     assert list(cloud.container.list_blob_names(name_starts_with=folder)) == []
+
+
+def test_clean_up_drops_the_frozen_copy_of_an_expired_share_and_what_only_it_kept(cloud, machines):
+    from imagestudio_nb.cloud import clean
+    from imagestudio_nb.cloud.layout import ProjectLayout
+
+    project = make_project("Expired gallery", machines[0], assets=2)
+    push(project, cloud, progress=False)
+    gone = project.layers()[0]
+    expired = share(project, cloud, expires_in=2, revocable=False)
+    live = share(project, cloud, asset=project.layers()[1]["asset"], expires_in=3600)
+    project.remove_layer(gone["id"])
+    project.clean_assets(dry_run=False)
+    push(project, cloud, progress=False)
+    assert clean("Expired gallery", cloud, keep_versions=0, min_age=0)["assets"] == []  # the share still shows it
+    time.sleep(3)
+    assert _status(expired.url) == 403
+
+    report = clean("Expired gallery", cloud, dry_run=False, keep_versions=0, min_age=0)
+    assert report["shares"] == [expired.id] and [a["hash"] for a in report["assets"]] == [gone["asset"]]
+    folder = ProjectLayout(cloud.prefix, project.id).share_root(expired.id)
+    assert list(cloud.container.list_blob_names(name_starts_with=folder)) == []
+    assert _status(live.url) == 200  # a live share is untouched
