@@ -200,7 +200,13 @@ def emit(event_type: str, data: dict[str, Any], *, project: str | None = None) -
             callback(event)
         except Exception:  # a hook's bug must not fail the generation that emitted the event
             log.exception("event hook %r failed on %s", callback, event.type)
-    for hook in configured_webhooks():
+    try:
+        hooks = configured_webhooks()
+    except ConfigError as exc:  # a broken webhooks file must not fail the work that already happened
+        log.error("webhooks not sent for %s: %s", event.type, exc)
+        with _lock:
+            hooks = list(_added)
+    for hook in hooks:
         if hook.wants(event):
             with _lock:
                 sender = _senders.get(hook.url)
