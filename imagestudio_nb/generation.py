@@ -267,7 +267,8 @@ def flush_prompt_history() -> None:
 def generate(prompt: str, *, model: str | None = None, size: str | None = None, n: int = 1, seed: int | None = None,
              project=None, quality: str | None = None, background: str | None = None,
              output_format: str | None = None, style: str | None = None, progress: bool = True,
-             settings: Settings | None = None, on_partial=None, **options: Any) -> GenerationResults:
+             settings: Settings | None = None, on_partial=None, _record: dict[str, Any] | None = None,
+             **options: Any) -> GenerationResults:
     """Generate images from a prompt and (when ``project`` is given) store them with their provenance.
 
     Parameters
@@ -316,13 +317,14 @@ def generate(prompt: str, *, model: str | None = None, size: str | None = None, 
     request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size or None, n=n,
                            seed=seed, quality=quality, background=background,
                            output_format=output_format, style=style, options=dict(options))
-    return _run(request, settings=settings, project=project, progress=progress, edit=False, on_partial=on_partial)
+    return _run(request, settings=settings, project=project, progress=progress, edit=False, on_partial=on_partial,
+                extra_record=_record)
 
 
 def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None, size: str | None = None,
          n: int = 1, seed: int | None = None, project=None, quality: str | None = None,
          background: str | None = None, output_format: str | None = None, progress: bool = True,
-         settings: Settings | None = None, on_partial=None, _kind: str | None = None,
+         settings: Settings | None = None, on_partial=None, _record: dict[str, Any] | None = None,
          **options: Any) -> GenerationResults:
     """Edit one or more images following ``prompt``, optionally only inside ``mask``.
 
@@ -362,6 +364,6 @@ def edit(prompt: str, images: Any, *, mask: Any = None, model: str | None = None
     request = ImageRequest(prompt=prompt, model=model or settings.default_model or "local", size=size, n=n, seed=seed,
                            quality=quality, background=background, output_format=output_format,
                            options=dict(options), images=encoded, mask=mask_bytes)
-    # ``_kind`` lets image-to-image (``transform``) mark its records; the request itself is an ordinary edit.
+    # ``_record`` lets transform() and style kits add to the provenance record; the request is an ordinary edit.
     return _run(request, settings=settings, project=project, progress=progress, edit=True, on_partial=on_partial,
-                extra_record={"kind": _kind} if _kind else None)
+                extra_record=_record)

@@ -99,5 +99,5 @@ def transform(image: Any, prompt: str, *, model: str | None = None, fidelity: st
         _, width, height = image_info(data)
         size = size_for(caps, width, height)
     results = edit(prompt, data, model=model or settings.default_model or "local", size=size, n=n, seed=seed,
-                   project=project, settings=settings, progress=progress, _kind="transform", **options)
+                   project=project, settings=settings, progress=progress, _record={"kind": "transform"}, **options)
     return results
