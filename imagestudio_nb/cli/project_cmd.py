@@ -237,5 +237,52 @@ def restore_moment(name: str, seq: int, label: str):
           f"bring it back with `imagestudio project restore {name} {label}`")
 
 
+@project_app.command("suggest")
+def suggest_command(name: str, fork_name: Annotated[Optional[str], typer.Argument(help="Name of the fork.")] = None):
+    """Fork a project to propose changes in it (you own the fork, whatever your role in the project)."""
+    from ..project import Project
+    from ..project.suggestions import suggest
+
+    fork = suggest(Project.open(name), fork_name)
+    print(f"edit {fork.name!r}, then ask an owner to run `imagestudio project review {name} {fork.name!r}`")
+
+
+@project_app.command("review")
+def review_command(name: str, fork_name: str, json_output: JsonOption = False):
+    """What a suggestion (a fork of NAME) changes, and whether merging it would still change NAME."""
+    from ..project import Project
+    from ..project.suggestions import review
+
+    seen = review(Project.open(name), Project.open(fork_name))
+    if json_output:
+        print_json({**seen.changes, "pending": seen.pending, "status": seen.status})
+        return
+    c = seen.changes
+    print(f"{fork_name!r} ({seen.status or 'open'}): {len(c['layers_added'])} layers added, "
+          f"{len(c['layers_removed'])} removed, {len(c['layers_changed'])} changed, "
+          f"{len(c['comments_added'])} comments; merging {'would change' if seen.pending else 'changes nothing in'} {name!r}")
+
+
+@project_app.command("merge")
+def merge_command(name: str, fork_name: str):
+    """Take a suggestion's edits into NAME (editor or owner), keeping what changed in NAME since."""
+    from ..project import Project
+    from ..project.suggestions import merge
+
+    merge(Project.open(name), Project.open(fork_name))
+    print(f"merged {fork_name!r} into {name!r}")
+
+
+@project_app.command("reject")
+def reject_command(name: str, fork_name: str,
+                   reason: Annotated[Optional[str], typer.Option(help="Why, for the suggestion's author.")] = None):
+    """Mark a suggestion rejected; NAME is not changed."""
+    from ..project import Project
+    from ..project.suggestions import reject
+
+    reject(Project.open(name), Project.open(fork_name), reason=reason)
+    print(f"rejected {fork_name!r}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(project_app, name="project")

@@ -59,28 +59,54 @@ def delete(self: Project, *, confirm: bool = False) -> None:
 
 
 def fork(self: Project, new_name: str) -> Project:
-    """Copy the project under a new name and a new id, with a link to its source."""
+    """Copy the project under a new name and a new id, with a link to its source.
+
+    Whoever forks owns the fork (a viewer may fork to suggest changes). The fork shares the project's
+    history, and its log starts with the state it was forked from, so its changes can be reviewed and
+    merged back (see ``suggestions.py``).
+    """
+    from pycrdt import Doc, Map
+
     from .project import Project
+    from .ylog import UpdateLog, seed_log
 
     check_name(new_name)
     target = self.path.parent / new_name
     if target.exists():
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
-    from .ylog import seed_log
-
+    user = self._store.user
     tmp = self.path.parent / f".fork-{uuid.uuid4().hex[:8]}"
     self.flush()
     try:
-        # The fork shares this project's Y history (so its edits can be merged back later), but starts a
-        # log of its own: copying a live SQLite file could catch it mid-write.
-        shutil.copytree(self.path, tmp, ignore=shutil.ignore_patterns("cache", "project.ylog*", ".snapshot.lock"))
-        seed_log(tmp, self.doc.get_update(), origin="fork", user=self._store.user)
+        # A log of its own (copying a live SQLite file could catch it mid-write): first the state forked
+        # from, then the fork's own identity as one change on top of the same history.
+        shutil.copytree(self.path, tmp, ignore=shutil.ignore_patterns("cache", "project.ylog*", ".snapshot.lock",
+                                                                 "project.isproj"))
+        state = self.doc.get_update()
+        seed_log(tmp, state, origin="fork", user=user)
+        doc = Doc()
+        doc.apply_update(state)
+        changes: list[bytes] = []
+        doc.observe(lambda event: changes.append(bytes(event.update)))
+        with doc.transaction(origin="fork"):
+            meta = doc.get("meta", type=Map)
+            meta["forked_from"] = {"id": self.id, "name": self.name, "at": now_iso()}
+            meta["id"] = uuid.uuid4().hex
+            meta["name"] = new_name
+            if user:
+                doc.get("roles", type=Map)[user] = "owner"
+        log = UpdateLog(tmp)
+        try:
+            for change in changes:
+                log.append(change, origin="fork", user=user)
+        finally:
+            log.close()
+        from .persistence import WRITER
+
+        WRITER.write_now(tmp)  # the fork's own project.isproj, from its log
+        WRITER.forget(tmp)
         forked = Project.open(tmp)
         _forget(tmp)
-        with forked.batch():
-            forked._meta["forked_from"] = {"id": self.id, "name": self.name, "at": now_iso()}
-            forked._meta["id"] = uuid.uuid4().hex
-            forked._meta["name"] = new_name
         forked.close()
         tmp.rename(target)
     except BaseException:

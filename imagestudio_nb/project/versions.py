@@ -75,6 +75,11 @@ def diff(self: Project, a: str, b: str | None = None) -> dict[str, Any]:
     """
     old = _find(self, a)["snapshot"]
     new = _find(self, b)["snapshot"] if b is not None else _snapshot(self)
+    return diff_snapshots(old, new, a, b or "current")
+
+
+def diff_snapshots(old: dict[str, Any], new: dict[str, Any], a: str = "old", b: str = "new") -> dict[str, Any]:
+    """What changed between two snapshots (see :func:`snapshot_of`), in the form :func:`diff` returns."""
     old_layers = {layer["id"]: layer for layer in old["layers"]}
     new_layers = {layer["id"]: layer for layer in new["layers"]}
     changed = {}
@@ -87,7 +92,7 @@ def diff(self: Project, a: str, b: str | None = None) -> dict[str, Any]:
     common_new = [i for i in new_layers if i in old_layers]
     old_comments = {c["id"] for c in old["comments"]}
     return {
-        "from": a, "to": b or "current",
+        "from": a, "to": b,
         "layers_added": [{"id": i, "name": new_layers[i]["name"]} for i in new_layers if i not in old_layers],
         "layers_removed": [{"id": i, "name": old_layers[i]["name"]} for i in old_layers if i not in new_layers],
         "layers_changed": changed,
