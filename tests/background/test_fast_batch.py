@@ -157,3 +157,21 @@ def test_results_are_written_beside_inputs_and_inputs_never_overwritten(tmp_path
     assert not same.ok and (tmp_path / "shot.png").read_bytes() == image
     arrays = remove_background_batch([scene()[0]], beside_inputs=True, progress=False)
     assert "pass out_dir" in arrays.items[0].error
+
+
+def test_flip_augmentation_runs_where_the_background_is_not_studio_style(scene):
+    rng = np.random.default_rng(5)
+    textured = np.clip(rng.normal(128, 60, (160, 192, 3)), 0, 255).astype(np.uint8)
+    image, alpha = scene("bottle", "white", size=(160, 192))
+    busy = np.where(alpha[..., None] > 0.5, image, textured).astype(np.uint8)
+    auto = remove_background(busy)
+    assert auto.method == "u2netp+flip" and auto.params["flip_tta"] is None
+    mirrored = predict_matte(np.ascontiguousarray(busy[:, ::-1]))[:, ::-1]
+    expected = refine_guided(busy, (predict_matte(busy) + mirrored) * np.float32(0.5))
+    assert np.allclose(auto.auto_matte, expected, atol=1e-5)
+    assert remove_background(busy, flip_tta=False).method == "u2netp"
+    studio = remove_background(image)
+    assert studio.method == "u2netp+plate"  # the plate fusion decides there; no second model call
+    assert remove_background(image, flip_tta=True).method == "u2netp+plate+flip"
+    again = remove_background(busy, **{k: v for k, v in auto.params.items() if k != "used"})
+    assert np.array_equal(again.matte, auto.matte)

@@ -92,10 +92,28 @@ def _resolve_method(method: str, model_path) -> str:
     return method
 
 
+def _network(rgb, used, model_path, normalization, input_size) -> np.ndarray:
+    return segmentation.predict_matte(
+        rgb,
+        model_path=model_path if used == "onnx" else None,
+        normalization=normalization if used == "onnx" else "imagenet",
+        input_size=input_size,
+    )
+
+
+def _refine(rgb, coarse, refine) -> np.ndarray:
+    if refine == "guided":
+        return refine_mod.refine_guided(rgb, coarse)
+    if refine == "matting":
+        return refine_mod.refine_matting(rgb, coarse)
+    return coarse.astype(np.float32)
+
+
 def remove_background(image: np.ndarray, *, method: str = "auto", model_path: str | os.PathLike | None = None,
                       refine: str | None = "guided", strokes: Sequence[Mapping] | None = None,
                       normalization: str | Sequence = "imagenet", input_size: int | None = None,
-                      studio_fusion: bool = True, coarse_matte: np.ndarray | None = None) -> BackgroundResult:
+                      studio_fusion: bool = True, flip_tta: bool | None = None,
+                      coarse_matte: np.ndarray | None = None) -> BackgroundResult:
     """Cut the foreground out of an image: an RGBA cut-out and its soft alpha matte.
 
     Parameters
@@ -123,6 +141,10 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
         matte against a background plate fitted to the image: single hairs, holes and see-through glass
         get their own alpha. Textured and photo backgrounds are left to the model. Not used by
         ``"classical"``.
+    flip_tta : bool or None
+        Test-time augmentation: also run the model on the mirror image and average the two mattes (one more
+        model call). ``None`` (default): with the embedded model, where the plate fusion found the background
+        not studio-style (photos, textures); ``True``: always; ``False``: never.
     coarse_matte : numpy.ndarray, optional
         float32 (H, W) matte the model already produced for this image (``predict_mattes`` over a batch);
         the network is not run again. Not used by ``"classical"``.
@@ -164,21 +186,23 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
             raise InvalidArgumentError(f"coarse_matte must be a float (H, W) = {(h, w)} array")
         coarse = np.asarray(coarse_matte, np.float32)
     else:
-        coarse = segmentation.predict_matte(
-            rgb,
-            model_path=model_path if used == "onnx" else None,
-            normalization=normalization if used == "onnx" else "imagenet",
-            input_size=input_size,
-        )
-    if refine == "guided":
-        matte = refine_mod.refine_guided(rgb, coarse)
-    elif refine == "matting":
-        matte = refine_mod.refine_matting(rgb, coarse)
-    else:
-        matte = coarse.astype(np.float32)
+        coarse = _network(rgb, used, model_path, normalization, input_size)
+    matte = _refine(rgb, coarse, refine)
     fused = False
     if studio_fusion and used != "classical":  # the classical method already works from the border model
         matte, fused = fusion.studio_matte(rgb, coarse, matte)
+    # Auto: only for the embedded model (where it was measured), only where the plate gate said "not studio"
+    flipped = used != "classical" and (flip_tta is True or (flip_tta is None and used == "u2netp"
+                                                            and studio_fusion and not fused))
+    if flipped:
+        # Test-time augmentation: the mirror image's matte, mirrored back, averaged with the first. Measured
+        # on photo backgrounds (RESULTS.md): IoU up by about 0.05 and the network's misses on opaque objects
+        # halved, for one more model call; on studio backgrounds the plate fusion already decides the edges.
+        mirror = _network(np.ascontiguousarray(rgb[:, ::-1]), used, model_path, normalization, input_size)
+        coarse = (coarse + mirror[:, ::-1]) * np.float32(0.5)
+        matte = _refine(rgb, coarse, refine)
+        if flip_tta is True and studio_fusion:
+            matte, fused = fusion.studio_matte(rgb, coarse, matte)
     if image.shape[2] == 4:
         matte = matte * (image[..., 3].astype(np.float32) / 255)
     auto = matte.astype(np.float32, copy=False)
@@ -191,10 +215,11 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
     cutout[..., 3] = cv2.convertScaleAbs(final, alpha=255)  # rounds and saturates in one pass
     params = {
         "method": method,
-        "used": used + ("+plate" if fused else ""),
+        "used": used + ("+plate" if fused else "") + ("+flip" if flipped else ""),
         "model_path": None if model_path is None else str(model_path),
         "refine": refine,
         "studio_fusion": bool(studio_fusion),
+        "flip_tta": flip_tta,
         "strokes": stroke_list,
     }
     if used == "onnx":
