@@ -67,3 +67,31 @@ def test_outpainting_extends_the_canvas_and_composites_back_at_the_original_reso
     assert (result[untouched] == canvas[untouched]).all()
     with pytest.raises(InvalidArgumentError):
         extend_canvas(image)
+
+
+def test_box_to_object_finds_the_drawn_ellipse_on_a_textured_background():
+    from imagestudio_nb.imaging.selection import box_to_object
+
+    rng = np.random.default_rng(3)
+    image = (rng.normal(0, 8, (160, 200, 3)) + (170, 180, 150)).clip(0, 255).astype(np.uint8)
+    truth = np.zeros((160, 200), np.uint8)
+    cv2.ellipse(truth, (100, 80), (50, 35), 20, 0, 360, 1, -1)
+    image[truth.astype(bool)] = (150, 40, 60)
+    selected = box_to_object(image, (35, 25, 165, 135))
+    iou = (selected & truth.astype(bool)).sum() / (selected | truth.astype(bool)).sum()
+    assert iou > 0.97
+    with pytest.raises(InvalidArgumentError):
+        box_to_object(image, (300, 300, 400, 400))
+
+
+def test_subject_select_with_the_segmentation_model_matches_the_drawn_product():
+    from imagestudio_nb.imaging.selection import subject_mask
+
+    image = np.full((256, 256, 3), 245, np.uint8)
+    truth = np.zeros((256, 256), np.uint8)
+    cv2.rectangle(truth, (80, 60), (176, 210), 1, -1)
+    cv2.circle(truth, (128, 60), 40, 1, -1)
+    image[truth.astype(bool)] = (30, 110, 190)
+    selected = subject_mask(image)
+    iou = (selected & truth.astype(bool)).sum() / (selected | truth.astype(bool)).sum()
+    assert iou > 0.9
