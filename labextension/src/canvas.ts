@@ -55,6 +55,7 @@ class CanvasView implements ToolHost {
   oy = 0;
   spaceDown = false;
   maskRemove = false;
+  autoFit = true;
   layers: LayerView[] = [];
   private fitted = false;
   private synced = false;
@@ -89,7 +90,8 @@ class CanvasView implements ToolHost {
     const onZoom = () => this.setZoom(model.get("zoom") || this.zoom);
     model.on("change:zoom", onZoom);
     this.disposers.push(() => model.off("change:zoom", onZoom));
-    this.resize = new ResizeObserver(() => this.scheduleRender());
+    // Until the user zooms or pans, the view keeps fitting the stage as the layout settles and resizes.
+    this.resize = new ResizeObserver(() => { if (this.autoFit) this.fitted = false; this.scheduleRender(); });
     // For benchmarks: the naive alternative to the live stroke path, a full recomposite and present.
     (this.screen as any).imagestudioFullRender = () => {
       const started = performance.now();
@@ -184,7 +186,7 @@ class CanvasView implements ToolHost {
       button("−", () => this.zoomAt(this.zoom / 1.25), { title: "Zoom out (-)", "data-action": "zoom-out" }),
       this.zoomLabel,
       button("+", () => this.zoomAt(this.zoom * 1.25), { title: "Zoom in (+)", "data-action": "zoom-in" }),
-      button("Fit", () => this.fit(), { title: "Fit (0)", "data-action": "fit" }),
+      button("Fit", () => { this.autoFit = true; this.fit(); }, { title: "Fit (0)", "data-action": "fit" }),
       button("Undo", () => this.undo(), { title: "Undo (Ctrl+Z)", "data-action": "undo" }),
       button("Redo", () => this.redo(), { title: "Redo (Ctrl+Shift+Z)", "data-action": "redo" }),
       this.exportFormat, this.exportQuality,
@@ -236,6 +238,7 @@ class CanvasView implements ToolHost {
     sx = sx ?? rect.width / 2;
     sy = sy ?? rect.height / 2;
     const next = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, zoom));
+    if (Math.abs(next - this.zoom) > 1e-6) this.autoFit = false;
     const dx = (sx - this.ox) / this.zoom, dy = (sy - this.oy) / this.zoom;
     this.zoom = next;
     this.ox = sx - dx * next;
@@ -307,7 +310,7 @@ class CanvasView implements ToolHost {
       else if (key === " ") this.spaceDown = true;
       else if (key === "+" || key === "=") this.zoomAt(this.zoom * 1.25);
       else if (key === "-") this.zoomAt(this.zoom / 1.25);
-      else if (key === "0") this.fit();
+      else if (key === "0") { this.autoFit = true; this.fit(); }
       else {
         const tool = TOOLS.find(([, , k]) => k === key);
         if (tool) this.setTool(tool[0]);

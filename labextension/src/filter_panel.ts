@@ -192,6 +192,10 @@ class FilterPanelView {
   // --- preview ---------------------------------------------------------------------------------------
   private requestPreview(started: number): void {
     if (!this.model.get("layer")) return;
+    if (String(this.model.get("layer_name") || "").endsWith("(mask)")) {  // nothing to filter: say so, no error
+      this.status.info("Mask layers are not filtered: select an image, paint or text layer.");
+      return;
+    }
     this.pending = { chain: JSON.parse(JSON.stringify(this.chain)), started };
     if (!this.inFlight) this.pump();
   }

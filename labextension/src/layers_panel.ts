@@ -198,7 +198,8 @@ export class LayersPanel {
       fields.push(labelled("Mask", select([["", "none"], ...masks.map((m) => [m.id, m.name] as [string, string])], layer.mask || "",
         (id) => call("update_layer", { layer_id: layer.id, mask: id || null }), { "data-prop": "mask" })));
     }
-    if (layer.kind === "image" || layer.kind === "generated" || layer.kind === "mask") fields.push(this.backgroundTools(layer));
+    const isCutout = layer.kind === "mask" && this.layers.some((l) => l.mask === layer.id && l.kind !== "mask");
+    if (layer.kind === "image" || layer.kind === "generated" || isCutout) fields.push(this.backgroundTools(layer));
     if (layer.transform.crop) {
       fields.push(button("Reset crop", () => call("reset_crop", { layer_id: layer.id }), { "data-action": "reset-crop" }));
     }

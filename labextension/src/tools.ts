@@ -14,7 +14,7 @@ export interface ToolHost {
   readonly screen: HTMLCanvasElement; readonly stage: HTMLElement; readonly comp: HTMLCanvasElement;
   readonly compositor: Compositor; readonly sync: DocSync; readonly channel: Channel; readonly status: StatusLine;
   readonly layers: LayerView[]; readonly tool: string; readonly brush: Brush;
-  zoom: number; ox: number; oy: number; readonly spaceDown: boolean; readonly maskRemove: boolean;
+  zoom: number; ox: number; oy: number; autoFit: boolean; readonly spaceDown: boolean; readonly maskRemove: boolean;
   selectedLayer(): LayerView | undefined;
   toDoc(event: { offsetX: number; offsetY: number }): [number, number];
   scheduleRender(): void; present(): void; setSelected(id: string | null): void;
@@ -176,6 +176,7 @@ export class Tools {
       return;
     }
     if (drag.kind === "pan") {
+      this.host.autoFit = false;
       this.host.ox = drag.ox! + e.offsetX - drag.startX;
       this.host.oy = drag.oy! + e.offsetY - drag.startY;
       this.host.scheduleRender();

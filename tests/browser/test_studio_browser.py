@@ -113,6 +113,12 @@ def test_layout_fits_1600x1000_and_tool_clicks_never_scroll_the_notebook(lab, wi
     assert boxes["prompt"]["y"] >= boxes["stage"]["y"] + boxes["stage"]["height"]
     assert boxes["strip"]["x"] > boxes["prompt"]["x"] + boxes["prompt"]["width"] / 2
     assert boxes["stage"]["width"] >= 500 and boxes["stage"]["height"] >= 450
+    # The 512 px document fills the stage (the view refits while the layout settles).
+    zoom = float(canvas.locator("canvas.is-screen").get_attribute("data-zoom"))
+    assert zoom >= (min(boxes["stage"]["width"], boxes["stage"]["height"]) - 16) / 512 - 0.02, zoom
+    # A plain mask layer is not filtered, and that is a hint, not an error.
+    filters = page.locator(".is-filter-panel").first
+    assert filters.locator(".is-status.is-error").count() == 0 and "not filtered" in filters.locator(".is-status").inner_text()
     # Enhance, then History, open in a bounded drawer: the prompt strip does not grow past its limit.
     prompt = page.locator(".is-prompt").first
     height = prompt.bounding_box()["height"]
