@@ -93,7 +93,9 @@ def check_quota(workspace: CloudWorkspace, needed: int) -> None:
     quota = workspace.quota_bytes
     if quota is None or needed <= 0:
         return
-    used = usage(workspace)["total_bytes"]
+    with translate_errors(workspace, "measuring usage"):  # one listing: no per-project names needed here
+        used = sum(item.size or 0 for item in workspace.container.list_blobs(name_starts_with=workspace.prefix,
+                                                                              include=["snapshots"]))
     if used + needed > quota:
         raise QuotaExceededError(
             f"this upload needs {format_bytes(needed)} but the cloud workspace holds {format_bytes(used)} of its "
