@@ -21,7 +21,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, UndoManager
 
-from ..errors import (CheckpointNotFoundError, InvalidArgumentError, NotFoundError, ProjectExistsError,
+from ..errors import (InvalidArgumentError, NotFoundError, ProjectExistsError,
                       StorageError, UnsupportedParameterError)
 from .assets import AssetStore
 from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, fill_doc, layer_to_y, new_document_data, new_id,

@@ -18,6 +18,28 @@ USERS = {name: f"{name}-{secrets.token_hex(8)}" for name in ("ana", "bo", "cy", 
 NODE_CLIENT = Path(__file__).with_name("node")
 
 
+def run_in_thread(coroutine_function, timeout: float = 180):
+    """Run ``coroutine_function()`` to completion in a fresh thread's event loop.
+
+    A fresh thread has no running loop, whatever other fixtures (Playwright's sync API) left in this one.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result(timeout)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab with jupyter-collaboration on 127.0.0.1, one user (its token)."""
+    root = tmp_path_factory.mktemp("lab") / "root"
+    root.mkdir()
+    server = start_jupyter_lab(root)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def multiuser_lab(tmp_path_factory):
     patch = pytest.MonkeyPatch()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pycrdt import Array, Map
@@ -12,24 +11,15 @@ from pycrdt import Array, Map
 from imagestudio_nb.collab import join_project_room, open_collaboration_session
 from imagestudio_nb.project import Project
 from imagestudio_nb.project.document import layer_to_y, new_layer
-from tests.servers import start_jupyter_lab
+from tests.collab.conftest import run_in_thread
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab") / "root"
-    root.mkdir()
-    server = start_jupyter_lab(root)
-    yield server
-    server.stop()
 
 
 def _run(coroutine_function):
-    # A fresh thread has no running event loop, whatever other fixtures (Playwright's sync API) left here.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(coroutine_function())).result(120)
+    return run_in_thread(coroutine_function, 120)
 
 
 def _wait_for(predicate, timeout=30.0):

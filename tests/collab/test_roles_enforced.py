@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pycrdt import Array, Decoder, Doc, Map, Provider
@@ -20,7 +19,7 @@ from imagestudio_nb.collab.room import _WebsocketChannel, open_collaboration_ses
 from imagestudio_nb.errors import InvalidArgumentError, PermissionDeniedError
 from imagestudio_nb.project import Project
 from imagestudio_nb.project.document import layer_to_y, new_layer
-from tests.collab.conftest import USERS
+from tests.collab.conftest import USERS, run_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +59,7 @@ async def _as_user(lab, path, user, action, *, settle=1.0):
 
 
 def _run(coroutine):
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(coroutine)).result(180)
+    return run_in_thread(lambda: coroutine)
 
 
 def _file_layers(project):

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pycrdt import Array
@@ -22,23 +21,15 @@ from imagestudio_nb.collab import join_project_room
 from imagestudio_nb.project import Project
 from imagestudio_nb.project.document import layer_to_y, new_layer
 from imagestudio_nb.project.ylog import UpdateLog
-from tests.servers import start_jupyter_lab
+from tests.collab.conftest import run_in_thread
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lablog") / "root"
-    root.mkdir()
-    server = start_jupyter_lab(root)
-    yield server
-    server.stop()
 
 
 def _run(coroutine_function):
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(coroutine_function())).result(180)
+    return run_in_thread(coroutine_function, 180)
 
 
 def _names(layers) -> list[str]:

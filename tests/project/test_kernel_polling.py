@@ -6,10 +6,12 @@ through the Project API, the kernel's document (which its widgets show) has them
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 
 import pytest
 from jupyter_client.manager import start_new_kernel
@@ -26,26 +28,40 @@ def _run(client, code: str) -> str:
     return "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
 
 
+@contextmanager
+def _kernel_holding(folder, poll_seconds: str):
+    """A real IPython kernel with ``p`` open on ``folder`` and ``raw()`` counting layers without a refresh."""
+    manager, client = start_new_kernel(kernel_name="python3",
+                                       env={**os.environ, "IMAGESTUDIO_POLL_SECONDS": poll_seconds})
+    try:
+        _run(client, textwrap.dedent(f"""
+            from pycrdt import Array
+            from imagestudio_nb.project import Project
+            p = Project.open({str(folder)!r})
+            raw = lambda: len(p.doc.get("layers", type=Array))  # the document itself, no refresh
+        """))
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def _add_layers_elsewhere(folder, count: int) -> None:
+    subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        from imagestudio_nb.project import Project
+        q = Project.open({str(folder)!r})
+        for i in range({count}):
+            q.add_layer("paint", name=f"from outside {{i}}")
+    """)], check=True, timeout=120)
+
+
 def test_a_kernel_merges_other_processes_rows_between_cells(workspace):
     from imagestudio_nb.project import Project
 
     project = Project.create("Polled")
     project.close()
-    manager, client = start_new_kernel(kernel_name="python3", env={**__import__("os").environ,
-                                                                     "IMAGESTUDIO_POLL_SECONDS": "0.2"})
-    try:
-        _run(client, textwrap.dedent(f"""
-            from pycrdt import Array
-            from imagestudio_nb.project import Project
-            p = Project.open({str(project.path)!r})
-            raw = lambda: len(p.doc.get("layers", type=Array))  # the document itself, no refresh
-        """))
-        subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
-            from imagestudio_nb.project import Project
-            q = Project.open({str(project.path)!r})
-            for i in range(3):
-                q.add_layer("paint", name=f"from outside {{i}}")
-        """)], check=True, timeout=120)
+    with _kernel_holding(project.path, "0.2") as client:
+        _add_layers_elsewhere(project.path, 3)
         deadline = time.monotonic() + 15
         seen = "0"
         while time.monotonic() < deadline:
@@ -55,9 +71,6 @@ def test_a_kernel_merges_other_processes_rows_between_cells(workspace):
                 break
             time.sleep(0.3)
         assert seen == "3"
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def test_without_polling_the_document_waits_for_a_read(workspace):
@@ -65,24 +78,10 @@ def test_without_polling_the_document_waits_for_a_read(workspace):
 
     project = Project.create("Unpolled")
     project.close()
-    manager, client = start_new_kernel(kernel_name="python3", env={**__import__("os").environ,
-                                                                     "IMAGESTUDIO_POLL_SECONDS": "0"})
-    try:
-        _run(client, textwrap.dedent(f"""
-            from pycrdt import Array
-            from imagestudio_nb.project import Project
-            p = Project.open({str(project.path)!r})
-            raw = lambda: len(p.doc.get("layers", type=Array))
-        """))
-        subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
-            from imagestudio_nb.project import Project
-            Project.open({str(project.path)!r}).add_layer("paint", name="from outside")
-        """)], check=True, timeout=120)
+    with _kernel_holding(project.path, "0") as client:
+        _add_layers_elsewhere(project.path, 1)
         time.sleep(1.5)
         outputs.clear()
         assert _run(client, "print(raw())").strip() == "0"
         outputs.clear()
         assert _run(client, "print(len(p.layers()), raw())").strip() == "1 1"  # a read takes it in
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
