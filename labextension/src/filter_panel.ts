@@ -227,7 +227,8 @@ class FilterPanelView {
       }
       bitmap.close();
     } catch (error) {
-      this.status.error(error);
+      // A reply about a layer that is no longer the panel's (the selection moved on) is old news.
+      if (!String(this.model.get("layer_name") || "").endsWith("(mask)")) this.status.error(error);
     } finally {
       this.inFlight = false;
       if (this.pending) this.pump();
