@@ -101,3 +101,45 @@ def transform(image: Any, prompt: str, *, model: str | None = None, fidelity: st
     results = edit(prompt, data, model=model or settings.default_model or "local", size=size, n=n, seed=seed,
                    project=project, settings=settings, progress=progress, _record={"kind": "transform"}, **options)
     return results
+
+
+BACKGROUND_PROMPT = ("Remove the background completely; keep the main subject exactly as it is, with its edges, "
+                     "colours and details unchanged, on a fully transparent background.")
+
+
+def remove_background_with_model(image: Any, *, model: str | None = None, prompt: str = BACKGROUND_PROMPT,
+                                 project=None, settings: Settings | None = None, progress: bool = False,
+                                 **options: Any) -> GenerationResults:
+    """Background removal through an image model instead of the local pipeline: a gpt-image edit with
+    ``background="transparent"``, PNG output and ``input_fidelity="high"`` where the model takes it.
+
+    The local :func:`~imagestudio_nb.imaging.background.removal.remove_background` stays the default (offline,
+    free, measured in ``benchmarks/background``); this is the option for when a model does better on a hard
+    picture. The model repaints the subject, so pixels outside the background may change too.
+
+    Raises
+    ------
+    UnsupportedParameterError
+        When the model cannot make transparent backgrounds (only gpt-image models and ``local`` can).
+
+    Examples
+    --------
+    >>> out = remove_background_with_model(np.zeros((64, 64, 3), np.uint8), model="local")
+    >>> out.record["kind"], out.record["request"]["background"], out[0].image.shape[2]
+    ('remove-background', 'transparent', 4)
+    """
+    project = _open_project(project)
+    settings = settings or (project.config() if project is not None else load_config())
+    data = _as_png_bytes(image, name="image")
+    name = model or settings.default_model or "local"
+    caps = resolve_model(name, settings).capabilities
+    if "transparent" not in caps.backgrounds or not caps.edit:
+        raise UnsupportedParameterError("background", "transparent", "a model that edits with transparent "
+                                        "backgrounds (gpt-image models, local)", model=caps.model)
+    if "input_fidelity" in caps.options and "input_fidelity" not in options:
+        allowed = caps.options["input_fidelity"]
+        options["input_fidelity"] = "high" if "high" in allowed else allowed[0]
+    _, width, height = image_info(data)
+    return edit(prompt, data, model=name, size=size_for(caps, width, height), background="transparent",
+                output_format="png", project=project, settings=settings, progress=progress,
+                _record={"kind": "remove-background"}, **options)

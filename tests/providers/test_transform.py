@@ -58,3 +58,22 @@ def test_fidelity_on_a_model_without_it_is_refused_not_ignored(azure_standin, st
     with pytest.raises(UnsupportedParameterError, match="edits"):
         transform(png(), "x", model="mai-image-2", settings=standin_settings, progress=False)
     assert image_requests(azure_standin) == []
+
+
+def test_background_removal_through_gpt_image_asks_for_a_transparent_png(azure_standin, standin_settings):
+    from imagestudio_nb.transform import BACKGROUND_PROMPT, remove_background_with_model
+
+    out = remove_background_with_model(png(640, 640), model="gpt-image-1.5", settings=standin_settings)
+    fields = azure_standin.state["edit_uploads"][-1]["fields"]
+    assert fields == {"prompt": BACKGROUND_PROMPT, "model": "gpt-image-1.5", "n": 1, "size": "1024x1024",
+                      "background": "transparent", "output_format": "png", "input_fidelity": "high"}
+    assert out.record["kind"] == "remove-background" and out[0].image.shape[2] == 4
+
+
+def test_background_removal_needs_a_model_with_transparency(azure_standin, standin_settings):
+    from imagestudio_nb.transform import remove_background_with_model
+
+    for model in ("flux.2-pro", "mai-image-2"):
+        with pytest.raises(UnsupportedParameterError, match="transparent"):
+            remove_background_with_model(png(), model=model, settings=standin_settings)
+    assert image_requests(azure_standin) == []
