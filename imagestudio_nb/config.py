@@ -101,6 +101,14 @@ class StorageSettings(BaseModel):
     quota_bytes: int | None = None
 
 
+class GallerySettings(BaseModel):
+    """The public gallery (``imagestudio gallery publish``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cdn_base_url: str | None = Field(default=None, description="absolute URL every gallery link starts with")
+
+
 class Settings(BaseModel):
     """The merged configuration."""
 
@@ -115,6 +123,7 @@ class Settings(BaseModel):
     chat_deployment: str | None = Field(default=None, description="deployment used by the LLM prompt enhancer")
     endpoints: list[Endpoint] = Field(default_factory=list)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    gallery: GallerySettings = Field(default_factory=GallerySettings)
 
     def endpoint_key(self, endpoint: Endpoint) -> str | None:
         """Return the API key for ``endpoint``: its own, its variable's, or ``AZURE_OPENAI_API_KEY``."""
