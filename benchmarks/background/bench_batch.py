@@ -131,8 +131,7 @@ def batches(paths, work: Path, skip_cli: bool, old_tree: str | None):
     t = time.perf_counter()
     sequential_old_way(paths, out)
     rows.append(("sequential: decode, remove, Pillow PNG (old way)", (time.perf_counter() - t) / n))
-    for label, kwargs in (("remove_background_batch (pipeline, OpenCV PNG level 1)", {}),
-                          ("remove_background_batch, model_batch=2", {"model_batch": 2})):
+    for label, kwargs in (("remove_background_batch (pipeline, OpenCV PNG level 1)", {}),):
         out = work / f"batch{len(rows)}"
         t = time.perf_counter()
         report = remove_background_batch(paths, out_dir=out, progress=False, **kwargs)

@@ -175,3 +175,11 @@ def test_flip_augmentation_runs_where_the_background_is_not_studio_style(scene):
     assert remove_background(image, flip_tta=True).method == "u2netp+plate+flip"
     again = remove_background(busy, **{k: v for k, v in auto.params.items() if k != "used"})
     assert np.array_equal(again.matte, auto.matte)
+
+
+def test_cutout_keeps_no_background_under_full_transparency(scene):
+    image, _ = scene("mug", "gradient")
+    result = remove_background(image)
+    clear = result.image[..., 3] == 0
+    assert clear.any() and not result.image[clear][:, :3].any()  # black where nothing shows
+    assert np.array_equal(result.source, image)  # the original is still there for replacements

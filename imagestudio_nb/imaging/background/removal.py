@@ -35,7 +35,8 @@ class BackgroundResult:
     Attributes
     ----------
     image : numpy.ndarray
-        uint8 (H, W, 4) RGBA cut-out: colours with background bleed removed at soft edges, alpha = matte.
+        uint8 (H, W, 4) RGBA cut-out: colours with background bleed removed at soft edges, black where
+        alpha is 0 (the removed background is not kept; ``source`` has it), alpha = matte.
     matte : numpy.ndarray
         float32 (H, W) alpha in [0, 1] after refinement and strokes (``matte_uint8`` gives 0..255).
     auto_matte : numpy.ndarray
@@ -211,8 +212,11 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
     else:
         final = np.clip(auto, 0, 1, out=np.empty_like(auto))
     cutout = np.empty((h, w, 4), np.uint8)
-    cutout[..., :3] = refine_mod.estimate_foreground(rgb, final)
     cutout[..., 3] = cv2.convertScaleAbs(final, alpha=255)  # rounds and saturates in one pass
+    colours = refine_mod.estimate_foreground(rgb, final)
+    # Fully transparent pixels are black: the removed background does not travel inside the cut-out, and
+    # flat transparent areas make PNG files several times smaller and faster to write.
+    cutout[..., :3] = cv2.bitwise_and(colours, colours, mask=cutout[..., 3])
     params = {
         "method": method,
         "used": used + ("+plate" if fused else "") + ("+flip" if flipped else ""),
