@@ -49,6 +49,10 @@ def __getattr__(name: str):
         from .experiments import Experiment
 
         return Experiment
+    if name == "remix":
+        from .cloud.remix import remix
+
+        return remix
     if name == "remove_background":
         from .imaging.background import remove_background
 
