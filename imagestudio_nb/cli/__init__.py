@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "config_cmd",
     "remove_bg_cmd",
     "sync_cmd",
+    "gallery_cmd",
     "filter_cmd",
     "enhance_cmd",
     "batch_cmd",
