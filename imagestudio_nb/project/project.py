@@ -535,34 +535,6 @@ class Project:
                 return record
         raise NotFoundError(f"no generation {generation_id!r} in project {self.name!r}")
 
-    def add_comment(self, text: str, *, author: str | None = None, layer: str | None = None,
-                    x: float | None = None, y: float | None = None) -> str:
-        """Add a comment (optionally pinned to a layer or a point) and return its id."""
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidArgumentError("comment text must be a non-empty string")
-        if layer is not None:
-            self._find_layer(layer)
-        comment = {"id": new_id("c"), "text": text, "author": author or self.config().user, "created": now_iso(),
-                   "layer": layer, "x": x, "y": y, "resolved": False}
-        with self._change("comments"):
-            self.doc.get("comments", type=Array).append(Map(comment))
-        return comment["id"]
-
-    def comments(self, *, include_resolved: bool = True) -> list[dict[str, Any]]:
-        """Comments, oldest first."""
-        self.refresh()
-        items = restore_ints(self.doc.get("comments", type=Array).to_py() or [])
-        return [c for c in items if include_resolved or not c.get("resolved")]
-
-    def resolve_comment(self, comment_id: str, resolved: bool = True) -> None:
-        """Mark a comment resolved (or open again)."""
-        for comment in self.doc.get("comments", type=Array):
-            if comment["id"] == comment_id:
-                with self._change("comments"):
-                    comment["resolved"] = resolved
-                return
-        raise NotFoundError(f"no comment {comment_id!r} in project {self.name!r}")
-
     # --- assets metadata (used by AssetStore) ----------------------------------------------------
     def _asset_meta(self, digest: str) -> dict[str, Any] | None:
         value = self.doc.get("assets", type=Map).get(digest)
@@ -593,6 +565,8 @@ class Project:
 
     # --- versions, lifecycle and clean-up live in their own modules ------------------------------
     from .versions import checkpoint, checkpoints, diff, restore  # noqa: E402
+    from .discussion import (add_comment, comments, mentions_of, messages, reopen_comment,  # noqa: E402
+                             resolve_comment, say, threads)
     from .lifecycle import clean_assets, delete, export, fork, references, rename  # noqa: E402
 
     def render(self):

@@ -23,7 +23,7 @@ DEFAULT_ROLE = "editor"
 WRITABLE: dict[str, frozenset[str]] = {
     "owner": frozenset(ROOTS),
     "editor": frozenset(ROOTS) - {"roles"},
-    "commenter": frozenset({"comments"}),
+    "commenter": frozenset({"comments", "chat"}),
     "viewer": frozenset(),
 }
 
@@ -60,7 +60,7 @@ def refusal(role: str, roots: set[str] | frozenset[str], username: str | None) -
     if role == "viewer":
         return f"{who} of this project and cannot change it; ask an owner for the editor role"
     if role == "commenter":
-        return f"{who} of this project and can only add or resolve comments; ask an owner for the editor role"
+        return f"{who} of this project and can only comment and chat; ask an owner for the editor role"
     return f"{who} of this project and cannot change {', '.join(sorted(forbidden))}; only owners can"
 
 

@@ -33,10 +33,11 @@ ROOTS: dict[str, type[Map] | type[Array]] = {
     "checkpoints": Array,
     "roles": Map,
     "assets": Map,
+    "chat": Array,
 }
 
 #: Records whose ids must be unique within their root.
-ID_ROOTS = ("layers", "generations", "comments", "checkpoints")
+ID_ROOTS = ("layers", "generations", "comments", "checkpoints", "chat")
 
 
 def _points(points: Any) -> list[float]:
@@ -190,6 +191,23 @@ class Comment(TypedDict):
     x: NotRequired[Number | None]
     y: NotRequired[Number | None]
     resolved: NotRequired[Flag]
+    region: NotRequired[Annotated[list[Number], Field(min_length=4, max_length=4)] | None]
+    reply_to: NotRequired[Text | None]
+    mentions: NotRequired[list[Text]]
+    resolved_by: NotRequired[Text | None]
+    resolved_at: NotRequired[Text | None]
+
+
+class ChatMessage(TypedDict):
+    """A message in the project's chat, optionally attaching a layer or a checkpoint."""
+
+    id: Annotated[Text, Field(min_length=1)]
+    text: Text
+    author: NotRequired[Text | None]
+    created: NotRequired[Text]
+    layer: NotRequired[Text | None]
+    checkpoint: NotRequired[Text | None]
+    mentions: NotRequired[list[Text]]
 
 
 class Snapshot(TypedDict):
@@ -238,6 +256,7 @@ class Document(TypedDict):
     checkpoints: list[Checkpoint]
     roles: dict[str, Text]
     assets: dict[AssetHash, AssetMeta]
+    chat: NotRequired[list[ChatMessage]]
 
 
 _DOCUMENT = TypeAdapter(Document)

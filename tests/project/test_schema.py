@@ -20,7 +20,7 @@ from imagestudio_nb.project.schema import ROOTS, check_renderable, validate_docu
 
 def test_roots_are_defined_once_and_used_by_every_form():
     assert document_module.ROOTS is ROOTS
-    assert list(ROOTS) == ["meta", "layers", "generations", "comments", "checkpoints", "roles", "assets"]
+    assert list(ROOTS) == ["meta", "layers", "generations", "comments", "checkpoints", "roles", "assets", "chat"]
     data = new_document_data("Roots")
     doc = Doc()
     fill_doc(doc, data)
