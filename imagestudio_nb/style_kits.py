@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import numpy as np  # the examples below use it
 
 from .errors import InvalidArgumentError, NotFoundError
 from .generation import GenerationResults, _as_png_bytes, _open_project, edit, generate

@@ -152,3 +152,19 @@ def test_a_damaged_stored_video_is_refused(tmp_path):
         read_video(project, clip.sha256)
     with pytest.raises(DataError, match="no video"):
         read_video(project, "0" * 64)
+
+
+def test_a_timed_out_job_is_collected_later_with_resume_video(azure_standin, standin_settings, tmp_path):
+    import re
+
+    from imagestudio_nb.video import resume_video
+
+    project = Project.create("resumed", workspace=tmp_path)
+    azure_standin.state["video_steps"] = 3
+    with pytest.raises(ProviderError) as caught:
+        generate_video("slow tide", settings=standin_settings, poll_interval=0.01, timeout=0, progress=False)
+    job_id = re.search(r"resume_video\('(video_\w+)'", str(caught.value)).group(1)
+    clip = resume_video(job_id, project=project, settings=standin_settings, poll_interval=0.01)
+    assert clip_info(clip.data).frames == 4 * 8
+    record = project.generation(clip.record["id"])
+    assert record["metadata"] == {"job_id": job_id, "resumed": True} and record["request"]["prompt"] == "slow tide"
