@@ -24,7 +24,7 @@ const TOOLS: [Tool, string, string, string, string][] = TOOL_NAMES.map((tool) =>
 /** The options each tool uses; the options bar shows only these. */
 const TOOL_OPTIONS: Record<string, string[]> = {
   brush: ["size", "hardness", "opacity", "color"], eraser: ["size", "hardness"], mask: ["size", "hardness", "mask-mode"],
-  text: ["color"], eyedropper: ["color"],
+  text: ["font-size", "color"], eyedropper: ["color"],
 };
 const MIN_ZOOM = 0.1, MAX_ZOOM = 8;
 
@@ -56,6 +56,8 @@ class CanvasView implements ToolHost {
   spaceDown = false;
   maskRemove = false;
   autoFit = true;
+  /** Font size of new text layers (view state; a text layer's own size is edited in the layers panel). */
+  fontSize = 48;
   layers: LayerView[] = [];
   private fitted = false;
   private synced = false;
@@ -172,7 +174,10 @@ class CanvasView implements ToolHost {
       size.value = String(b.size); hardness.value = String(Math.round(b.hardness * 100));
       opacity.value = String(Math.round(b.opacity * 100)); color.value = b.color;
     };
-    const fields: Record<string, HTMLElement> = { size: labelled("Size", size), hardness: labelled("Hardness", hardness),
+    const fontSize = el("input", { type: "number", min: "4", max: "2000", step: "1", value: String(this.fontSize),
+      "data-text": "font-size", title: "Font size of new text, in canvas pixels" });
+    fontSize.addEventListener("change", () => { this.fontSize = Math.max(4, Math.min(2000, Number(fontSize.value) || 48)); });
+    const fields: Record<string, HTMLElement> = { "font-size": labelled("Font size", fontSize), size: labelled("Size", size), hardness: labelled("Hardness", hardness),
       opacity: labelled("Opacity", opacity), color: labelled("Colour", color), "mask-mode": maskMode };
     const hint = el("span", { class: "is-muted", "data-role": "tool-hint" });
     const brush = el("div", { class: "is-brush", "data-role": "tool-options" }, ...Object.values(fields), hint);

@@ -68,7 +68,7 @@ export class LayersPanel {
       }
     }
     const layer = layers.find((l) => l.id === selected);
-    const props = JSON.stringify(layer ? [[...this.marked], layer.id, layer.name, layer.kind, layer.opacity, layer.blend_mode, layer.mask,
+    const props = JSON.stringify(layer ? [[...this.marked], layer.text, layer.id, layer.name, layer.kind, layer.opacity, layer.blend_mode, layer.mask,
       !!layer.transform.crop, layers.filter((l) => l.kind === "mask").map((l) => [l.id, l.name])] : null);
     if (props !== this.propsSignature) {
       this.propsSignature = props;
@@ -178,6 +178,24 @@ export class LayersPanel {
         file, button("Image…", () => file.click(), { title: "An image file as the background" })));
   }
 
+  /** A text layer's words, size and colour, editable at any time (the kernel re-renders it). */
+  private textFields(layer: LayerView): HTMLElement {
+    const text = layer.text || {};
+    const update = (changes: Record<string, unknown>) =>
+      guarded(this.status, () => this.channel.call("update_layer", { layer_id: layer.id, text: { ...text, ...changes } }));
+    const content = el("textarea", { rows: "2", "data-text": "content" });
+    content.value = text.content || "";
+    content.addEventListener("keydown", (e) => e.stopPropagation());
+    content.addEventListener("change", () => { if (content.value.trim()) update({ content: content.value }); });
+    const size = el("input", { type: "number", min: "1", max: "2000", value: String(text.font_size ?? 32), "data-text": "layer-font-size" });
+    size.addEventListener("keydown", (e) => e.stopPropagation());
+    size.addEventListener("change", () => update({ font_size: Number(size.value) }));
+    const colour = el("input", { type: "color", value: text.color || "#000000", "data-text": "color" });
+    colour.addEventListener("change", () => update({ color: colour.value }));
+    return el("div", { class: "is-col", "data-role": "text-props" }, labelled("Text", content),
+      el("div", { class: "is-row" }, labelled("Size", size), labelled("Colour", colour)));
+  }
+
   private renderProps(layer: LayerView | undefined): void {
     if (!layer) {
       this.props.replaceChildren(el("div", { class: "is-muted", text: "Select a layer to edit its properties." }));
@@ -200,6 +218,7 @@ export class LayersPanel {
     }
     const isCutout = layer.kind === "mask" && this.layers.some((l) => l.mask === layer.id && l.kind !== "mask");
     if (layer.kind === "image" || layer.kind === "generated" || isCutout) fields.push(this.backgroundTools(layer));
+    if (layer.kind === "text" && layer.text) fields.push(this.textFields(layer));
     if (layer.transform.crop) {
       fields.push(button("Reset crop", () => call("reset_crop", { layer_id: layer.id }), { "data-action": "reset-crop" }));
     }

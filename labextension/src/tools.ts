@@ -14,7 +14,7 @@ export interface ToolHost {
   readonly screen: HTMLCanvasElement; readonly stage: HTMLElement; readonly comp: HTMLCanvasElement;
   readonly compositor: Compositor; readonly sync: DocSync; readonly channel: Channel; readonly status: StatusLine;
   readonly layers: LayerView[]; readonly tool: string; readonly brush: Brush;
-  zoom: number; ox: number; oy: number; autoFit: boolean; readonly spaceDown: boolean; readonly maskRemove: boolean;
+  zoom: number; ox: number; oy: number; autoFit: boolean; readonly fontSize: number; readonly spaceDown: boolean; readonly maskRemove: boolean;
   selectedLayer(): LayerView | undefined;
   toDoc(event: { offsetX: number; offsetY: number }): [number, number];
   scheduleRender(): void; present(): void; setSelected(id: string | null): void;
@@ -397,7 +397,7 @@ export class Tools {
         await guarded(this.host.status, () => this.host.channel.call("update_layer",
           { layer_id: editing.id, text: { ...(editing.text || {}), content } }));
       } else {
-        const size = Math.max(8, Math.round(b.size * 2));
+        const size = this.host.fontSize;
         const id = await guarded(this.host.status, () => this.host.channel.call("add_layer", {
           kind: "text", name: content.slice(0, 24), text: { content, font_size: size, color: b.color, x: 0, y: 0 },
           transform: { x: Math.round(x), y: Math.round(y) } }));

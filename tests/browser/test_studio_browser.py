@@ -279,6 +279,25 @@ def test_tools_in_context_shortcuts_and_export_download(lab, wide_page):
     assert [l["name"] for l in layers[:2]] == ["Photo", "Paint on Photo"] and layers[1]["kind"] == "paint"
     assert layers[0].get("strokes", []) == [] and "painting on a new paint layer" in canvas.locator(".is-status").last.inner_text()
     page.screenshot(path=str(SHOTS / "brush_on_image.png"))
+    # Text: its own font size in the options bar; words, size and colour editable afterwards.
+    canvas.locator("[data-tool=text]").click()
+    canvas.locator("[data-text=font-size]").fill("40")
+    canvas.locator("[data-text=font-size]").dispatch_event("change")
+    page.mouse.click(*doc_to_screen(page, canvas, 60, 40))
+    canvas.locator("[data-role=text-input]").fill("Hello")
+    canvas.locator("[data-role=text-input]").press("Enter")
+    text_layer = wait_until(lambda: next((l for l in _doc(lab, name)["layers"] if l["kind"] == "text"), None),
+                            message="the text layer")
+    assert text_layer["text"]["content"] == "Hello" and text_layer["text"]["font_size"] == 40
+    canvas.locator(f".is-layer[data-layer-id='{text_layer['id']}']").click()
+    props = canvas.locator("[data-role=text-props]")
+    props.locator("[data-text=layer-font-size]").fill("72")
+    props.locator("[data-text=layer-font-size]").dispatch_event("change")
+    props.locator("[data-text=content]").fill("Hello again")
+    props.locator("[data-text=content]").dispatch_event("change")
+    wait_until(lambda: (t := next(l for l in _doc(lab, name)["layers"] if l["kind"] == "text")["text"])
+               and t["font_size"] == 72 and t["content"] == "Hello again", message="the edited text layer")
+    page.screenshot(path=str(SHOTS / "text_edited.png"))
     # Export downloads the chosen format, and a second export does not replace the first.
     canvas.locator("[data-role=export-format]").select_option("jpeg")
     assert canvas.locator("[data-role=export-quality]").is_visible()
