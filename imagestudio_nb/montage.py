@@ -1,9 +1,10 @@
 """``make_video``: a clip built from images the studio already has (a list of images, a project's generations or
-layers, an experiment's grid), with crossfades and an optional pan and zoom; MP4 (H.264), WebM or GIF.
+layers, an experiment's grid, the checkpoint history), with crossfades and an optional pan and zoom; MP4 (H.264), WebM
+or GIF.
 
-It only gathers pictures and hands frames to :mod:`imagestudio_nb.imaging.clips`; storing goes through
-:func:`imagestudio_nb.video.store_video`. The checkpoint history is not a source yet (it would need each
-checkpoint rendered without restoring it).
+It only gathers pictures (checkpoints rendered from their snapshots by the reference renderer, nothing restored)
+and hands frames to :mod:`imagestudio_nb.imaging.clips`; storing goes through
+:func:`imagestudio_nb.video.store_video`.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ def _images_from(source: Any, project) -> list[np.ndarray]:
         if source == "generations":
             hashes = [h for record in project.generations() if record.get("kind") != "video"
                       for h in record.get("assets") or []]
+        elif source == "checkpoints":
+            return _checkpoint_renders(project)
         elif source == "layers":
             hashes = [layer["asset"] for layer in project.layers() if layer.get("asset") and layer.get("visible", True)]
         else:
-            raise InvalidArgumentError(f"source={source!r} is not supported; allowed: 'generations', 'layers', an "
-                                       "Experiment, or a list of images")
+            raise InvalidArgumentError(f"source={source!r} is not supported; allowed: 'generations', 'layers', "
+                                       "'checkpoints', an Experiment, or a list of images")
         return [project.assets.read_array(h, mode="RGB") for h in hashes]
     if hasattr(source, "cells") and hasattr(source, "run"):  # an Experiment: its grid, cell by cell
         store = project or source.project
@@ -46,6 +49,22 @@ def _images_from(source: Any, project) -> list[np.ndarray]:
             array = np.asarray(item.convert("RGB")) if hasattr(item, "convert") else np.asarray(item)
             images.append(np.ascontiguousarray(array[..., :3]))
     return images
+
+
+def _checkpoint_renders(project) -> list[np.ndarray]:
+    """Each checkpoint's canvas, rendered from its snapshot by the reference renderer (nothing is restored)."""
+    from .imaging.compositing import render_layers
+
+    frames = []
+    for checkpoint in project.to_data().get("checkpoints") or []:
+        snapshot = checkpoint.get("snapshot") or {}
+        canvas = (snapshot.get("meta") or {}).get("canvas") or {}
+        size = (int(canvas.get("width") or project.canvas_size[0]), int(canvas.get("height") or project.canvas_size[1]))
+        rendered = render_layers(snapshot.get("layers") or [],
+                                 lambda digest: project.assets.read_array(digest, mode="RGBA"), size,
+                                 background=(255, 255, 255, 255))
+        frames.append(np.ascontiguousarray(rendered[..., :3]))
+    return frames
 
 
 def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -78,11 +97,12 @@ def _frames(images: Sequence[np.ndarray], size: tuple[int, int], fps: int, hold:
 def make_video(source: Any, *, fps: int = 24, size: tuple[int, int] | None = None, format: str = "mp4",
                seconds_per_image: float = 1.0, transition: float = 0.5, pan_and_zoom: bool = False,
                project=None, store: bool = False) -> VideoResult:
-    """Build a clip from images: a list, ``"generations"`` or ``"layers"`` of ``project``, or an Experiment.
+    """Build a clip from images: a list, ``"generations"``, ``"layers"`` or ``"checkpoints"`` of ``project``, or an
+    Experiment's grid.
 
     Parameters
     ----------
-    source : list of images, "generations", "layers" or Experiment
+    source : list of images, "generations", "layers", "checkpoints" or Experiment
     fps : int
     size : (width, height), optional
         Defaults to the first image's size (even, at most 1920 on the long side); images are fitted, not cropped.

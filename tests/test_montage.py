@@ -53,9 +53,23 @@ def test_what_cannot_be_a_source_is_refused(tmp_path):
     project = Project.create("empty", workspace=tmp_path)
     with pytest.raises(InvalidArgumentError, match="no images"):
         make_video("generations", project=project)
-    with pytest.raises(InvalidArgumentError, match="checkpoints"):
-        make_video("checkpoints", project=project)
+    with pytest.raises(InvalidArgumentError, match="allowed"):
+        make_video("history", project=project)
     with pytest.raises(InvalidArgumentError, match="needs project"):
         make_video("layers")
     with pytest.raises(InvalidArgumentError, match="format"):
         make_video([np.zeros((8, 8, 3), np.uint8)], format="avi")
+
+
+def test_the_checkpoint_history_plays_as_a_clip(tmp_path):
+    project = Project.create("history", workspace=tmp_path, width=96, height=64)
+    red = project.assets.add(np.full((64, 96, 3), (220, 20, 20), np.uint8)).hash
+    layer = project.add_layer("image", asset=red)
+    project.checkpoint("red")
+    blue = project.assets.add(np.full((64, 96, 3), (20, 20, 220), np.uint8)).hash
+    project.update_layer(layer, asset=blue)
+    project.checkpoint("blue")
+    clip = make_video("checkpoints", project=project, fps=4, seconds_per_image=1, transition=0)
+    frames = decode_frames(clip.data)
+    assert len(frames) == 8 and frames[0][32, 48, 0] > 180 and frames[-1][32, 48, 2] > 180
+    assert project.layer(layer)["asset"] == blue  # nothing was restored
