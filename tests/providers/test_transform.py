@@ -77,3 +77,21 @@ def test_background_removal_needs_a_model_with_transparency(azure_standin, stand
         with pytest.raises(UnsupportedParameterError, match="transparent"):
             remove_background_with_model(png(), model=model, settings=standin_settings)
     assert image_requests(azure_standin) == []
+
+
+def test_seamless_texture_by_model_sends_the_shifted_image_and_the_seam_band(azure_standin, standin_settings):
+    import numpy as np
+
+    from imagestudio_nb.imaging.codec import decode_image
+    from imagestudio_nb.imaging.tiling import seam_visibility
+    from imagestudio_nb.textures import make_seamless_with_model
+
+    ramp = (np.linspace(0, 255, 1024)[None, :, None] * np.ones((1024, 1, 3))).astype(np.uint8)
+    out = make_seamless_with_model(ramp, "sand", model="gpt-image-1.5", settings=standin_settings)
+    upload = azure_standin.state["edit_uploads"][-1]
+    sent = decode_image(upload["images"][0], mode="RGB")
+    assert np.array_equal(sent, np.roll(ramp, (512, 512), axis=(0, 1)))
+    alpha = decode_image(upload["mask"], mode="RGBA")[..., 3]
+    assert alpha[512, 20] == 0 and alpha[20, 512] == 0 and alpha[20, 20] == 255  # transparent = repaint the cross
+    assert upload["fields"]["size"] == "1024x1024" and out.record["kind"] == "seamless-texture"
+    assert seam_visibility(sent) < 3 < seam_visibility(ramp)  # shifting alone moves the seam off the wrap edges
