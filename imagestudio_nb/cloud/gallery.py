@@ -11,7 +11,7 @@ Site layout::
     index.html, style.css, gallery.json                  the front page and its catalog
     p/<project id>/index.html                             the project's page (points at its latest snapshot)
     p/<project id>/assets/<sha256>.<ext>                  images, content-addressed
-    p/<project id>/snapshots/<doc sha256[:20]>/           snapshot.json, project.isproj, project.ystate, composite.png
+    p/<project id>/snapshots/<sha256[:20]>/               snapshot.json, project.isproj, project.ystate, composite.png
 """
 
 from __future__ import annotations
@@ -194,7 +194,8 @@ def _publish_one(site: FolderSite | BlobSite, linker: _Linker, project: Project,
     frozen, composite = _freeze(project)
     data, project_id = frozen.data, frozen.project_id
     root = f"p/{project_id}/"
-    snapshot = f"{root}snapshots/{frozen.json_sha256[:20]}/"
+    # Named by both hashes: two Y histories can give the same JSON, and a snapshot's files never change.
+    snapshot = f"{root}snapshots/{sha256_hex(frozen.json_sha256 + frozen.state_sha256)[:20]}/"
     page = f"{root}index.html"
     assets = document_assets(data)
     asset_files = {digest: f"{root}assets/{digest}.{ext}" for digest, ext in assets.items()}
@@ -298,18 +299,18 @@ def publish_gallery(projects: Iterable[Project | str] | str, target: str | Path 
         cdn_base_url = load_config().gallery.cdn_base_url
     cdn = check_cdn_base_url(cdn_base_url)
     opened = _open_projects(projects if not isinstance(projects, Path) else [str(projects)], local_workspace)
-    site: FolderSite | BlobSite = BlobSite(target, container) if isinstance(target, CloudWorkspace) else FolderSite(target)
+    site = _site(target, container)
     linker = _Linker(site, cdn)
     catalog = _catalog(site)
     published_at = utc_now()
     entries = [_publish_one(site, linker, project, published_at) for project in opened]
     for entry in entries:
         catalog["projects"][entry["id"]] = entry
+    from_index = lambda path: linker.from_page("index.html", path)  # noqa: E731
+    front = index_page(list(catalog["projects"].values()), stylesheet=from_index("style.css"), page_link=from_index,
+                       thumbnail_link=lambda entry: from_index(entry["composite"]))
     site.write("style.css", STYLESHEET.encode("utf-8"), content_type="text/css; charset=utf-8", immutable=False)
-    site.write("index.html", index_page(list(catalog["projects"].values()), stylesheet=linker.from_page("index.html", "style.css"),
-                                        page_link=lambda path: linker.from_page("index.html", path),
-                                        thumbnail_link=lambda e: linker.from_page("index.html", e["composite"])).encode("utf-8"),
-               content_type="text/html; charset=utf-8", immutable=False)
+    site.write("index.html", front.encode("utf-8"), content_type="text/html; charset=utf-8", immutable=False)
     site.write("gallery.json", json.dumps(catalog, indent=1, sort_keys=True).encode("utf-8"),
                content_type="application/json; charset=utf-8", immutable=False)
     return Publication(linker.public("index.html"), [
@@ -317,10 +318,14 @@ def publish_gallery(projects: Iterable[Project | str] | str, target: str | Path 
                          e["snapshot_sha256"], e["images"], e["published_at"]) for e in entries])
 
 
-def published_projects(target: str | Path | CloudWorkspace, *, container: str = WEB_CONTAINER) -> list[dict[str, Any]]:
+def _site(target: str | Path | CloudWorkspace, container: str) -> FolderSite | BlobSite:
+    return BlobSite(target, container) if isinstance(target, CloudWorkspace) else FolderSite(target)
+
+
+def published_projects(target: str | Path | CloudWorkspace, *,
+                       container: str = WEB_CONTAINER) -> list[dict[str, Any]]:
     """The projects a gallery lists (its ``gallery.json``): id, name, page, snapshot, images, time."""
-    site: FolderSite | BlobSite = BlobSite(target, container) if isinstance(target, CloudWorkspace) else FolderSite(target)
-    return sorted(_catalog(site)["projects"].values(), key=lambda e: str(e.get("published_at")))
+    return sorted(_catalog(_site(target, container))["projects"].values(), key=lambda e: str(e.get("published_at")))
 
 
 __all__: Sequence[str] = ["Publication", "PublishedProject", "publish_gallery", "published_projects"]

@@ -127,7 +127,7 @@ def project_page(data: Mapping[str, Any], links: PageLinks, *, published_at: str
 </head><body>
 <header><p class=meta><a href="{a(links.index)}">All projects</a></p><h1>{name}</h1>
 <p class=meta>Published {esc(published_at)} · canvas {esc(str(canvas.get('width', '?')))}×{esc(str(canvas.get('height', '?')))}
-· {len(cards)} images · snapshot <code>{esc(snapshot_sha256[:12])}</code></p></header>
+· {len(cards)} image{'' if len(cards) == 1 else 's'} · snapshot <code>{esc(snapshot_sha256[:12])}</code></p></header>
 <main>
 <section class=composite><h2>Rendered result</h2><a href="{a(links.composite)}"><img src="{a(links.composite)}"
 alt="{a(str(meta.get('name', 'Project')))}, all visible layers"></a></section>
