@@ -69,6 +69,7 @@ export class Tools {
         ctx.setLineDash([6 / (this.host.zoom * Math.hypot(matrix.a, matrix.b))]);
         ctx.strokeRect(0, 0, crop[2], crop[3]);
         ctx.restore();
+        if (!layer.locked && ["move", "scale", "rotate"].includes(this.host.tool)) this.drawHandles(ctx, dpr, layer);
       }
     }
     if (this.drag?.kind === "crop" && this.drag.cropRect) {
@@ -88,6 +89,52 @@ export class Tools {
       ctx.stroke();
       ctx.restore();
     }
+  }
+
+  /** Corner (scale) and rotation handles of a layer, in document coordinates; null while it loads. */
+  private handles(layer: LayerView): { corners: DOMPoint[]; rotate: DOMPoint } | null {
+    const src = this.host.compositor.source(layer);
+    if (!src) return null;
+    const override = this.drag?.layer?.id === layer.id ? this.drag.override : undefined;
+    const { crop, matrix } = this.host.compositor.placement(layer, src, override);
+    const [w, h] = [crop[2], crop[3]];
+    const corners = [[0, 0], [w, 0], [w, h], [0, h]].map(([x, y]) => matrix.transformPoint(new DOMPoint(x, y)));
+    const top = matrix.transformPoint(new DOMPoint(w / 2, 0)), bottom = matrix.transformPoint(new DOMPoint(w / 2, h));
+    const length = Math.hypot(top.x - bottom.x, top.y - bottom.y) || 1;
+    const reach = 28 / this.host.zoom;  // the rotation handle sits 28 screen px outside the top edge
+    const rotate = new DOMPoint(top.x + ((top.x - bottom.x) / length) * reach, top.y + ((top.y - bottom.y) / length) * reach);
+    return { corners, rotate };
+  }
+
+  private drawHandles(ctx: CanvasRenderingContext2D, dpr: number, layer: LayerView): void {
+    const handles = this.handles(layer);
+    if (!handles) return;
+    const z = this.host.zoom, toScreen = (p: DOMPoint) => [dpr * (this.host.ox + p.x * z), dpr * (this.host.oy + p.y * z)];
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#ffffff";
+    ctx.strokeStyle = "#2563eb";
+    ctx.lineWidth = 1.5 * dpr;
+    const [a, b] = handles.corners;
+    const [tx, ty] = toScreen(new DOMPoint((a.x + b.x) / 2, (a.y + b.y) / 2));
+    const [rx, ry] = toScreen(handles.rotate);
+    ctx.beginPath(); ctx.moveTo(tx, ty); ctx.lineTo(rx, ry); ctx.stroke();
+    for (const corner of handles.corners) {
+      const [x, y] = toScreen(corner);
+      ctx.fillRect(x - 5 * dpr, y - 5 * dpr, 10 * dpr, 10 * dpr);
+      ctx.strokeRect(x - 5 * dpr, y - 5 * dpr, 10 * dpr, 10 * dpr);
+    }
+    ctx.beginPath(); ctx.arc(rx, ry, 6 * dpr, 0, Math.PI * 2); ctx.fill(); ctx.stroke();
+    ctx.restore();
+  }
+
+  /** Which handle of the selected layer is under screen point (sx, sy), if any. */
+  private handleAt(layer: LayerView, sx: number, sy: number): "scale" | "rotate" | null {
+    const handles = this.handles(layer);
+    if (!handles) return null;
+    const near = (p: DOMPoint) => Math.hypot(this.host.ox + p.x * this.host.zoom - sx, this.host.oy + p.y * this.host.zoom - sy) <= 9;
+    if (near(handles.rotate)) return "rotate";
+    return handles.corners.some(near) ? "scale" : null;
   }
 
   // --- pointer tools ---------------------------------------------------------------------------------
@@ -150,7 +197,9 @@ export class Tools {
     } else if (tool === "move" || tool === "scale" || tool === "rotate" || tool === "crop") {
       const layer = this.editable(this.host.selectedLayer());
       if (!layer) return;
-      this.drag = { kind: tool, startX: x, startY: y, layer, transform: { ...layer.transform }, override: { ...layer.transform } };
+      // With move, scale or rotate, a corner handle scales and the round handle rotates.
+      const handle = tool === "crop" || layer.kind === "mask" ? null : this.handleAt(layer, e.offsetX, e.offsetY);
+      this.drag = { kind: handle ?? tool, startX: x, startY: y, layer, transform: { ...layer.transform }, override: { ...layer.transform } };
       if (tool === "crop") this.drag.cropRect = [x, y, 0, 0];
     } else if (tool === "brush" && this.isImage(this.host.selectedLayer())) {
       this.host.screen.setPointerCapture(e.pointerId);

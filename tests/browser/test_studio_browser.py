@@ -298,6 +298,30 @@ def test_tools_in_context_shortcuts_and_export_download(lab, wide_page):
     wait_until(lambda: (t := next(l for l in _doc(lab, name)["layers"] if l["kind"] == "text")["text"])
                and t["font_size"] == 72 and t["content"] == "Hello again", message="the edited text layer")
     page.screenshot(path=str(SHOTS / "text_edited.png"))
+    # Transform handles with the move tool: a corner scales about the centre, the round handle rotates.
+    canvas.locator("[data-tool=move]").click()
+    canvas.locator(".is-layer[data-kind=image]").click()
+    page.wait_for_timeout(300)
+
+    def drag(points):
+        page.mouse.move(*doc_to_screen(page, canvas, *points[0]))
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*doc_to_screen(page, canvas, *point))
+        page.mouse.up()
+
+    drag([(512, 512), (480, 480), (420, 420), (384, 384)])
+    photo = wait_until(lambda: (l := _doc(lab, name)["layers"][0])["transform"]["scale_x"] < 0.9 and l,
+                       message="the photo scaled by its corner handle")
+    assert abs(photo["transform"]["scale_x"] - 0.5) < 0.05 and abs(photo["transform"]["x"] - 128) < 8
+    zoom = float(canvas.locator("canvas.is-screen").get_attribute("data-zoom"))
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / "transform_handles.png"))
+    handle_y = 128 - 28 / zoom
+    drag([(256, handle_y), (300, 150), (400, 256)])
+    photo = wait_until(lambda: (l := _doc(lab, name)["layers"][0])["transform"]["rotation"] != 0 and l,
+                       message="the photo rotated by its handle")
+    assert abs(photo["transform"]["rotation"] - 90) < 4, photo["transform"]
     # Export downloads the chosen format, and a second export does not replace the first.
     canvas.locator("[data-role=export-format]").select_option("jpeg")
     assert canvas.locator("[data-role=export-quality]").is_visible()
