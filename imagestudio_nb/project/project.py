@@ -103,6 +103,11 @@ class Project:
             WRITER.schedule(self.path, 0.0)
 
     @property
+    def readonly(self) -> bool:
+        """Whether the project opened read-only (its folder cannot be written by this process)."""
+        return self._store.readonly
+
+    @property
     def log(self) -> UpdateLog:
         """The project's update log (``project.ylog``): every change with its time, user and origin."""
         return self._store.log
@@ -195,6 +200,8 @@ class Project:
         readable JSON file up to date at once (it is otherwise written a moment after changes).
         """
         self._commit()
+        if self._store.readonly:
+            return self.path / DOCUMENT_NAME
         WRITER.flush(self.path)
         return WRITER.write_now(self.path)
 
@@ -295,6 +302,8 @@ class Project:
 
     # --- roles -----------------------------------------------------------------------------------
     def _require(self, roots: set[str] | frozenset[str]) -> None:
+        if self._store.readonly:
+            raise self._store.readonly_error()
         require(self.doc.get("roles", type=Map).to_py() or {}, self._store.user, roots)
 
     def roles(self) -> dict[str, str]:

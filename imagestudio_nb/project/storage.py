@@ -19,7 +19,7 @@ from typing import Any
 
 from pycrdt import Doc, merge_updates
 
-from ..errors import DataError, DocumentFormatError
+from ..errors import DataError, DocumentFormatError, StorageError
 from .document import SCHEMA_VERSION, doc_to_data, fill_doc, loads_document
 from .merge import merge_data
 from .workspace import DOCUMENT_NAME
@@ -66,12 +66,44 @@ class ProjectStore:
         self._lock = threading.RLock()
         self._json_stamp = _file_stamp(folder / DOCUMENT_NAME)
         self.file_damaged = False  # set when project.isproj must be rewritten from the log
+        self.readonly = False  # a folder this process cannot write: reads work, changes are refused
         self._subscription = doc.observe(self._on_transaction)
 
     # --- loading ---------------------------------------------------------------------------------
     @classmethod
     def load(cls, folder: Path, *, user: str | None = None) -> ProjectStore:
-        """Open a project folder: from its log (merging a hand-edited JSON), or from its JSON alone."""
+        """Open a project folder: from its log (merging a hand-edited JSON), or from its JSON alone.
+
+        A folder this process cannot write (a shared, read-only examples folder) opens read-only: it can
+        be read, rendered and exported, and a change raises :class:`StorageError` saying so.
+        """
+        if not os.access(folder, os.W_OK):
+            return cls._load_readonly(folder, user=user)
+        try:
+            return cls._load(folder, user=user)
+        except StorageError:
+            if _writable(folder):
+                raise
+            return cls._load_readonly(folder, user=user)
+
+    @classmethod
+    def _load_readonly(cls, folder: Path, *, user: str | None) -> ProjectStore:
+        log_ = UpdateLog(folder, readonly=True)
+        updates, last = log_.read_all()
+        doc = Doc()
+        if updates:
+            for update in updates:
+                doc.apply_update(update)
+            _refuse_newer(doc_to_data(doc), folder / LOG_NAME, log_)
+        else:
+            document = folder / DOCUMENT_NAME
+            fill_doc(doc, loads_document(document.read_text(encoding="utf-8"), source=str(document)))
+        store = cls(folder, doc, log_, last, user=user)
+        store.readonly = True
+        return store
+
+    @classmethod
+    def _load(cls, folder: Path, *, user: str | None = None) -> ProjectStore:
         document = folder / DOCUMENT_NAME
         log_ = _open_log(folder)
         if log_ is not None:
@@ -126,11 +158,18 @@ class ProjectStore:
         with self._lock:
             if not self._outbox:
                 return None
+            if self.readonly:
+                raise self.readonly_error()
             update = self._outbox[0] if len(self._outbox) == 1 else merge_updates(*self._outbox)
             seq = self.log.append(update, origin=origin or self.origin, user=self.user)
             self._outbox.clear()
             self._own.add(seq)
             return seq
+
+    def readonly_error(self) -> StorageError:
+        return StorageError(f"project {self.folder.name!r} is in a folder you cannot write ({self.folder.parent}); "
+                            "it opened read-only. To change it, make your own copy: `imagestudio project export` "
+                            "it, then `imagestudio project import` the archive into your workspace")
 
     @property
     def pending(self) -> bool:
@@ -161,6 +200,11 @@ class ProjectStore:
         return bool(self._own) and min(self._own) > self.seen + 1
 
     def take_file_edits(self, *, startup: bool = False) -> bool:
+        if self.readonly:
+            return False
+        return self._take_file_edits(startup=startup)
+
+    def _take_file_edits(self, *, startup: bool = False) -> bool:
         """Merge a ``project.isproj`` edited outside the log (by hand, by git), field by field.
 
         A file this log wrote itself is recognised by its hash and ignored; a damaged file is left for
@@ -211,6 +255,17 @@ class ProjectStore:
         except Exception:
             pass
         self.log.close()
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (permissions and a read-only mount both count)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def _refuse_newer(data: dict[str, Any], source: Path, log_: UpdateLog) -> None:

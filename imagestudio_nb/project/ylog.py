@@ -91,7 +91,7 @@ def storage_error(exc: BaseException, path: Path, action: str) -> StorageError:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "full" in text:
         why = "the disk is full; free some space and try again"
     elif isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text \
-            or "read-only" in text:
+            or "read-only" in text or "unable to open" in text:
         why = "the folder is not writable; check its permissions"
     elif "locked" in text or "busy" in text:
         why = "another process held the project's log too long; try again"
@@ -104,12 +104,16 @@ def storage_error(exc: BaseException, path: Path, action: str) -> StorageError:
 class UpdateLog:
     """The update log of one project folder; one per folder per process, safe to use from several threads."""
 
-    def __init__(self, folder: str | Path, *, create: bool = True):
+    def __init__(self, folder: str | Path, *, create: bool = True, readonly: bool = False):
         self.folder = Path(folder)
         self.path = self.folder / LOG_NAME
+        self.readonly = readonly
         if not create and not self.path.exists():
             raise FileNotFoundError(self.path)
         self._lock = threading.RLock()
+        if readonly:
+            self._open_copy()
+            return
         try:
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA busy_timeout = 30000")
@@ -122,10 +126,24 @@ class UpdateLog:
             self._db.execute(f"PRAGMA synchronous = {'FULL' if sync == 'FULL' else 'NORMAL'}")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "unable to open" not in str(exc):
-                raise storage_error(exc, self.path, "open the project's log") from None
-            raise DataError(f"{self.path} is damaged ({exc}); move it aside to open the project from "
-                            "project.isproj") from None
+            text = str(exc).lower()
+            if "not a database" in text or "malformed" in text or "corrupt" in text:
+                raise DataError(f"{self.path} is damaged ({exc}); move it aside to open the project from "
+                                "project.isproj") from None
+            raise storage_error(exc, self.path, "open the project's log") from None
+
+    def _open_copy(self) -> None:
+        """A private in-memory copy of the log (or an empty one): for a folder this process cannot write."""
+        self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        if self.path.exists():
+            source = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
+            try:
+                source.backup(self._db)
+            except sqlite3.DatabaseError as exc:
+                raise DataError(f"{self.path} is damaged ({exc})") from None
+            finally:
+                source.close()
+        self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
