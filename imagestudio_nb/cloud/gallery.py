@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ COMPOSITE_FILE = "composite.png"
 
 class FolderSite:
     """A gallery written to a local folder (files appear whole: written atomically)."""
+
+    concurrency = 1  # local disk: parallel writes gain nothing
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
@@ -71,7 +74,7 @@ class BlobSite:
     """A gallery written to a container (by default ``$web``, which Azure's static website hosting serves)."""
 
     def __init__(self, workspace: CloudWorkspace, container: str = WEB_CONTAINER):
-        self.workspace = workspace
+        self.workspace, self.concurrency = workspace, workspace.concurrency
         self.container = workspace.service.get_container_client(container)
         with translate_errors(workspace, f"opening the {container} container"):
             if not self.container.exists():
@@ -199,9 +202,15 @@ def _publish_one(site: FolderSite | BlobSite, linker: _Linker, project: Project,
     page = f"{root}index.html"
     assets = document_assets(data)
     asset_files = {digest: f"{root}assets/{digest}.{ext}" for digest, ext in assets.items()}
-    for digest, path in asset_files.items():
-        blob = project.assets.read(digest)  # checked against its hash on the way
-        site.write(path, blob, content_type=data["assets"][digest]["mime"], immutable=True)
+
+    def copy_asset(item: tuple[str, str]) -> None:
+        digest, path = item
+        if not site.exists(path):  # content-addressed: once there, never sent again
+            site.write(path, project.assets.read(digest),  # read() checks the bytes against the hash
+                       content_type=data["assets"][digest]["mime"], immutable=True)
+
+    with ThreadPoolExecutor(site.concurrency) as pool:
+        list(pool.map(copy_asset, asset_files.items()))
     manifest_path = snapshot + MANIFEST_FILE
     if not site.exists(manifest_path):  # the manifest comes last: its presence means the snapshot is whole
         site.write(snapshot + DOCUMENT_FILE, frozen.text.encode("utf-8"),
