@@ -218,17 +218,19 @@ def bench_writers(per_writer: int, repeats: int) -> None:
             run_worker(code, 'Project.create("shared", workspace=sys.argv[1]); print("{}")', str(workspace))
             folder = workspace / "shared"
             writers = [start_worker(code, WRITER, str(folder), f"w{i}", str(per_writer)) for i in range(3)]
-            spans = []
+            spans, codes = [], []
             for writer in writers:
                 out, err = writer.communicate(timeout=3600)
-                if writer.returncode:
-                    raise RuntimeError(f"{code} writer failed:\n{err[-3000:]}")
-                spans.append(json.loads(out.strip().splitlines()[-1]))
-            seconds = max(s["end"] for s in spans) - min(s["start"] for s in spans)
+                codes.append(writer.returncode)
+                if writer.returncode == 0:
+                    spans.append(json.loads(out.strip().splitlines()[-1]))
+                else:  # reported, not hidden: a writer of the old code that dies is part of the result
+                    print(f"     {code} writer exited {writer.returncode}: {err.strip()[-300:]!r}")
+            seconds = max(s["end"] for s in spans) - min(s["start"] for s in spans) if spans else float("nan")
             found = run_worker(code, COUNT, str(folder))
             total = sum(found.values())
             print(f"{code:<5}{3 * per_writer / seconds:11.0f}{total:8d}{3 * per_writer:6d}{3 * per_writer - total:6d}"
-                  f"   per writer: {found}")
+                  f"   per writer: {found}; exit codes {codes}")
 
 
 def bench_size(strokes: int, delay: float, windows: list[str]) -> None:

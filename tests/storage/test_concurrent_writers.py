@@ -94,3 +94,38 @@ def test_two_python_processes_adding_layers_keep_all_40(workspace):
     for name in ("first", "second"):
         own = [layer["name"] for layer in saved["layers"] if layer["name"].startswith(name)]
         assert own == [f"{name}-{i}" for i in range(20)]
+
+
+_STROKE_WRITER = """
+    import sys
+    from imagestudio_nb.project import Project
+    project = Project.open(sys.argv[1])
+    layer = project.add_layer("paint", name=sys.argv[2])
+    for i in range(int(sys.argv[3])):
+        project.add_stroke(layer, {"points": [i, i, i + 1, i + 1], "token": f"{sys.argv[2]}-{i}"})
+"""
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "another process's snapshot of project.isproj is taken for a hand edit (rows with origin 'file' appear in "
+    "the log) and merged against a different base: acknowledged strokes are lost or doubled (3 x 400 strokes: "
+    "333/333/396 kept); the file is written (write_atomic) before its hash is recorded (record_snapshot), and "
+    "take_file_edits reads it without the snapshot lock"))
+def test_three_fast_stroke_writers_keep_each_stroke_once_in_its_layer(workspace):
+    from imagestudio_nb.project.ylog import UpdateLog
+
+    folder = Project.create("Strokes").path
+    writers = [start_python(_STROKE_WRITER, str(folder), name, "400") for name in ("w0", "w1", "w2")]
+    for writer in writers:
+        _, err = writer.communicate(timeout=600)
+        assert writer.returncode == 0, err[-3000:]
+    state = state_in_fresh_process(folder)
+    for layer in state["layers"]:
+        tokens = [stroke["token"] for stroke in layer["strokes"]]
+        assert Counter(tokens) == Counter(f"{layer['name']}-{i}" for i in range(400)), \
+            f"{layer['name']}: {len(tokens)} strokes, {len(set(tokens))} distinct"
+    log = UpdateLog(folder, create=False)
+    try:  # no process took another's snapshot of the log for a hand edit of the file
+        assert [row.seq for row in log.rows() if row.origin == "file"] == []
+    finally:
+        log.close()
