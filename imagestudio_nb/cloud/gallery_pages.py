@@ -52,6 +52,10 @@ class PageLinks:
     asset: Callable[[str, str], str]
 
 
+def _count(number: Any, noun: str) -> str:
+    return f"{esc(str(number))} {noun}{'' if number == 1 else 's'}"
+
+
 def _provenance(data: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], int]]:
     """Each asset's generation record and its position among the record's images."""
     found: dict[str, tuple[dict[str, Any], int]] = {}
@@ -127,7 +131,7 @@ def project_page(data: Mapping[str, Any], links: PageLinks, *, published_at: str
 </head><body>
 <header><p class=meta><a href="{a(links.index)}">All projects</a></p><h1>{name}</h1>
 <p class=meta>Published {esc(published_at)} · canvas {esc(str(canvas.get('width', '?')))}×{esc(str(canvas.get('height', '?')))}
-· {len(cards)} image{'' if len(cards) == 1 else 's'} · snapshot <code>{esc(snapshot_sha256[:12])}</code></p></header>
+· {_count(len(cards), 'image')} · snapshot <code>{esc(snapshot_sha256[:12])}</code></p></header>
 <main>
 <section class=composite><h2>Rendered result</h2><a href="{a(links.composite)}"><img src="{a(links.composite)}"
 alt="{a(str(meta.get('name', 'Project')))}, all visible layers"></a></section>
@@ -164,7 +168,7 @@ def index_page(entries: list[Mapping[str, Any]], *, stylesheet: str, page_link: 
         items.append(f'<figure><a href="{href}"><img loading="lazy" src="{esc(thumbnail_link(entry), quote=True)}" '
                      f'alt="{esc(str(entry.get("name", "")), quote=True)}"></a><figcaption><a href="{href}">'
                      f"<strong>{esc(str(entry.get('name', '')))}</strong></a><br><span class=meta>"
-                     f"{esc(str(entry.get('images', 0)))} images · published {esc(str(entry.get('published_at', '')))}"
+                     f"{_count(entry.get('images', 0), 'image')} · published {esc(str(entry.get('published_at', '')))}"
                      "</span></figcaption></figure>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
