@@ -50,8 +50,8 @@ def clone(name: str, workspace: CloudWorkspace | None = None, *, local_workspace
 
     workspace = workspace or connect()
     found = locate(workspace, name)
-    check_name(found.name)
     root = workspace_path(local_workspace)
+    check_name(found.name, workspace=root)
     target = root / found.name
     if target.exists():
         raise ProjectExistsError(f"project {found.name!r} already exists in {root}; use "

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 def rename(self: Project, new_name: str) -> Project:
     """Rename the project (its folder and its name); returns ``self``."""
-    check_name(new_name)
+    check_name(new_name, workspace=self.path.parent, current=self.name)
     target = self.path.parent / new_name
-    if target.exists():
+    if target.exists() and target.resolve() != self.path.resolve():
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")
     from .persistence import WRITER
     from .project import _open_lock, _open_projects
@@ -70,7 +70,7 @@ def fork(self: Project, new_name: str) -> Project:
     from .project import Project
     from .ylog import UpdateLog, seed_log
 
-    check_name(new_name)
+    check_name(new_name, workspace=self.path.parent)
     target = self.path.parent / new_name
     if target.exists():
         raise ProjectExistsError(f"project {new_name!r} already exists; choose another name")

@@ -129,7 +129,7 @@ class Project:
         StorageError
             When the workspace is full or not writable (nothing is left behind).
         """
-        check_name(name)
+        check_name(name, workspace=workspace_path(workspace))
         for value, label in ((width, "width"), (height, "height")):
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 16384:
                 raise InvalidArgumentError(f"{label}={value!r} is out of range; allowed: 1..16384 pixels")
@@ -490,6 +490,9 @@ class Project:
         index, _ = self._find_layer(layer_id)
         with self._change():
             del self._layers[index]
+            for layer in self._layers:  # a mask that is gone masks nothing (the renderer would fail on it)
+                if layer.get("mask") == layer_id:
+                    layer["mask"] = None
 
     def move_layer(self, layer_id: str, index: int) -> None:
         """Move a layer to position ``index`` (0 is the bottom)."""

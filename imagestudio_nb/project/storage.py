@@ -97,7 +97,7 @@ class ProjectStore:
             _refuse_newer(doc_to_data(doc), folder / LOG_NAME, log_)
         else:
             document = folder / DOCUMENT_NAME
-            fill_doc(doc, loads_document(document.read_text(encoding="utf-8"), source=str(document)))
+            fill_doc(doc, loads_document(document.read_bytes(), source=str(document)))
         store = cls(folder, doc, log_, last, user=user)
         store.readonly = True
         return store
@@ -119,7 +119,7 @@ class ProjectStore:
         # No usable log: the JSON is the truth (a git checkout, a zip, a project saved before the log).
         if not document.is_file():
             raise DocumentFormatError(f"{folder} has neither a readable {DOCUMENT_NAME} nor a {LOG_NAME}")
-        data = loads_document(document.read_text(encoding="utf-8"), source=str(document))
+        data = loads_document(document.read_bytes(), source=str(document))
         if log_ is None:
             log_ = UpdateLog(folder)
         doc = _legacy_doc(folder, data)
@@ -130,7 +130,7 @@ class ProjectStore:
             doc.apply_update(update)
         (folder / LEGACY_YSTATE).unlink(missing_ok=True)
         store = cls(folder, doc, log_, last, user=user)
-        text = document.read_text(encoding="utf-8")
+        text = document.read_bytes().decode("utf-8")  # loads_document proved it is UTF-8
         store.log.record_snapshot(text_sha(text), last, text)
         return store
 
@@ -218,13 +218,14 @@ class ProjectStore:
         if stamp is None:
             return False
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = None
+            raw = path.read_bytes()
+        except OSError:
+            raw = None
+        text = raw.decode("utf-8", errors="replace") if raw is not None else None
         if text is not None and self.log.snapshot(text_sha(text)) is not None:
             return False
         try:
-            data = loads_document(text or "", source=str(path)) if text is not None else None
+            data = loads_document(raw, source=str(path)) if raw is not None else None
         except DataError as exc:
             data = None
             reason = str(exc)

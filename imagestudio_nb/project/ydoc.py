@@ -263,7 +263,7 @@ def _meta_id(folder: Path) -> str | None:
         except Exception:
             pass
     try:
-        return loads_document((folder / DOCUMENT_NAME).read_text(encoding="utf-8"))["meta"].get("id")
+        return loads_document((folder / DOCUMENT_NAME).read_bytes())["meta"].get("id")
     except Exception:
         return None
 

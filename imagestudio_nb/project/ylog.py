@@ -383,7 +383,7 @@ def read_state(folder: str | Path) -> bytes:
     from .workspace import DOCUMENT_NAME
 
     path = folder / DOCUMENT_NAME
-    return new_doc(loads_document(path.read_text(encoding="utf-8"), source=str(path))).get_update()
+    return new_doc(loads_document(path.read_bytes(), source=str(path))).get_update()
 
 
 def seed_log(folder: str | Path, update: bytes, *, origin: str = "cloud", user: str | None = None) -> None:

@@ -191,3 +191,12 @@ def test_project_settings_override_config_but_refuse_secrets(workspace):
     with pytest.raises(UnsupportedParameterError):
         project.update_settings(api_key="nope")
     assert "nope" not in (project.path / "project.isproj").read_text()
+
+
+def test_removing_a_mask_layer_unlinks_it_from_the_layers_it_masked(workspace):
+    project = Project.create("Masks", width=16, height=16)
+    mask = project.add_layer("mask", name="cut-out")
+    image = project.add_layer("paint", name="photo", mask=mask)
+    project.remove_layer(mask)
+    assert project.layer(image)["mask"] is None
+    assert project.render().shape == (16, 16, 4)  # renders; it failed on the dangling reference before
