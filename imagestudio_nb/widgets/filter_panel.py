@@ -169,11 +169,13 @@ class FilterPanel(StudioWidget):
         self.chain = list(layer.get("filters") or [])
         return self.chain
 
-    def load_preset(self, name: str) -> list:
-        """Replace the panel's chain with preset ``name`` (``imaging.presets.get_preset``)."""
+    def load_preset(self, name: str, *, merge: bool = False) -> list:
+        """Replace the panel's chain with preset ``name`` (``imaging.presets.get_preset``), or with
+        ``merge=True`` add the preset's steps after the chain's (one change: Cancel goes back to before)."""
         from ..imaging.presets import get_preset
 
-        self.chain = list(get_preset(name)["chain"])
+        steps = list(get_preset(name)["chain"])
+        self.chain = [*self.chain, *steps] if merge else steps
         return self.chain
 
     def save_preset(self, name: str, *, description: str = "") -> None:
@@ -202,8 +204,8 @@ class FilterPanel(StudioWidget):
     def _call_cancel(self, buffers) -> list:
         return self.cancel()
 
-    def _call_load_preset(self, buffers, name: str) -> list:
-        return self.load_preset(name)
+    def _call_load_preset(self, buffers, name: str, merge: bool = False) -> list:
+        return self.load_preset(name, merge=bool(merge))
 
     def _call_save_preset(self, buffers, name: str, chain: list | None = None) -> None:
         if chain is not None:

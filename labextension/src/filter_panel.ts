@@ -16,6 +16,8 @@ export function plainText(rst: string): string {
     .replace(/\*\*([^*]+)\*\*/g, "$1").replace(/\*([^*]+)\*/g, "$1").replace(/\s+/g, " ").trim();
 }
 
+const MASK_HINT = "Mask layers are not filtered: select an image, paint or text layer.";
+
 interface FilterSchema { name: string; category: string; description: string; params: Param[]; }
 interface Step { filter: string; params: Record<string, any>; }
 
@@ -24,6 +26,7 @@ class FilterPanelView {
   private status = new StatusLine();
   private chainList = el("ol", { class: "is-chain" });
   private params = el("div", { class: "is-params" });
+  private presetChoice = el("div", { class: "is-row", "data-role": "preset-choice" });
   private preview = el("canvas", { class: "is-preview", "data-role": "preview" });
   private previewBox = el("div", { class: "is-preview-box" }, this.preview);
   private title = el("div", { class: "is-panel-subtitle" });
@@ -48,6 +51,7 @@ class FilterPanelView {
       el("div", { class: "is-filter-body" },
         el("div", { class: "is-filter-controls" },
           el("div", { class: "is-row" }, adder, button("Add", () => this.addStep(adder.value), { "data-action": "add-filter" }), presetSelect),
+          this.presetChoice,
           this.chainList, this.params,
           el("div", { class: "is-row" },
             button("Apply", () => this.apply(), { class: "is-btn is-primary", "data-action": "apply" }),
@@ -193,9 +197,10 @@ class FilterPanelView {
   private requestPreview(started: number): void {
     if (!this.model.get("layer")) return;
     if (String(this.model.get("layer_name") || "").endsWith("(mask)")) {  // nothing to filter: say so, no error
-      this.status.info("Mask layers are not filtered: select an image, paint or text layer.");
+      this.status.info(MASK_HINT);
       return;
     }
+    if (this.status.node.textContent === MASK_HINT) this.status.info("");
     this.pending = { chain: JSON.parse(JSON.stringify(this.chain)), started };
     if (!this.inFlight) this.pump();
   }
@@ -245,9 +250,22 @@ class FilterPanelView {
     await guarded(this.status, () => this.channel.call("cancel"));
   }
 
+  /** A preset over an empty chain loads; over a tuned chain it first says what it brings and asks
+   * whether to replace the chain or add to it (Cancel still returns to the stored chain). */
   private async loadPreset(name: string): Promise<void> {
-    await guarded(this.status, () => this.channel.call("load_preset", { name }));
-    this.selectedStep = 0;
+    const preset = ((this.model.get("presets") || []) as any[]).find((p) => p.name === name);
+    const load = async (merge: boolean) => {
+      this.presetChoice.replaceChildren();
+      await guarded(this.status, () => this.channel.call("load_preset", { name, merge }));
+      this.selectedStep = 0;
+    };
+    if (!this.chain.length) return load(false);
+    const what = preset ? `${preset.steps} step${preset.steps === 1 ? "" : "s"}: ${preset.description}` : "";
+    this.presetChoice.replaceChildren(
+      el("span", { class: "is-muted", text: `“${name}” (${what}) ` }),
+      button("Replace chain", () => load(false), { "data-action": "preset-replace" }),
+      button("Add to chain", () => load(true), { "data-action": "preset-merge" }),
+      button("Keep mine", () => this.presetChoice.replaceChildren()));
   }
 
   private async savePreset(): Promise<void> {

@@ -138,6 +138,18 @@ def test_layout_fits_1600x1000_and_tool_clicks_never_scroll_the_notebook(lab, wi
     canvas.locator("[data-panel=layers] > [data-action=collapse]").click()
     wait_until(lambda: canvas.locator(".is-stage").bounding_box()["width"] > stage_width + 150,
                message="a wider canvas after collapsing the layers")
+    canvas.locator("[data-panel=layers] > [data-action=collapse]").click()
+    # A preset over a tuned chain says what it brings and asks: replace or add.
+    canvas.locator(".is-layer[data-kind=image]").click()
+    filters = page.locator(".is-filter-panel").first
+    filters.get_by_text("Layer: Photo").wait_for()
+    filters.locator("[data-action=add-filter]").click()
+    wait_until(lambda: filters.locator(".is-chain li").count() == 1, message="one step in the chain")
+    filters.locator("[data-role=preset]").select_option("B&W")
+    filters.locator("[data-action=preset-merge]").click()
+    wait_until(lambda: filters.locator(".is-chain li").count() == 4, message="the preset's steps added after the step")
+    assert "not filtered" not in filters.locator(".is-status").inner_text()
+    page.screenshot(path=str(SHOTS / "preset_merged.png"))
 
 
 def test_inpaint_with_the_local_model_and_generations_in_the_strip(lab, wide_page):

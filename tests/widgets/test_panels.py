@@ -303,3 +303,16 @@ def test_preview_of_a_transparent_layer_keeps_its_alpha(project):
     panel.layer = project.add_layer("image", asset=project.asset)
     message(panel, {"type": "preview", "id": 4, "seq": 2, "max_side": 32, "chain": []})
     assert outbox.last_reply()[0]["mime"] == "image/jpeg"
+
+
+def test_a_preset_can_be_added_to_a_tuned_chain_instead_of_replacing_it(project):
+    layer = project.add_layer("image", asset=project.asset)
+    panel = FilterPanel(project, layer=layer)
+    outbox = Outbox(panel)
+    panel.chain = [{"filter": "brightness", "params": {"amount": 0.2}}]
+    merged = _call(panel, outbox, "load_preset", name="B&W", merge=True)[0]["result"]
+    assert merged[0] == {"filter": "brightness", "params": {"amount": 0.2}} and merged[1]["filter"] == "black_white"
+    replaced = _call(panel, outbox, "load_preset", name="B&W")[0]["result"]
+    assert replaced[0]["filter"] == "black_white" and len(replaced) == len(merged) - 1
+    _call(panel, outbox, "cancel")
+    assert panel.chain == []  # nothing was applied: back to the layer's stored chain
