@@ -30,8 +30,8 @@ from imagestudio_nb.imaging.background import segmentation  # noqa: E402
 CONFIGS = {
     "u2netp-raw": dict(method="u2netp", refine=None, studio_fusion=False),
     "u2netp+guided": dict(method="u2netp", refine="guided", studio_fusion=False),
-    "default": dict(),  # auto: u2netp + guided filter + plate fusion on studio backgrounds, flip TTA elsewhere
-    "no-flip": dict(flip_tta=False),  # the default before the flip test-time augmentation
+    "default": dict(),  # auto: u2netp + guided filter + plate fusion on studio backgrounds
+    "flip-auto": dict(flip_tta=None),  # plus the mirror image's matte where the background is not studio
     "matting": dict(refine="matting"),
     "classical": dict(method="classical"),
 }

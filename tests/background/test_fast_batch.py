@@ -164,13 +164,13 @@ def test_flip_augmentation_runs_where_the_background_is_not_studio_style(scene):
     textured = np.clip(rng.normal(128, 60, (160, 192, 3)), 0, 255).astype(np.uint8)
     image, alpha = scene("bottle", "white", size=(160, 192))
     busy = np.where(alpha[..., None] > 0.5, image, textured).astype(np.uint8)
-    auto = remove_background(busy)
+    assert remove_background(busy).method == "u2netp"  # off by default
+    auto = remove_background(busy, flip_tta=None)
     assert auto.method == "u2netp+flip" and auto.params["flip_tta"] is None
     mirrored = predict_matte(np.ascontiguousarray(busy[:, ::-1]))[:, ::-1]
     expected = refine_guided(busy, (predict_matte(busy) + mirrored) * np.float32(0.5))
     assert np.allclose(auto.auto_matte, expected, atol=1e-5)
-    assert remove_background(busy, flip_tta=False).method == "u2netp"
-    studio = remove_background(image)
+    studio = remove_background(image, flip_tta=None)
     assert studio.method == "u2netp+plate"  # the plate fusion decides there; no second model call
     assert remove_background(image, flip_tta=True).method == "u2netp+plate+flip"
     again = remove_background(busy, **{k: v for k, v in auto.params.items() if k != "used"})

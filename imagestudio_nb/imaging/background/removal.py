@@ -113,7 +113,7 @@ def _refine(rgb, coarse, refine) -> np.ndarray:
 def remove_background(image: np.ndarray, *, method: str = "auto", model_path: str | os.PathLike | None = None,
                       refine: str | None = "guided", strokes: Sequence[Mapping] | None = None,
                       normalization: str | Sequence = "imagenet", input_size: int | None = None,
-                      studio_fusion: bool = True, flip_tta: bool | None = None,
+                      studio_fusion: bool = True, flip_tta: bool | None = False,
                       coarse_matte: np.ndarray | None = None) -> BackgroundResult:
     """Cut the foreground out of an image: an RGBA cut-out and its soft alpha matte.
 
@@ -144,8 +144,10 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
         ``"classical"``.
     flip_tta : bool or None
         Test-time augmentation: also run the model on the mirror image and average the two mattes (one more
-        model call). ``None`` (default): with the embedded model, where the plate fusion found the background
-        not studio-style (photos, textures); ``True``: always; ``False``: never.
+        model call). ``False`` (default): never; ``None``: with the embedded model, where the plate fusion
+        found the background not studio-style (photos, textures); ``True``: always. Off by default: it
+        helped photo tuning scenes (IoU +0.05) but barely the reported ones (+0.006, real photos -0.025),
+        not enough for a second model call on every photo (benchmarks/background/RESULTS.md).
     coarse_matte : numpy.ndarray, optional
         float32 (H, W) matte the model already produced for this image (``predict_mattes`` over a batch);
         the network is not run again. Not used by ``"classical"``.
@@ -196,9 +198,8 @@ def remove_background(image: np.ndarray, *, method: str = "auto", model_path: st
     flipped = used != "classical" and (flip_tta is True or (flip_tta is None and used == "u2netp"
                                                             and studio_fusion and not fused))
     if flipped:
-        # Test-time augmentation: the mirror image's matte, mirrored back, averaged with the first. Measured
-        # on photo backgrounds (RESULTS.md): IoU up by about 0.05 and the network's misses on opaque objects
-        # halved, for one more model call; on studio backgrounds the plate fusion already decides the edges.
+        # Test-time augmentation: the mirror image's matte, mirrored back, averaged with the first, for one
+        # more model call; on studio backgrounds the plate fusion already decides the edges.
         mirror = _network(np.ascontiguousarray(rgb[:, ::-1]), used, model_path, normalization, input_size)
         coarse = (coarse + mirror[:, ::-1]) * np.float32(0.5)
         matte = _refine(rgb, coarse, refine)
