@@ -18,21 +18,8 @@ import numpy as np
 from ..errors import InvalidArgumentError, UnsupportedParameterError
 from .codec import check_image_array
 from .filters.channels import to_uint8
+from .modes import BLEND_MODES, LAYER_KINDS  # re-exported: the renderer's names live in modes.py
 
-BLEND_MODES = (
-    "normal",
-    "multiply",
-    "screen",
-    "overlay",
-    "soft_light",
-    "hard_light",
-    "darken",
-    "lighten",
-    "difference",
-    "color_dodge",
-    "color_burn",
-)
-LAYER_KINDS = ("image", "generated", "paint", "text", "mask")
 _HALF_ON = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
 _HALF_BACK = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])
 IDENTITY_TRANSFORM = {"x": 0, "y": 0, "scale_x": 1, "scale_y": 1, "rotation": 0, "crop": None}

@@ -15,8 +15,7 @@ import numpy as np
 from ..errors import InvalidArgumentError
 
 #: Tools that add paint or mask coverage, and those that take it away.
-PAINT_TOOLS = {"brush", "eraser"}
-MASK_TOOLS = {"keep", "remove", "mask_add", "mask_remove"}
+from .modes import MASK_TOOLS, PAINT_TOOLS  # noqa: E402  (re-exported)
 _SUBPIXEL_BITS = 4  # cv2 draws with 1/16 px precision
 
 

@@ -18,11 +18,10 @@ from typing_extensions import NotRequired, TypedDict
 
 from ..errors import DocumentFormatError
 
-# The renderer (imaging/compositing.py) owns the blend modes and layer kinds because it is the one that
-# implements them, and imaging may not import project/ (DESIGN.md: arrows point down). The document
-# imports them from there, so a mode the renderer supports is a mode a layer may carry.
-# Cost: this loads OpenCV with the document module (measured 47-73 ms on a loaded machine, 2026-12).
-from ..imaging.compositing import BLEND_MODES, LAYER_KINDS
+# The renderer owns the blend modes and layer kinds because it is the one that implements them, and
+# imaging may not import project/ (DESIGN.md: arrows point down). The document imports them from
+# imaging/modes.py (no OpenCV there), so a mode the renderer supports is a mode a layer may carry.
+from ..imaging.modes import BLEND_MODES, LAYER_KINDS
 
 #: The document's roots and their Y types: the one list used by the JSON form, the Y form and the server.
 ROOTS: dict[str, type[Map] | type[Array]] = {
@@ -323,7 +322,7 @@ def _range_problems(layer: dict[str, Any]) -> Iterator[str]:
     text = layer.get("text") or {}
     if not 1 <= text.get("font_size", 32) <= 2000 or not _COLOUR.match(text.get("color", "#000")):
         yield "text: expected a font_size from 1 to 2000 and a colour '#rrggbb'"
-    from ..imaging.strokes import MASK_TOOLS, PAINT_TOOLS
+    from ..imaging.modes import MASK_TOOLS, PAINT_TOOLS
 
     tools, default = {"paint": (PAINT_TOOLS, "brush"), "mask": (MASK_TOOLS, None)}.get(layer["kind"], (None, None))
     for number, stroke in enumerate(layer.get("strokes") or [] if tools else []):
