@@ -224,15 +224,21 @@ def remix(link: str | Path, name: str | None = None, *, workspace: str | Path | 
     from ..project.workspace import check_name, workspace_path
     from ..project.ylog import UpdateLog, seed_log
 
+    root = workspace_path(workspace)
+
+    def target_for(new_name: str) -> Path:
+        check_name(new_name)
+        if (root / new_name).exists():
+            raise ProjectExistsError(f"project {new_name!r} already exists in {root}; remix under another name "
+                                     "(`--name`, or name=)")
+        return root / new_name
+
+    if name is not None:
+        target_for(name)  # refuse before downloading anything
     snapshot = read_snapshot(link)
     source = snapshot.document
     new_name = name or source.name
-    check_name(new_name)
-    root = workspace_path(workspace)
-    target = root / new_name
-    if target.exists():
-        raise ProjectExistsError(f"project {new_name!r} already exists in {root}; remix under another name "
-                                 "(`--name`, or name=)")
+    target = target_for(new_name)
     try:
         from ..config import load_config
 

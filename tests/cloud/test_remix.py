@@ -133,6 +133,18 @@ def test_a_snapshot_whose_manifest_was_rewritten_to_match_an_edited_document_is_
     assert _everything(tmp_path / "mine") == set()
 
 
+def test_a_forged_snapshot_with_an_unreadable_y_state_is_refused(tmp_path):
+    source, entry = _published(tmp_path)
+    snapshot = _snapshot_dir(entry)
+    (snapshot / "project.ystate").write_bytes(b"not a Y update")
+    manifest = json.loads((snapshot / "snapshot.json").read_text())
+    manifest["state"]["sha256"] = sha256_hex(b"not a Y update")
+    (snapshot / "snapshot.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="Y state cannot be read"):
+        remix(entry.snapshot_url, workspace=tmp_path / "mine")
+    assert _everything(tmp_path / "mine") == set()
+
+
 def test_links_that_are_not_gallery_snapshots_are_refused(tmp_path):
     source, entry = _published(tmp_path)
     plain = tmp_path / "plain.html"
@@ -155,6 +167,8 @@ def test_a_remix_never_overwrites_a_project_and_takes_another_name(tmp_path, cap
     make_project("Taken", workspace, assets=1)
     with pytest.raises(ProjectExistsError, match="another name"):
         remix(entry.page_url)
+    with pytest.raises(ProjectExistsError):  # refused before anything is downloaded: the link is not even read
+        remix(tmp_path / "no-such-page.html", name="Taken")
     assert main(["gallery", "remix", entry.page_url, "--name", "My take", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["name"] == "My take" and out["forked_from"]["id"] == source.id
