@@ -1,6 +1,10 @@
 """Per-stage profile of ``remove_background`` per background family, beside the bare model call.
 
-Run: ``.venv/bin/python benchmarks/background/bench_profile.py [--repeats 2] [--seed 0]``
+Run: ``.venv/bin/python benchmarks/background/bench_profile.py [--repeats 2] [--seed 0] [--before DIR]``
+
+With ``--before DIR`` (a folder holding a package ``imagestudio_before`` made of an earlier commit's
+``imaging/`` and ``errors.py``, see RESULTS.md) the earlier ``remove_background`` runs beside the current one
+on every image, so before and after see the same load.
 
 For every family (white, solid, gradient, sweep, textured, photo) the five objects of ``scenes.py`` at
 1024x1024 go through ``remove_background`` with its stages timed: network (resize, model, upsampling),
@@ -74,14 +78,22 @@ def bare_model(image):
     return lambda: session.run([first], {name: tensor})
 
 
-def profile(repeats: int, seed: int) -> None:
+def profile(repeats: int, seed: int, before_dir: str | None = None) -> None:
+    before = None
+    if before_dir:
+        sys.path.insert(0, before_dir)
+        from imagestudio_before.imaging.background.removal import remove_background as before
     print(f"load average before: {os.getloadavg()}")
     columns = ["total", "bare model", "network", "guided", "plate fit", "fusion", "foreground", "rest",
                "PNG Pillow-6", "PNG cv2-1", "fused"]
+    if before is not None:
+        columns.insert(1, "before: total")
     print("\n| family | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     warm = make_scene("bottle", "white", size=1024, seed=seed)[0]
     removal.remove_background(warm)
+    if before is not None:
+        before(warm)
     for family in FAMILIES:
         rows: dict[str, list[float]] = {c: [] for c in columns}
         for obj in OBJECTS:
@@ -96,6 +108,10 @@ def profile(repeats: int, seed: int) -> None:
                 t = time.perf_counter()
                 bare()
                 rows["bare model"].append(time.perf_counter() - t)
+                if before is not None:
+                    t = time.perf_counter()
+                    before(image)
+                    rows["before: total"].append(time.perf_counter() - t)
                 t = time.perf_counter()
                 encode_image(result.image, "png")
                 rows["PNG Pillow-6"].append(time.perf_counter() - t)
@@ -122,8 +138,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--before", help="folder holding the earlier code as the package imagestudio_before")
     args = parser.parse_args()
-    profile(args.repeats, args.seed)
+    profile(args.repeats, args.seed, args.before)
 
 
 if __name__ == "__main__":
