@@ -223,3 +223,16 @@ def test_gallery_commands_publish_and_refuse_a_missing_target(tmp_path, capsys):
     assert main(["gallery", "publish", "Missing", "--to", str(tmp_path / "other")]) != 0
     assert not (tmp_path / "other").exists()
     assert re.search(r"no project 'Missing'", capsys.readouterr().err)
+
+
+def test_gallery_publish_to_the_web_container_from_the_terminal(web, azurite, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    project = make_project("Cli web", tmp_path / "workspace", assets=2, seed=6)
+    assert main(["gallery", "publish", "Cli web", "--web", "--json"]) == 0
+    entry = json.loads(capsys.readouterr().out)["projects"][0]
+    assert "/%24web/p/" in entry["page_url"] and entry["id"] == project.id
+    tree = parse_strict(_get(entry["page_url"]))
+    sources = [img.get("src") for img in tree.iter("img")][1:]
+    assert {sha256_hex(_get(urljoin(entry["page_url"], src))) for src in sources} == \
+        {info.hash for info in project.assets.list()}
+    assert main(["gallery", "publish", "Cli web", "--web", "--to", str(tmp_path / "both")]) != 0
