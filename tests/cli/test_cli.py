@@ -46,7 +46,7 @@ def test_generate_with_n_writes_files(workspace, tmp_path):
     (["generate", "x", "--size", "5x5"], 2, "UnsupportedParameterError"),
     (["generate", "x", "--model", "nope"], 3, "UnknownModelError"),
     (["generate", "x", "-n", "50"], 2, "from 1 to 10"),
-    (["generate", "x", "--project", "missing"], 3, "ProjectNotFoundError"),
+    (["project", "checkpoints", "missing"], 3, "ProjectNotFoundError"),  # generate --project NEW creates it now
     (["project", "show", "missing"], 3, "ProjectNotFoundError"),
     (["project", "import", "/nonexistent.zip"], 6, "UnsafeArchiveError"),
 ])
