@@ -13,7 +13,8 @@ window. Three ways for the workers to share one limit, each plugged in as the wo
 - ``variable``: the next free slot in a ``distributed.Variable``, read and advanced under a
   ``distributed.Lock`` (a fixed 2% margin). Four scheduler round trips.
 
-Printed: the cost of one slot request with no rate (median and p95 over 8 threads x 100 calls), then per
+Printed: the cost of one slot request with no rate (median and p95 over 8 threads x 100 calls); the capacity
+reference (the same batch with no limiter against an unlimited stand-in: what the loaded machine sustains); then per
 mechanism the throughput (median over repeats), its ratio to the allowed rate, and the requests answered 429
 (median and worst); finally ``--final`` requests through the chosen mechanism (the issue's benchmark: at
 20 req/s, at least 19 req/s and no 429).
@@ -59,7 +60,7 @@ class SemaphorePacers:
         self._semaphore.acquire()
         threading.Timer(hold, self._semaphore.release).start()
 
-    def reserve(self, key, rate, burst, lateness):
+    def reserve(self, key, rate, burst, lateness, round_trips=()):
         self._lease(1.0 / rate if rate else 0.0)
         return time.time()
 
@@ -89,7 +90,7 @@ class VariablePacers:
             self._parts = Variable(self.name), Lock(self.name + "-lock")
         return self._parts
 
-    def reserve(self, key, rate, burst, lateness):
+    def reserve(self, key, rate, burst, lateness, round_trips=()):
         variable, lock = self._variable_and_lock()
         with lock:
             slot = max(time.time(), variable.get())
@@ -129,7 +130,7 @@ def probe_slots(pacers, calls: int) -> list[float]:
     costs = []
     for _ in range(calls):
         started = time.perf_counter()
-        pacers.reserve("probe", None, 1, [])
+        pacers.reserve("probe", None, 1, [], [])
         costs.append(time.perf_counter() - started)
     return costs[3:]
 
@@ -150,17 +151,25 @@ def slot_cost(client, name: str) -> tuple[float, float]:
     return statistics.median(costs) * 1000, costs[int(0.95 * (len(costs) - 1))] * 1000
 
 
-def run_batch(client, standin, name: str, requests: int, rate: float) -> tuple[float, int]:
-    executor = fresh_mechanism(client, name)
+CONCURRENCY = 8
+
+
+def run_batch(client, standin, name: str, requests: int, rate: float | None) -> tuple[float, int]:
+    """One batch through mechanism ``name`` (``"none"``: no limiter at all, for the capacity reference)."""
+    executor = fresh_mechanism(client, name) if name != "none" else client.get_executor()
+    if name == "none":
+        client.run(use_shared_pacers, None)
+        client.run(reset_limiters)
     standin.reset()
-    deployment = Deployment(name="gpt-image-1", model="gpt-image-1", requests_per_minute=rate * 60)
+    deployment = Deployment(name="gpt-image-1", model="gpt-image-1",
+                            requests_per_minute=rate * 60 if rate else None)
     endpoint = Endpoint(name="bench", base_url=standin.url, api_key=API_KEY, api_version="2025-04-01-preview",
                         deployments=[deployment])
     settings = Settings(endpoints=[endpoint], workspace=Path(tempfile.mkdtemp(prefix="bench-cluster-")),
                         default_model="gpt-image-1")
     items = [{"prompt": f"a red fox, study {i} {time.time_ns()}", "quality": "low"} for i in range(requests)]
     started = time.perf_counter()
-    report = generate_batch(items, executor=executor, concurrency=8, progress=False, settings=settings)
+    report = generate_batch(items, executor=executor, concurrency=CONCURRENCY, progress=False, settings=settings)
     elapsed = time.perf_counter() - started
     if len(report.ok) != requests:
         raise SystemExit(f"{name}: {len(report.failed)} items failed: {report.failed[0].error}")
@@ -179,30 +188,41 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--final", type=int, default=1000, help="requests of the final actor runs (0: none)")
     parser.add_argument("--mechanisms", default="actor,semaphore,variable")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (generate_batch)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure slot costs and compare the mechanisms (else only capacity and final)")
     args = parser.parse_args()
+    global CONCURRENCY
+    CONCURRENCY = args.concurrency
     mechanisms = args.mechanisms.split(",")
-    cluster = LocalCluster(n_workers=2, threads_per_worker=4, processes=True, host="127.0.0.1",
+    cluster = LocalCluster(n_workers=2, threads_per_worker=args.threads, processes=True, host="127.0.0.1",
                            dashboard_address=None, worker_dashboard_address=None)
     client = Client(cluster)
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; 2 Dask workers x 4 threads; "
-          f"stand-in in its own process allowing {args.rate:g}/s")
-    print("\ncost of one slot request, no rate, 8 threads x 100 calls")
-    for name in mechanisms:
-        median, p95 = slot_cost(client, name)
-        print(f"{name:<10} median {median:6.2f} ms   p95 {p95:6.2f} ms")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; 2 Dask workers x {args.threads} "
+          f"threads; concurrency {args.concurrency}; stand-in in its own process allowing {args.rate:g}/s")
+    if args.compare:
+        print("\ncost of one slot request, no rate, 8 threads x 100 calls")
+        for name in mechanisms:
+            median, p95 = slot_cost(client, name)
+            print(f"{name:<10} median {median:6.2f} ms   p95 {p95:6.2f} ms")
+    with StandInService() as unlimited:  # the reference: what this machine sustains now with no limit at all
+        capacity = [run_batch(client, unlimited, "none", args.requests, None)[0] for _ in range(2)]
+        print(f"\ncapacity without any limit (stand-in unlimited): {max(capacity):.2f} req/s "
+              f"(best of 2, load {os.getloadavg()[0]:.1f})")
     with StandInService(requests_per_second=args.rate) as standin:
         run_batch(client, standin, "actor", 40, args.rate)  # warm-up: workers import the provider stack
         results: dict[str, list[tuple[float, int]]] = {name: [] for name in mechanisms}
-        for repeat in range(args.repeats):
+        for repeat in range(args.repeats if args.compare else 0):
             for name in mechanisms:
                 results[name].append(run_batch(client, standin, name, args.requests, args.rate))
                 rps, refused = results[name][-1]
                 print(f"repeat {repeat + 1} {name:<10} {rps:6.2f} req/s  {refused:3d} answered 429  "
                       f"(load {os.getloadavg()[0]:.1f})")
-        print(f"\n{args.requests} requests, stand-in allows {args.rate:g}/s, concurrency 8, "
+        print(f"\n{args.requests} requests, stand-in allows {args.rate:g}/s, concurrency {args.concurrency}, "
               f"median of {args.repeats}")
         print(f"{'mechanism':<11}{'req/s':>8}{'ratio':>8}{'429 median':>12}{'429 worst':>11}")
-        for name, rows in results.items():
+        for name, rows in results.items() if args.compare else ():
             rps = statistics.median(r[0] for r in rows)
             print(f"{name:<11}{rps:8.2f}{rps / args.rate:8.3f}{statistics.median(r[1] for r in rows):12g}"
                   f"{max(r[1] for r in rows):11d}")

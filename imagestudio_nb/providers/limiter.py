@@ -38,8 +38,10 @@ class SharedPacers(Protocol):
     the same clock); between machines the clocks' offset adds to the jitter the margin must cover.
     """
 
-    def reserve(self, key: str, rate: float | None, burst: int, lateness: list[float]) -> float:
-        """The wall-clock time (``time.time()``) at which the next request of ``key`` may leave."""
+    def reserve(self, key: str, rate: float | None, burst: int, lateness: list[float],
+                round_trips: list[float]) -> float:
+        """The wall-clock time (``time.time()``) at which the next request of ``key`` may leave; ``lateness``
+        and ``round_trips`` are this process's observations since its last reservation."""
 
     def pause(self, key: str, seconds: float, rate: float | None, burst: int) -> None:
         """A 429 for ``key``: pause every caller in the cluster."""
@@ -84,6 +86,7 @@ class DeploymentLimiter:
         self._pacer = Pacer(requests_per_second, burst, min_margin=min_margin, jitter_quantile=JITTER_QUANTILE)
         self._configured = (requests_per_second, int(burst))
         self._lateness: list[float] = []  # observed here, not yet reported to a shared pacer
+        self._round_trips: list[float] = []
         #: Counters for reports and benchmarks: requests let through, 429 pauses, seconds waited.
         self.stats: dict[str, float] = {"acquired": 0, "pauses": 0, "waited_s": 0.0}
 
@@ -155,8 +158,11 @@ class DeploymentLimiter:
         rate, burst = self._configured
         with self._lock:
             lateness, self._lateness = self._lateness, []
+            round_trips, self._round_trips = self._round_trips, []
         started = time.time()
-        slot = shared.reserve(self.key, rate, burst, lateness)
+        slot = shared.reserve(self.key, rate, burst, lateness, round_trips)
+        with self._lock:
+            self._round_trips.append(time.time() - started)
         if slot > time.time():
             self._sleep(slot - time.time())
         now = time.time()

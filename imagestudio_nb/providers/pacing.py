@@ -20,9 +20,10 @@ LEARNED_RATE_LIFETIME = 60.0
 MIN_MARGIN = 0.02
 #: Nor rises above it: beyond a third the limit is better lowered by the 429s' rate learning.
 MAX_MARGIN = 0.35
-#: How much margin each 429 adds, and the half-life (seconds) of that addition.
-PENALTY_PER_429 = 0.03
-PENALTY_HALF_LIFE = 30.0
+#: How much margin each 429 adds, and the half-life (seconds) of that addition: long, because what a 429
+#: reveals (the service counting arrivals late, which no client can observe) lasts as long as the load does.
+PENALTY_PER_429 = 0.04
+PENALTY_HALF_LIFE = 120.0
 #: How many recent lateness samples the jitter estimate looks at.
 LATENESS_SAMPLES = 64
 #: Until this many samples arrived the jitter is unknown: keep this margin meanwhile.

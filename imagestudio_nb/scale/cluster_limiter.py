@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from ..providers.pacing import Pacer, RateLimitEvent
 
+#: Bounds of the lead (seconds) between a reservation and the earliest slot it may get (see ``reserve``).
+MIN_LEAD, MAX_LEAD = 0.01, 0.25
 #: Names of the published Dask dataset holding the actor and of the ``Lock`` guarding its creation.
 SERVICE_NAME = "imagestudio-nb-pacer-service"
 SERVICE_LOCK = "imagestudio-nb-pacer-service-lock"
@@ -33,6 +36,7 @@ class PacerService:
         self._configured: dict[str, tuple[float | None, int]] = {}
         self._events: list[RateLimitEvent] = []
         self._reserved: dict[str, int] = {}
+        self._round_trips: deque[float] = deque(maxlen=128)
 
     def configure(self, rates: dict[str, tuple[float | None, int]]) -> None:
         """Set deployments' rates (``{key: (requests_per_second, burst)}``) for every worker."""
@@ -49,14 +53,27 @@ class PacerService:
             pacer = self._pacers[key] = Pacer(rate, burst)
         return pacer
 
-    def reserve(self, key: str, rate: float | None, burst: int, lateness: list[float]) -> float:
-        """The caller's slot as a ``time.time()`` value; ``lateness`` are the caller's recent observations."""
+    def reserve(self, key: str, rate: float | None, burst: int, lateness: list[float],
+                round_trips: list[float] = ()) -> float:
+        """The caller's slot as a ``time.time()`` value; ``lateness`` and ``round_trips`` are the caller's
+        recent observations.
+
+        No slot is handed out sooner than the usual round trip from now: a slot the answer cannot reach in
+        time would leave late by the round trip while the next one leaves on time, and the two would bunch.
+        """
         with self._lock:
             pacer = self._pacer(key, rate, burst)
             for seconds in lateness:
                 pacer.observe_lateness(seconds)
+            self._round_trips.extend(round_trips)
             self._reserved[key] = self._reserved.get(key, 0) + 1
-            return pacer.reserve(time.time())
+            return pacer.reserve(time.time() + self._lead())
+
+    def _lead(self) -> float:
+        if not self._round_trips:
+            return MIN_LEAD
+        ordered = sorted(self._round_trips)
+        return min(MAX_LEAD, max(MIN_LEAD, ordered[int(0.9 * (len(ordered) - 1))]))
 
     def pause(self, key: str, seconds: float, rate: float | None, burst: int) -> None:
         """A 429 seen by any worker: pause the deployment for every worker and record it."""
@@ -82,7 +99,7 @@ class PacerService:
         with self._lock:
             now = time.time()
             return {key: {"rate": p.rate, "margin": round(p.margin(now), 4), "jitter_s": round(p.jitter(), 4),
-                          "reserved": self._reserved.get(key, 0), "pauses": p.pauses}
+                          "reserved": self._reserved.get(key, 0), "pauses": p.pauses, "lead_s": round(self._lead(), 4)}
                     for key, p in self._pacers.items()}
 
 
@@ -96,8 +113,9 @@ class ActorPacers:
     def actor_key(self) -> str:
         return self.actor.key
 
-    def reserve(self, key: str, rate: float | None, burst: int, lateness: list[float]) -> float:
-        return self.actor.reserve(key, rate, burst, lateness).result()
+    def reserve(self, key: str, rate: float | None, burst: int, lateness: list[float],
+                round_trips: list[float]) -> float:
+        return self.actor.reserve(key, rate, burst, lateness, round_trips).result()
 
     def pause(self, key: str, seconds: float, rate: float | None, burst: int) -> None:
         self.actor.pause(key, seconds, rate, burst).result()  # in force before the retry asks for a slot

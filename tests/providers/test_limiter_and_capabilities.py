@@ -10,6 +10,7 @@ import pytest
 from imagestudio_nb.errors import UnknownModelError
 from imagestudio_nb.providers.capabilities import (CAPABILITIES, canonical_model, capabilities_for,
                                                    capability_table_markdown)
+from imagestudio_nb.providers.pacing import PENALTY_HALF_LIFE, PENALTY_PER_429
 from imagestudio_nb.providers.limiter import (DeploymentLimiter, configured_rates, limiter_for, limiter_stats,
                                               rate_limit_events, retry_after_seconds, set_rate_limit)
 
@@ -43,8 +44,8 @@ def test_a_pause_holds_callers_until_it_ends_then_lets_them_out_one_by_one():
     limiter.pause(2.0)
     assert limiter.paused_for == pytest.approx(2.0)
     assert limiter.acquire() == pytest.approx(2.0)
-    # the bucket restarted with one token, not a burst; spaced by the 3% margin the 429 added
-    assert limiter.acquire() == pytest.approx(0.2 * 1.03, rel=0.01)
+    # the bucket restarted with one token, not a burst; spaced by the margin the 429 added
+    assert limiter.acquire() == pytest.approx(0.2 * (1 + PENALTY_PER_429), rel=0.01)
     assert limiter.stats["pauses"] == 1
 
 
@@ -127,10 +128,11 @@ def test_a_429_after_a_busy_second_teaches_a_rate_when_none_is_configured():
     limiter.pause(0.5)
     assert limiter.learned and limiter.rate == pytest.approx(9.0)
     waits = [limiter.acquire() for _ in range(3)]
-    # The pause, and then the window: 9 may leave per 1.03 s (the 3% margin the 429 added), and the 2nd to
-    # 10th of the earlier ten left at 100.05-100.45, so the next leaves at 101.08; then one by one.
-    assert waits[0] == pytest.approx(101.08 - 100.5, rel=1e-3)
-    assert waits[1:] == pytest.approx([1.03 / 9, 1.03 / 9], rel=1e-3)
+    # The pause, and then the window: 9 may leave per (1 + margin) s (the margin the 429 added), and the 2nd
+    # to 10th of the earlier ten left at 100.05-100.45, so the next leaves 1 + margin after 100.05; then one by one.
+    spread = 1 + PENALTY_PER_429
+    assert waits[0] == pytest.approx(100.05 + spread - 100.5, rel=1e-3)
+    assert waits[1:] == pytest.approx([spread / 9, spread / 9], rel=1e-3)
     clock.now += 61  # a quiet minute later the learned rate is forgotten
     assert limiter.acquire() == 0.0 and limiter.rate is None
 
@@ -177,9 +179,9 @@ def test_every_429_widens_the_margin_and_the_widening_fades():
         limiter.acquire()
     limiter.pause(0.1)
     limiter.pause(0.1)
-    assert limiter.margin == pytest.approx(0.02 + 0.06)
-    clock.now += 30  # one half-life
-    assert limiter.margin == pytest.approx(0.02 + 0.03)
+    assert limiter.margin == pytest.approx(0.02 + 2 * PENALTY_PER_429)
+    clock.now += PENALTY_HALF_LIFE
+    assert limiter.margin == pytest.approx(0.02 + PENALTY_PER_429)
 
 
 def test_every_429_is_recorded_with_its_pause_and_the_margin_after_it():
@@ -188,7 +190,8 @@ def test_every_429_is_recorded_with_its_pause_and_the_margin_after_it():
     assert rate_limit_events() == []
     limiter.pause(0.25)
     [event] = rate_limit_events()
-    assert event.key == "https://a|recorded" and event.retry_after == 0.25 and event.margin >= 0.02 + 0.03
+    assert event.key == "https://a|recorded" and event.retry_after == 0.25
+    assert event.margin >= 0.02 + PENALTY_PER_429
     assert limiter.stats["pauses"] == 1 and limiter_stats()["https://a|recorded"]["pauses"] == 1
     del clock
 
