@@ -134,13 +134,52 @@ def profile(repeats: int, seed: int, before_dir: str | None = None) -> None:
           f"{repeats} repeats per family; 'fusion' excludes the plate fit; 'fused' = share of calls fused)")
 
 
+def after_network(repeats: int, seed: int, before_dir: str) -> None:
+    """Everything ``remove_background`` does besides the network, before against after, on the same coarse
+    mattes: each version's model call is replaced by the matte computed once, and the two versions alternate.
+    Wall and CPU (process) time: on a loaded machine CPU time is the steadier of the two."""
+    sys.path.insert(0, before_dir)
+    from imagestudio_before.imaging.background import removal as old_removal
+    from imagestudio_before.imaging.background import segmentation as old_segmentation
+
+    print(f"load average before: {os.getloadavg()}")
+    print("\n| family | before: wall ms | after: wall ms | before: CPU ms | after: CPU ms | after/before (CPU) |")
+    print("|---|---|---|---|---|---|")
+    saved = (segmentation.predict_matte, old_segmentation.predict_matte)
+    try:
+        for family in FAMILIES:
+            rows = {"old wall": [], "new wall": [], "old cpu": [], "new cpu": []}
+            for obj in OBJECTS:
+                image = make_scene(obj, family, size=1024, seed=seed)[0]
+                coarse = saved[0](image)
+                segmentation.predict_matte = old_segmentation.predict_matte = lambda rgb, **_: coarse.copy()
+                for _ in range(repeats):
+                    for label, run in (("old", old_removal.remove_background), ("new", removal.remove_background)):
+                        wall, cpu = time.perf_counter(), time.process_time()
+                        run(image)
+                        rows[f"{label} cpu"].append(time.process_time() - cpu)
+                        rows[f"{label} wall"].append(time.perf_counter() - wall)
+                segmentation.predict_matte, old_segmentation.predict_matte = saved
+            m = {k: statistics.median(v) * 1000 for k, v in rows.items()}
+            print(f"| {family} | {m['old wall']:.1f} | {m['new wall']:.1f} | {m['old cpu']:.1f} | {m['new cpu']:.1f} "
+                  f"| {m['new cpu'] / m['old cpu']:.2f} |", flush=True)
+    finally:
+        segmentation.predict_matte, old_segmentation.predict_matte = saved
+    print(f"\nload average after: {os.getloadavg()} (medians over {len(OBJECTS)} objects x {repeats} repeats)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--before", help="folder holding the earlier code as the package imagestudio_before")
+    parser.add_argument("--after-network", action="store_true",
+                        help="with --before: only the work besides the network, before against after")
     args = parser.parse_args()
-    profile(args.repeats, args.seed, args.before)
+    if args.after_network:
+        after_network(args.repeats, args.seed, args.before)
+    else:
+        profile(args.repeats, args.seed, args.before)
 
 
 if __name__ == "__main__":

@@ -65,10 +65,19 @@ def test_bad_inputs_exit_6_with_a_line_per_item(shots):
 
 @pytest.fixture
 def full_disk(tmp_path):
+    """A small tmpfs filled up to its last byte by a filler file: every write into it fails with ENOSPC."""
     mount = tmp_path / "small"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
     try:
+        fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"\0" * 1024)
+        except OSError:  # ENOSPC: the disk is full
+            pass
+        finally:
+            os.close(fd)
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], check=True)
@@ -78,14 +87,14 @@ def test_a_full_disk_exits_5_and_leaves_no_partial_file(shots, full_disk):
     done = run_cli(shots, "--out", full_disk)
     assert done.returncode == 5, done.stderr
     assert "No space left" in done.stderr and "error (PartialResultError)" in done.stderr
-    assert list(full_disk.iterdir()) == []  # nothing half-written
+    assert [p.name for p in full_disk.iterdir()] == ["filler"]  # nothing half-written
 
 
 def test_runs_on_a_dask_cluster(shots, tmp_path):
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://", host="127.0.0.1",
-                      scheduler_port=0, dashboard_address=None) as cluster:
+                      scheduler_port=0, dashboard_address=":0") as cluster:
         done = run_cli(shots, "--out", tmp_path / "d", "--dask", cluster.scheduler_address, "--json")
         assert done.returncode == 0, done.stderr
         prefixes = set(cluster.scheduler.task_prefixes)
