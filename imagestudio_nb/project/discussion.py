@@ -112,14 +112,13 @@ def _thread_root(self: Project, comment_id: str) -> dict[str, Any]:
 
 def resolve_comment(self: Project, comment_id: str, resolved: bool = True) -> None:
     """Resolve a comment's thread (or open it again with ``resolved=False``); who and when are kept."""
-    root = _thread_root(self, comment_id)
-    for comment in self.doc.get("comments", type=Array):
-        if comment["id"] == root["id"]:
-            with self._change("comments"):
+    with self._change("comments"):
+        root = _thread_root(self, comment_id)
+        for comment in self.doc.get("comments", type=Array):
+            if comment["id"] == root["id"]:
                 comment["resolved"] = resolved
                 comment["resolved_by"] = self._store.user if resolved else None
                 comment["resolved_at"] = now_iso() if resolved else None
-            return
 
 
 def reopen_comment(self: Project, comment_id: str) -> None:

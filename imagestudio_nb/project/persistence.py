@@ -64,6 +64,7 @@ class _Shadow:
         self.doc = Doc()
         self.seen = 0
         self.written_seq = -1
+        self.indexed_seq = -1
 
     def catch_up(self) -> int:
         rows, last = self.log.read_since_rows(self.seen)
@@ -84,6 +85,7 @@ class Writer:
         self._shadows: dict[Path, _Shadow] = {}
         self._unsynced: dict[Path, list[Path]] = {}
         self._folder_locks: dict[Path, threading.Lock] = {}
+        self._cost: dict[Path, float] = {}  # seconds the folder's last snapshot took
         self._thread: threading.Thread | None = None
         self.errors: dict[Path, BaseException] = {}
         #: Functions called as ``hook(folder)`` after a snapshot is written (e.g. a debounced cloud backup).
@@ -99,6 +101,9 @@ class Writer:
         with self._cond:
             if unsynced:
                 self._unsynced.setdefault(folder, []).extend(unsynced)
+            # A large document takes long to write, and the writer holds the interpreter while it does:
+            # spacing snapshots by a few times their cost keeps that under a fifth of the time.
+            delay = max(delay, 4 * self._cost.get(folder, 0.0)) if delay > 0 else delay
             due = time.monotonic() + delay
             self._due[folder] = min(self._due.get(folder, due), due)
             if self._thread is None:
@@ -120,8 +125,10 @@ class Writer:
         with self._cond:
             return Path(folder) in self._due
 
-    def write_now(self, folder: Path) -> Path:
-        """Write the folder's snapshot from its log now, in the calling thread."""
+    def write_now(self, folder: Path, *, index: bool = True) -> Path:
+        """Write the folder's snapshot from its log now, in the calling thread (and the search index,
+        unless ``index=False``: the background writer leaves the index to the next search or save, because
+        rebuilding it on every snapshot would hold the interpreter from the changes being made)."""
         folder = Path(folder)
         with self._cond:
             self._due.pop(folder, None)
@@ -132,7 +139,9 @@ class Writer:
             try:
                 for path in unsynced:  # assets reach the disk before a snapshot that names them
                     fsync_file(path)
-                self._write(folder)
+                started = time.monotonic()
+                self._write(folder, index=index)
+                self._cost[folder] = time.monotonic() - started
             except OSError as exc:
                 with self._cond:
                     self._unsynced.setdefault(folder, []).extend(unsynced)
@@ -145,10 +154,21 @@ class Writer:
                 log.exception("save hook %r failed", hook)
         return folder / DOCUMENT_NAME
 
-    def _write(self, folder: Path) -> None:
-        shadow = self._shadows.get(folder)
-        if shadow is None:
-            shadow = self._shadows[folder] = _Shadow(folder)
+    #: Shadow documents kept between writes; the least recently written beyond this are dropped (and
+    #: rebuilt from their log if needed again), so a process touching many projects stays small.
+    MAX_SHADOWS = 16
+
+    def _write(self, folder: Path, *, index: bool = True) -> None:
+        with self._cond:
+            shadow = self._shadows.pop(folder, None) or _Shadow(folder)
+            self._shadows[folder] = shadow  # most recently used last
+            for stale_folder in list(self._shadows)[:-self.MAX_SHADOWS]:
+                lock = self._folder_locks.get(stale_folder)
+                if lock is not None and lock.acquire(blocking=False):  # never one being written right now
+                    try:
+                        self._shadows.pop(stale_folder).log.close()
+                    finally:
+                        lock.release()
         with snapshot_lock(folder):
             last = shadow.catch_up()
             data = doc_to_data(shadow.doc)
@@ -156,12 +176,16 @@ class Writer:
                 if shadow.log.room_holder() is None:
                     text = dumps_canonical(data)
                     current = folder / DOCUMENT_NAME
+                    # The hash is recorded before the file appears: a process that reads the new file must
+                    # know it as a snapshot, never mistake it for a hand edit.
+                    shadow.log.record_snapshot(text_sha(text), last, text)
                     if not (current.is_file() and text_sha(current.read_text(encoding="utf-8", errors="replace"))
                             == text_sha(text)):
                         write_atomic(current, text)
-                    shadow.log.record_snapshot(text_sha(text), last, text)
-                ProjectIndex(folder / "cache" / "index.sqlite").rebuild(data)
                 shadow.written_seq = last
+            if index and shadow.indexed_seq != last:
+                ProjectIndex(folder / "cache" / "index.sqlite").rebuild(data)
+                shadow.indexed_seq = last
             if shadow.log.needs_keyframe():
                 shadow.log.write_keyframe(shadow.doc.get_update(), last, origin="keyframe")
                 shadow.log.compact()
@@ -191,7 +215,7 @@ class Writer:
                     self._cond.wait(timeout=max(0.005, wait))
                 folder = due[0]
             try:
-                self.write_now(folder)
+                self.write_now(folder, index=False)
             except BaseException as exc:  # kept for the next explicit save to report; retried then
                 self.errors[folder] = exc
                 log.warning("could not write the snapshot of %s: %s", folder, exc)

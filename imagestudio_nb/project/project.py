@@ -28,6 +28,7 @@ from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, fill_doc, layer_to
                        new_layer, now_iso, restore_ints)
 from .index import ProjectIndex
 from .persistence import WRITER, autosave_delay
+from .schema import ROOTS
 from .roles import EVERYONE, WRITABLE, check_role, require, role_of
 from .polling import start_polling
 from .storage import ProjectStore
@@ -99,6 +100,11 @@ class Project:
                                          self.doc.get("comments", type=Array)], capture_timeout_millis=0)
         # Only this view's own edits are undoable here; loading and peers' edits are not.
         self._undo.include_origin("local")
+        # This process's changes not yet in the log, every root: a change the log refuses (a full disk) is
+        # taken back out of the live document, so "the project keeps its earlier state" holds in memory too.
+        self._uncommitted = UndoManager(scopes=[self.doc.get(name, type=kind) for name, kind in ROOTS.items()],
+                                        capture_timeout_millis=0)
+        self._uncommitted.include_origin("local")
         if store.file_damaged:
             WRITER.schedule(self.path, 0.0)
 
@@ -202,7 +208,6 @@ class Project:
         self._commit()
         if self._store.readonly:
             return self.path / DOCUMENT_NAME
-        WRITER.flush(self.path)
         return WRITER.write_now(self.path)
 
     def flush(self) -> None:
@@ -243,13 +248,52 @@ class Project:
         origin, self._origin = self._origin, None
         try:
             seq = self._store.commit(origin)
-        except StorageError:
-            raise
-        except OSError as exc:
+        except (StorageError, OSError) as exc:
+            self._take_back_uncommitted()
+            if isinstance(exc, StorageError):
+                raise
             raise storage_error(exc, self.path / DOCUMENT_NAME, "record the change") from None
+        self._uncommitted.clear()
         if seq is not None:
             unsynced, self._unsynced = self._unsynced, []
             WRITER.schedule(self.path, autosave_delay(), unsynced)
+
+    def _take_back_uncommitted(self) -> None:
+        """Undo, in the live document, this process's changes the log did not take.
+
+        The undo is itself a change, kept pending with the refused one: both reach the log together with
+        the next change that succeeds, where they cancel out.
+        """
+        while self._uncommitted.can_undo():
+            self._uncommitted.undo()
+        self._uncommitted.clear()
+        self._undo.clear()
+
+    def _repair_duplicates(self) -> None:
+        """Keep one copy of a layer or comment that concurrent moves left twice (the first in order).
+
+        Moving is a delete and an insert of a copy, so two processes moving one layer at once leave two
+        copies. Every process keeps the same one (array order is the same everywhere once merged) and
+        deletes the others, so the repairs agree.
+        """
+        doubled = []
+        for root in ("layers", "comments"):
+            array = self.doc.get(root, type=Array)
+            seen: set[Any] = set()
+            for index, item in enumerate(array):
+                item_id = item.get("id") if isinstance(item, Map) else None
+                if item_id in seen:
+                    doubled.append((array, index))
+                seen.add(item_id)
+        if not doubled:
+            return
+        with self.doc.transaction(origin="repair"):
+            for array, index in reversed(doubled):
+                del array[index]
+        try:
+            self._store.commit("repair")
+        except StorageError as exc:  # a read-only or full folder: the repair stays in this view only
+            log.warning("%s", exc)
 
     def refresh(self) -> bool:
         """Take in what other processes committed to the log, and edits made to ``project.isproj`` by hand.
@@ -259,6 +303,8 @@ class Project:
         if self._batch_depth:
             return False
         changed = self._store.catch_up()
+        if changed:
+            self._repair_duplicates()
         if self._store.take_file_edits():
             changed = True
             WRITER.schedule(self.path, 0.0)
@@ -462,8 +508,9 @@ class Project:
         self._check_layer_fields(props)
         if props.get("asset") is not None:
             props["asset"] = self.assets.resolve(props["asset"])
-        _, layer = self._find_layer(layer_id)
+        # Looked up inside the change: taking in others' rows first may have moved the layer.
         with self._change():
+            _, layer = self._find_layer(layer_id)
             for key, value in props.items():
                 if key == "transform":
                     transform = layer["transform"]
@@ -479,16 +526,17 @@ class Project:
 
     def add_stroke(self, layer_id: str, stroke: dict[str, Any]) -> None:
         """Append one stroke (a compact point list) to a paint or mask layer."""
-        _, layer = self._find_layer(layer_id)
-        if layer["kind"] not in ("paint", "mask"):
-            raise InvalidArgumentError(f"layer {layer_id!r} is a {layer['kind']} layer; strokes go on paint or mask layers")
         with self._change():
+            _, layer = self._find_layer(layer_id)
+            if layer["kind"] not in ("paint", "mask"):
+                raise InvalidArgumentError(f"layer {layer_id!r} is a {layer['kind']} layer; strokes go on paint or "
+                                           "mask layers")
             layer["strokes"].append(dict(stroke))
 
     def remove_layer(self, layer_id: str) -> None:
         """Delete a layer."""
-        index, _ = self._find_layer(layer_id)
         with self._change():
+            index, _ = self._find_layer(layer_id)
             del self._layers[index]
             for layer in self._layers:  # a mask that is gone masks nothing (the renderer would fail on it)
                 if layer.get("mask") == layer_id:
@@ -496,20 +544,21 @@ class Project:
 
     def move_layer(self, layer_id: str, index: int) -> None:
         """Move a layer to position ``index`` (0 is the bottom)."""
-        current, _ = self._find_layer(layer_id)
-        data = self.layer(layer_id)
         with self._change():
+            current, found = self._find_layer(layer_id)
+            data = restore_ints(found.to_py())
             del self._layers[current]
             self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(data))
 
     def duplicate_layer(self, layer_id: str, *, name: str | None = None) -> str:
         """Copy a layer just above itself and return the copy's id."""
-        index, _ = self._find_layer(layer_id)
-        data = self.layer(layer_id)
-        data.update(id=new_id("l"), name=name or f"{data['name']} copy")
+        copy_id = new_id("l")
         with self._change():
+            index, found = self._find_layer(layer_id)
+            data = restore_ints(found.to_py())
+            data.update(id=copy_id, name=name or f"{data['name']} copy")
             self._layers.insert(index + 1, layer_to_y(data))
-        return data["id"]
+        return copy_id
 
     def undo(self) -> bool:
         """Undo the last change to layers, meta or comments; ``False`` when there is nothing to undo."""
@@ -569,7 +618,9 @@ class Project:
     # --- search ----------------------------------------------------------------------------------
     def search(self, query: str, *, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Full-text search over asset tags and sources, generation prompts and models, and prompts."""
-        self.flush()  # the index is written with the document
+        self._commit()
+        if not self._store.readonly:
+            WRITER.write_now(self.path)  # brings the snapshot and the search index up to date with the log
         return self.index.search(query, kind=kind, limit=limit)
 
     def __repr__(self) -> str:

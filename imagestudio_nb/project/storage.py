@@ -20,7 +20,7 @@ from typing import Any
 from pycrdt import Doc, merge_updates
 
 from ..errors import DataError, DocumentFormatError, StorageError
-from .document import SCHEMA_VERSION, doc_to_data, fill_doc, loads_document
+from .document import SCHEMA_VERSION, doc_to_data, dumps_canonical, fill_doc, loads_document
 from .merge import merge_data
 from .workspace import DOCUMENT_NAME
 from .ylog import LOG_NAME, UpdateLog, text_sha
@@ -167,7 +167,7 @@ class ProjectStore:
             return seq
 
     def readonly_error(self) -> StorageError:
-        return StorageError(f"project {self.folder.name!r} is in a folder you cannot write ({self.folder.parent}); "
+        return StorageError(f"project {self.folder.name!r} is in a folder that is not writable ({self.folder.parent}); "
                             "it opened read-only. To change it, make your own copy: `imagestudio project export` "
                             "it, then `imagestudio project import` the archive into your workspace")
 
@@ -239,7 +239,7 @@ class ProjectStore:
         if data.get("meta", {}).get("id") != doc_to_data(self.doc)["meta"].get("id"):
             log.warning("%s belongs to another project (id %s); ignored", path, data.get("meta", {}).get("id"))
             return False
-        base = self.log.latest_snapshot()
+        base = self.log.nearest_snapshot(dumps_canonical(data))  # snapshots are canonical: compare like with like
         base_data = loads_document(base[1]) if base else None
         with self._lock:
             changed = merge_data(self.doc, data, base=base_data, origin="file")

@@ -74,7 +74,7 @@ def _log_state(folder: Path, content: dict[str, Any] | None) -> bytes:
         elif content is not None:
             text = dumps_canonical(content)
             if log_.snapshot(text_sha(text)) is None:
-                base = log_.latest_snapshot()
+                base = log_.nearest_snapshot(text)  # text is canonical here
                 changes: list[bytes] = []
                 subscription = doc.observe(lambda event: changes.append(bytes(event.update)))
                 merge_data(doc, content, base=loads_document(base[1]) if base else None, origin="file")
@@ -230,7 +230,7 @@ class YIsproj(YBaseDoc):
             return  # a file this log wrote: nothing new in it
         if self._log is not None:
             self.catch_up()
-        base = self._log.latest_snapshot() if self._log is not None else None
+        base = self._log.nearest_snapshot(text) if self._log is not None else None
         merge_data(self._ydoc, data, base=loads_document(base[1]) if base else None, origin="file")
 
     def _empty(self) -> bool:

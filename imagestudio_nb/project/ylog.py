@@ -306,9 +306,14 @@ class UpdateLog:
         payload = zlib.compress(text.encode("utf-8"), 1) if text is not None else None
         with self._writing("record the snapshot") as db:
             db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)", (sha256, seq, time.time(), payload))
-            # Keep the texts of the last few only; the hashes of the last 200.
-            db.execute("UPDATE snapshots SET text = NULL WHERE sha256 NOT IN "
-                       "(SELECT sha256 FROM snapshots ORDER BY time DESC LIMIT 3)")
+            # Keep the texts of the last ten (within 16 MB compressed): a hand edit is merged against the one
+            # it started from. Keep the hashes of the last 200.
+            kept, total = 0, 0
+            for sha, size in db.execute("SELECT sha256, coalesce(length(text), 0) FROM snapshots "
+                                        "WHERE text IS NOT NULL ORDER BY time DESC").fetchall():
+                kept, total = kept + 1, total + size
+                if kept > 10 or (kept > 1 and total > 16 * 1024 * 1024):
+                    db.execute("UPDATE snapshots SET text = NULL WHERE sha256 = ?", (sha,))
             db.execute("DELETE FROM snapshots WHERE sha256 NOT IN (SELECT sha256 FROM snapshots ORDER BY time DESC LIMIT 200)")
 
     def snapshot(self, sha256: str) -> tuple[int, str | None] | None:
@@ -320,6 +325,27 @@ class UpdateLog:
         if row is None:
             return None
         return row[0], zlib.decompress(row[1]).decode("utf-8") if row[1] is not None else None
+
+    def snapshot_texts(self) -> list[tuple[int, str]]:
+        """``(seq, text)`` of the snapshots whose text is kept, newest first."""
+        import zlib
+
+        with self._lock:
+            rows = self._db.execute("SELECT seq, text FROM snapshots WHERE text IS NOT NULL "
+                                    "ORDER BY time DESC").fetchall()
+        return [(seq, zlib.decompress(text).decode("utf-8")) for seq, text in rows]
+
+    def nearest_snapshot(self, text: str) -> tuple[int, str] | None:
+        """The kept snapshot an edited ``text`` most likely started from: the one it shares most lines with.
+
+        A person who opened the file at one snapshot and saved it after others were written must be
+        merged against the one they opened, or their stale copy would undo the others' changes.
+        """
+        lines = set(text.splitlines())
+        candidates = self.snapshot_texts()
+        if not candidates:
+            return None
+        return min(candidates, key=lambda candidate: len(lines.symmetric_difference(candidate[1].splitlines())))
 
     def latest_snapshot(self) -> tuple[int, str] | None:
         """The newest snapshot whose text is kept: the base of a three-way merge of a hand-edited file."""

@@ -106,11 +106,6 @@ _STROKE_WRITER = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "another process's snapshot of project.isproj is taken for a hand edit (rows with origin 'file' appear in "
-    "the log) and merged against a different base: acknowledged strokes are lost or doubled (3 x 400 strokes: "
-    "333/333/396 kept); the file is written (write_atomic) before its hash is recorded (record_snapshot), and "
-    "take_file_edits reads it without the snapshot lock"))
 def test_three_fast_stroke_writers_keep_each_stroke_once_in_its_layer(workspace):
     from imagestudio_nb.project.ylog import UpdateLog
 

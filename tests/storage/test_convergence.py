@@ -91,13 +91,8 @@ def _run_workers(folder, seed: int, tmp_path) -> list[dict]:
     return [json.loads(outputs[i][0].strip().splitlines()[-1]) for i in range(len(workers))]
 
 
-_STALE_INDEX = ("Project.remove_layer/move_layer/add_stroke look the layer up (_find_layer) before _change() takes "
-                "in other processes' rows: they act on a stale index (the wrong layer removed, a moved layer doubled, "
-                "a stroke lost, KeyError 'strokes'); see the lockstep tests below")
-
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=_STALE_INDEX)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_three_processes_converge_with_every_acknowledged_operation_once(workspace, tmp_path, seed):
     project = Project.create(f"Converge{seed}")
@@ -135,7 +130,6 @@ def _names(state: dict) -> list[str]:
     return [layer["name"] for layer in state["layers"]]
 
 
-@pytest.mark.xfail(strict=True, reason=_STALE_INDEX)
 def test_removing_a_layer_after_another_process_inserted_below_it_removes_that_layer(workspace, drivers):
     project = Project.create("StaleRemove")
     target = project.add_layer("paint", name="A")
@@ -146,7 +140,6 @@ def test_removing_a_layer_after_another_process_inserted_below_it_removes_that_l
     assert _names(state_in_fresh_process(project.path)) == ["B"]
 
 
-@pytest.mark.xfail(strict=True, reason=_STALE_INDEX)
 def test_moving_a_layer_another_process_just_moved_keeps_every_layer_once(workspace, drivers):
     project = Project.create("StaleMove")
     ids = [project.add_layer("paint", name=name) for name in "ABC"]
@@ -157,7 +150,6 @@ def test_moving_a_layer_another_process_just_moved_keeps_every_layer_once(worksp
     assert sorted(_names(state_in_fresh_process(project.path))) == ["A", "B", "C"]
 
 
-@pytest.mark.xfail(strict=True, reason=_STALE_INDEX)
 def test_moving_a_layer_keeps_a_stroke_another_process_just_added_to_it(workspace, drivers):
     project = Project.create("MoveStroke")
     ids = [project.add_layer("paint", name=name) for name in "AB"]

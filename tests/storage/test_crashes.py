@@ -243,9 +243,7 @@ _ADD_THEN_DIE = """
 
 @pytest.mark.parametrize("file_rewritten", [
     pytest.param(False, id="snapshot-not-rewritten"),
-    pytest.param(True, id="snapshot-rewritten-meanwhile", marks=pytest.mark.xfail(strict=True, reason=(
-        "ProjectStore.take_file_edits merges against the latest snapshot, not the one the edit started from: "
-        "a layer added (and snapshotted) after the editor opened the file is deleted by the stale buffer"))),
+    pytest.param(True, id="snapshot-rewritten-meanwhile"),
 ])
 def test_a_hand_edit_of_the_json_is_merged_keeping_the_logs_later_changes(workspace, file_rewritten):
     project = _project_with_layers("Edited")

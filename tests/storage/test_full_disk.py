@@ -107,9 +107,6 @@ def read_only(small_disk):
     remount("rw")
 
 
-@pytest.mark.xfail(strict=True, reason="UpdateLog maps SQLite's 'unable to open database file' (a read-only "
-                   "folder) to DataError 'damaged'; storage._open_log then renames the log aside and fails with a raw "
-                   "OSError EROFS (on a writable folder it would move a good log aside)")
 def test_a_read_only_folder_gives_a_clear_storage_error(small_disk, read_only):
     project = Project.create("Frozen", workspace=small_disk)
     layer = project.add_layer("paint", name="kept")
@@ -131,9 +128,6 @@ def test_a_read_only_folder_gives_a_clear_storage_error(small_disk, read_only):
     assert [l["id"] for l in state_in_fresh_process(project.path)["layers"]] == [layer]
 
 
-@pytest.mark.xfail(strict=True, reason="a change refused with StorageError stays in the live document "
-                   "(ProjectStore keeps it in its outbox) and is committed with the next change, although the error "
-                   "says the project keeps its earlier state: the retried change lands twice")
 def test_retrying_a_change_refused_on_a_full_disk_makes_it_once(small_disk):
     # The error says "the project keeps its earlier state": a person frees space and makes the change again.
     project = Project.create("Retry", workspace=small_disk)
