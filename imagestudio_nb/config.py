@@ -16,6 +16,8 @@ own config file (mode 0600).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import stat
@@ -180,16 +182,32 @@ def config_path() -> Path:
     explicit = os.environ.get("IMAGESTUDIO_CONFIG")
     if explicit:
         return Path(explicit).expanduser()
+    return _platform_config_path(os.environ.get("XDG_CONFIG_HOME"), os.environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=8)
+def _platform_config_path(xdg_config_home: str | None, home: str | None) -> Path:
+    # platformdirs costs about half a millisecond a call, and settings are read on every generation.
     return platformdirs.user_config_path(APP_NAME) / "config.toml"
 
 
 def read_config_file(path: Path | None = None) -> dict[str, Any]:
-    """Read the TOML config file into a dict; an absent file gives ``{}``."""
+    """Read the TOML config file into a dict; an absent file gives ``{}``.
+
+    The parsed file is kept while its modification time and size stay the same.
+    """
     path = path or config_path()
-    if not path.exists():
-        return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+    except FileNotFoundError:
+        return {}
+    return copy.deepcopy(_parse_config(str(path), info.st_mtime_ns, info.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_config(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
