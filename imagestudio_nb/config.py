@@ -284,7 +284,24 @@ def load_config(path: Path | None = None, *, project_overrides: Mapping[str, Any
     return _validate(data, path or config_path())
 
 
+_validated: dict[str, Settings] = {}
+
+
 def _validate(data: Mapping[str, Any], source: Path) -> Settings:
+    # Settings are loaded on every generation; validating the same data again costs more than the rest of
+    # the toolkit's own work, so the last few results are kept (callers get their own copy).
+    key = json.dumps(data, sort_keys=True, default=str)
+    cached = _validated.get(key)
+    if cached is not None:
+        return cached.model_copy(deep=True)
+    settings = _validate_fresh(data, source)
+    if len(_validated) >= 16:
+        _validated.pop(next(iter(_validated)))
+    _validated[key] = settings
+    return settings.model_copy(deep=True)
+
+
+def _validate_fresh(data: Mapping[str, Any], source: Path) -> Settings:
     # The message lists locations and reasons only: pydantic's default text repeats input values,
     # which may be secrets.
     try:
