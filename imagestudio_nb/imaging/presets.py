@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 import re
-import tempfile
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -141,7 +141,9 @@ def get_preset(name: str, user_dir: Path | str | None = None) -> dict[str, Any]:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # Created with mode 0666 so the user's umask applies (mkstemp's 0600 would hide shared presets).
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, sort_keys=False, ensure_ascii=False)
