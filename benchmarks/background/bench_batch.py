@@ -155,24 +155,52 @@ def batches(paths, work: Path, skip_cli: bool, old_tree: str | None):
     print(f"\n{load()} after\n")
 
 
+def cli_ab(paths, work: Path, old_tree: str, rounds: int) -> None:
+    """The current and the earlier CLI over the same folder, alternating, with the bare model between."""
+    bare = bare_runner()
+    images = [decode_image(p.read_bytes()) for p in paths[:5]]
+    n = len(paths)
+    times = {"current CLI": [], "earlier CLI (--old-tree)": [], "bare model": []}
+    print(f"## CLI over {n} files, current and earlier code alternating ({rounds} rounds)\n\n{load()} before\n")
+    for r in range(rounds):
+        for label, tree in (("current CLI", None), ("earlier CLI (--old-tree)", old_tree)):
+            t = time.perf_counter()
+            run_cli(paths[0].parent, work / f"ab{r}-{tree is None}", tree)
+            times[label].append((time.perf_counter() - t) / n)
+            times["bare model"].append(statistics.median(bare(im) for im in images))
+    ref = statistics.median(times["bare model"])
+    print("| path | s per image, per round | median | vs bare model |")
+    print("|---|---|---|---|")
+    for label, values in times.items():
+        cells = ", ".join(f"{v:.2f}" for v in values)
+        print(f"| {label} | {cells} | {statistics.median(values):.3f} | {statistics.median(values) / ref:.2f}x |")
+    print(f"\n{load()} after\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", type=int, default=50)
     parser.add_argument("--skip-cli", action="store_true")
     parser.add_argument("--old-tree", help="a folder holding the previous imagestudio_nb, run as the CLI's reference")
-    parser.add_argument("--only", choices=["encoders", "batching", "batches"], default=None)
+    parser.add_argument("--only", choices=["encoders", "batching", "batches", "cli-ab"], default=None)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     print(f"{load()} at start (2 cores shared with other people's jobs)\n")
     if args.only in (None, "encoders"):
         encoders()
     if args.only in (None, "batching"):
         model_batching()
-    if args.only in (None, "batches"):
+    if args.only in (None, "batches"):  # noqa: SIM102
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             (work / "in").mkdir()
             paths = make_inputs(work / "in", args.images)
             batches(paths, work, args.skip_cli, args.old_tree)
+    if args.only == "cli-ab":
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            (work / "in").mkdir()
+            cli_ab(make_inputs(work / "in", args.images), work, args.old_tree, args.rounds)
 
 
 if __name__ == "__main__":

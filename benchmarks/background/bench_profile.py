@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scenes import FAMILIES, OBJECTS, make_scene  # noqa: E402
 
-from imagestudio_nb.imaging.background import fusion, plate, refine, removal, segmentation  # noqa: E402
+from imagestudio_nb.imaging.background import fusion, refine, removal, segmentation  # noqa: E402
 from imagestudio_nb.imaging.background.writing import encode_cutout  # noqa: E402
 from imagestudio_nb.imaging.codec import encode_image  # noqa: E402
 

@@ -13,7 +13,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import ConfigError, DataError, InvalidArgumentError, PartialResultError, UnsupportedParameterError
+from ..errors import (
+    ConfigError, DataError, InvalidArgumentError, PartialResultError, UnsupportedParameterError,
+)
 from ._output import JsonOption, print_json
 
 _REFINES = {"guided": "guided", "matting": "matting", "none": None}

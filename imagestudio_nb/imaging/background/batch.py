@@ -31,6 +31,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 BESIDE_INFIX = ".cutout"
 
 
+#: Failures caused by the input itself rather than by processing or writing.
+_BAD_INPUT = (DataError, InvalidArgumentError, FileNotFoundError, IsADirectoryError)
+
+
 @dataclass
 class BatchItem:
     """One input's outcome: ``ok`` with ``output`` (a path) and/or ``result``, or ``error`` (a message).
@@ -59,7 +63,7 @@ class BatchItem:
         else:
             self.error = f"{type(exc).__name__}: {exc}"
         self.error_type = type(exc).__name__
-        self.bad_input = isinstance(exc, (DataError, InvalidArgumentError, FileNotFoundError, IsADirectoryError))
+        self.bad_input = isinstance(exc, _BAD_INPUT)
 
 
 @dataclass
@@ -180,16 +184,16 @@ def _plan_outputs(report: BatchReport, items, out_dir, beside_inputs: bool, fmt:
         if out_dir is not None:
             path = Path(out_dir) / f"{name}.{fmt}"
         elif src is None:
-            item.fail(InvalidArgumentError(f"{name} is an array and has no folder to write beside; pass out_dir"))
+            item.fail(InvalidArgumentError(f"{name} is an array with no folder to write beside; pass out_dir"))
             continue
         else:
             path = Path(src).parent / f"{name}{BESIDE_INFIX}.{fmt}"
         key = os.path.realpath(path)
         if key in inputs:
-            item.fail(InvalidArgumentError(f"the output {path} would overwrite an input; choose another out_dir"))
+            item.fail(InvalidArgumentError(f"the output {path} would overwrite an input; choose an out_dir"))
         elif key in seen:  # two inputs with one stem would overwrite each other's output
-            item.fail(InvalidArgumentError(f"output name {path.name} is already used by input #{seen[key] + 1}; "
-                                           "rename one of the inputs"))
+            item.fail(InvalidArgumentError(f"output name {path.name} is already used by input "
+                                           f"#{seen[key] + 1}; rename one of the inputs"))
         else:
             seen[key] = k
             out_paths[k] = str(path)
@@ -254,7 +258,8 @@ def remove_background_batch(inputs, *, out_dir: str | os.PathLike | None = None,
     if int(model_batch) < 1:
         raise InvalidArgumentError(f"model_batch={model_batch} must be at least 1")
     items = collect_inputs(inputs, skip_outputs=beside_inputs and out_dir is None)
-    report = BatchReport([BatchItem(index=k, name=name, source=src) for k, (name, src, _) in enumerate(items)])
+    report = BatchReport([BatchItem(index=k, name=name, source=src)
+                          for k, (name, src, _) in enumerate(items)])
     out_paths = _plan_outputs(report, items, out_dir, beside_inputs, format)
     todo = [k for k in range(len(items)) if report.items[k].ok]
     bar = _progress(progress, len(items))
@@ -276,8 +281,8 @@ def remove_background_batch(inputs, *, out_dir: str | os.PathLike | None = None,
 
     try:
         if executor is None:
-            _run_local(items, todo, out_paths, done, format, background, shadow, max_workers, int(model_batch),
-                       kwargs)
+            _run_local(items, todo, out_paths, done, format, background, shadow, max_workers,
+                       int(model_batch), kwargs)
         else:
             _run_on_executor(executor, items, todo, out_paths, done, format, background, shadow, kwargs)
     finally:
@@ -296,9 +301,11 @@ def _run_local(items, todo, out_paths, done, fmt, background, shadow, max_worker
     def compute(images):
         mattes: list = [None] * len(images)
         if batched:
-            valid = [i for i, im in enumerate(images) if im.ndim == 3 and im.shape[2] in (3, 4) and im.dtype == np.uint8]
+            valid = [i for i, im in enumerate(images)
+                     if im.ndim == 3 and im.shape[2] in (3, 4) and im.dtype == np.uint8]
             predicted = segmentation.predict_mattes(
-                [np.ascontiguousarray(images[i][..., :3]) for i in valid], model_path=kwargs.get("model_path"),
+                [np.ascontiguousarray(images[i][..., :3]) for i in valid],
+                model_path=kwargs.get("model_path"),
                 normalization=kwargs.get("normalization", "imagenet"), input_size=kwargs.get("input_size"),
                 batch_size=model_batch)
             for i, matte in zip(valid, predicted):
@@ -325,8 +332,10 @@ def _run_local(items, todo, out_paths, done, fmt, background, shadow, max_worker
 def _run_on_executor(executor, items, todo, out_paths, done, fmt, background, shadow, kwargs):
     if not isinstance(executor, Executor) and hasattr(executor, "get_executor"):
         executor = executor.get_executor()  # a dask.distributed.Client
-    futures = {executor.submit(process_one, items[k][2], out_paths[k], fmt, background, shadow, dict(kwargs)): k
-               for k in todo}
+    futures = {
+        executor.submit(process_one, items[k][2], out_paths[k], fmt, background, shadow, dict(kwargs)): k
+        for k in todo
+    }
     for future in as_completed(futures):
         k = futures[future]
         try:

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def run_bounded(count: int, load: Callable[[int], object], compute: Callable[[Sequence], list],
-                store: Callable[[int, object], object], *, done: Callable[[int, object, BaseException | None], None],
+                store: Callable[[int, object], object], *,
+                done: Callable[[int, object, BaseException | None], None],
                 group: int = 1, depth: int = 2, loaders: int = 1, storers: int = 1) -> None:
     """Run ``load(k)`` -> ``compute([values])`` -> ``store(k, result)`` for ``k`` in ``range(count)``.
 

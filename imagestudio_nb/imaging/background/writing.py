@@ -53,7 +53,8 @@ def encode_cutout(image: np.ndarray, format: str = "png", *, png_level: int = PN
     """
     if format not in CUTOUT_FORMATS:
         raise UnsupportedParameterError("format", format, CUTOUT_FORMATS)
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
+            and image.shape[2] in (3, 4)):
         raise InvalidArgumentError("encode_cutout needs a uint8 (H, W, 3|4) RGB(A) array")
     if not 0 <= int(png_level) <= 9:
         raise InvalidArgumentError(f"png_level={png_level} must be 0..9")
