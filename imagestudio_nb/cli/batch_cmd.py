@@ -50,7 +50,16 @@ def batch_command(
         print(f"{summary['ok']} ok, {summary['skipped']} skipped, {summary['partial']} partial, "
               f"{summary['failed']} failed in {summary['seconds']} s")
     if report.failed:
-        raise typer.Exit(1)
+        # An error (not typer.Exit) so that main() prints one line and maps it to its documented code:
+        # 6 when every failure was bad input, 5 when the service refused or failed some.
+        from .. import errors
+
+        summary = f"{len(report.failed)} of {len(report.items)} items failed; see the table above"
+        bad_input = (errors.DataError, errors.InvalidArgumentError)  # a corrupt image, an unsupported size...
+        if all(isinstance(getattr(errors, item.error_type or "", None), type)
+               and issubclass(getattr(errors, item.error_type), bad_input) for item in report.failed):
+            raise errors.DataError(f"{summary} (bad inputs: fix them and run the batch again; done items are kept)")
+        raise errors.PartialResultError(f"{summary}; run the same command again to retry only those")
 
 
 def _dask_client(scheduler: str):

@@ -162,6 +162,26 @@ def test_cli_batch_exit_code_on_failure(tmp_path, capsys):
 
     path = tmp_path / "jobs.csv"
     path.write_text("prompt,model,size\nfine,local,256x256\nbad,local,3x3\n")
-    assert main(["batch", str(path), "--project", "cli-fail"]) == 1
-    out = capsys.readouterr().out
-    assert "1 ok" in out and "1 failed" in out
+    assert main(["batch", str(path), "--project", "cli-fail"]) == 6  # a bad request: bad input, not a bug (1)
+    captured = capsys.readouterr()
+    assert "1 ok" in captured.out and "1 failed" in captured.out
+    assert captured.err.strip().splitlines()[-1] == (  # after the progress bar: one line, no traceback
+        "error (DataError): 1 of 2 items failed; see the table above (bad inputs: fix them and run the batch "
+        "again; done items are kept)")
+    assert "Traceback" not in captured.err
+
+
+def test_cli_batch_exits_5_when_the_service_refuses_items(tmp_path, capsys, azure_standin, monkeypatch, workspace):
+    from imagestudio_nb.cli import main
+    from tests.standin.images import content_filter_body
+    from tests.standin.server import API_KEY
+
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", azure_standin.url)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_API_VERSION", "2025-04-01-preview")
+    monkeypatch.setenv("AZURE_OPENAI_DEPLOYMENTS", "gpt-image-1=gpt-image-1")
+    azure_standin.inject(400, content_filter_body("innererror", {"violence": "high"}))  # refused, not retried
+    path = tmp_path / "jobs.csv"
+    path.write_text("prompt,model,size\nfine,local,256x256\nrefused,gpt-image-1,1024x1024\n")
+    assert main(["batch", str(path), "--project", "cli-fail-5"]) == 5
+    assert "PartialResultError" in capsys.readouterr().err
