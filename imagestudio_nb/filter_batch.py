@@ -9,13 +9,13 @@ file never loses the others.
 from __future__ import annotations
 
 import os
-import tempfile
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ImageStudioError, InvalidArgumentError, NotFoundError, UnsupportedParameterError
+from .project.files import write_atomic
 
 #: Input suffixes and the format each is written in unless ``format`` says otherwise.
 IMAGE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
@@ -46,14 +46,7 @@ def filter_one(source: str, target: str, chain: list[dict[str, Any]], fmt: str, 
         data = encode_image(apply_chain(image, chain), fmt, quality=quality)
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data, durable=False)  # whole or not at all, with the user's umask
         return FilteredImage(source, output=target)
     except (ImageStudioError, OSError) as exc:
         return FilteredImage(source, error=str(exc) or repr(exc), error_type=type(exc).__name__)
