@@ -53,6 +53,10 @@ def __getattr__(name: str):
         from .cloud.remix import remix
 
         return remix
+    if name in ("usage", "usage_chart"):
+        from . import analytics
+
+        return getattr(analytics, name)
     if name == "remove_background":
         from .imaging.background import remove_background
 
