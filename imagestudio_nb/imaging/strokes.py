@@ -119,31 +119,53 @@ def render_strokes(strokes: Iterable[Mapping], height: int, width: int,
 
     ``base`` (RGBA uint8) is painted on (as a copy); a transparent canvas is used otherwise.
     Brushes composite their colour "over" the canvas; erasers reduce its alpha.
+
+    Examples
+    --------
+    >>> out = render_strokes([{"tool": "brush", "size": 4, "points": [2, 5, 8, 5], "color": "#ff0000"}], 10, 10)
+    >>> out[5, 5].tolist(), out[0, 0].tolist()
+    ([255, 0, 0, 255], [0, 0, 0, 0])
     """
-    if base is None:
-        canvas = np.zeros((height, width, 4), np.float32)
-    else:
-        canvas = base.astype(np.float32) * (1 / 255)
-    for stroke in strokes:
-        tool = stroke.get("tool", "brush")
-        if tool not in PAINT_TOOLS:
-            raise InvalidArgumentError(f"tool={tool!r} is not a paint tool; allowed: {sorted(PAINT_TOOLS)}")
-        found = _coverage_in_box(stroke, height, width)
-        if found is None:
-            continue
-        (y0, y1, x0, x1), cov = found
-        cov = cov[..., None]
-        box = canvas[y0:y1, x0:x1]  # a view: the stroke changes nothing outside its box
-        if tool == "eraser":
-            box[..., 3:] *= 1 - cov
-            continue
-        rgb = np.array(parse_color(stroke.get("color", "#000000")), np.float32) / 255
-        alpha = box[..., 3:]
-        out_alpha = cov + alpha * (1 - cov)
-        safe = np.where(out_alpha > 0, out_alpha, 1)
-        box[..., :3] = (rgb * cov + box[..., :3] * alpha * (1 - cov)) / safe
-        box[..., 3:] = out_alpha
-    return np.clip(canvas * 255 + 0.5, 0, 255).astype(np.uint8)
+    canvas = StrokeCanvas(height, width, base)
+    canvas.paint(strokes)
+    return canvas.rgba()
+
+
+class StrokeCanvas:
+    """A paint layer's pixels kept in floating point, so strokes can be added later exactly as if all had
+    been drawn at once (a timelapse adds each frame's new strokes; no rounding builds up)."""
+
+    def __init__(self, height: int, width: int, base: np.ndarray | None = None):
+        self.height, self.width = height, width
+        self.pixels = np.zeros((height, width, 4), np.float32) if base is None else \
+            base.astype(np.float32) * (1 / 255)
+
+    def paint(self, strokes: Iterable[Mapping]) -> None:
+        """Draw ``strokes`` in order on top of what is there."""
+        canvas = self.pixels
+        for stroke in strokes:
+            tool = stroke.get("tool", "brush")
+            if tool not in PAINT_TOOLS:
+                raise InvalidArgumentError(f"tool={tool!r} is not a paint tool; allowed: {sorted(PAINT_TOOLS)}")
+            found = _coverage_in_box(stroke, self.height, self.width)
+            if found is None:
+                continue
+            (y0, y1, x0, x1), cov = found
+            cov = cov[..., None]
+            box = canvas[y0:y1, x0:x1]  # a view: the stroke changes nothing outside its box
+            if tool == "eraser":
+                box[..., 3:] *= 1 - cov
+                continue
+            rgb = np.array(parse_color(stroke.get("color", "#000000")), np.float32) / 255
+            alpha = box[..., 3:]
+            out_alpha = cov + alpha * (1 - cov)
+            safe = np.where(out_alpha > 0, out_alpha, 1)
+            box[..., :3] = (rgb * cov + box[..., :3] * alpha * (1 - cov)) / safe
+            box[..., 3:] = out_alpha
+
+    def rgba(self) -> np.ndarray:
+        """The pixels as RGBA uint8."""
+        return np.clip(self.pixels * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
 def mask_from_strokes(strokes: Iterable[Mapping], height: int, width: int,

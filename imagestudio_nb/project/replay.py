@@ -8,6 +8,7 @@ rewritten). Nothing here writes the log except :func:`checkpoint_at`, through th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,15 +61,30 @@ def _start(project: Project) -> tuple[Doc, int]:
     return doc, covers
 
 
-def replay(project: Project, *, until: int | None = None) -> Iterator[tuple[Moment, dict[str, Any]]]:
-    """Yield ``(moment, document data)`` after each change, oldest first, up to seq ``until``."""
+def replay(project: Project, *, until: int | None = None,
+           at: set[int] | None = None) -> Iterator[tuple[Moment, dict[str, Any]]]:
+    """Yield ``(moment, document data)`` after each change (or only after the changes in ``at``), oldest
+    first, up to seq ``until``. Building the data is the costly part: pass ``at`` for long histories."""
     doc, covers = _start(project)
     for row in project.log.rows():
         if until is not None and row.seq > until:
             break
         doc.apply_update(row.data)
-        if row.seq > covers:
+        if row.seq > covers and (at is None or row.seq in at):
             yield Moment(row.seq, row.time, row.user, row.origin), doc_to_data(doc)
+
+
+def _layers_at(project: Project, at: set[int]) -> Iterator[list[dict[str, Any]]]:
+    """The layers (as plain data) right after each change in ``at``: all a frame needs, and much cheaper
+    than the whole document for a long history."""
+    from pycrdt import Array
+
+    doc, covers = _start(project)
+    for row in project.log.rows():
+        doc.apply_update(row.data)
+        if row.seq > covers and row.seq in at:
+            # The JSON text comes from the Y library in one call: 2-3x faster than to_py() element by element.
+            yield json.loads(str(doc.get("layers", type=Array))) or []
 
 
 def state_at(project: Project, seq: int) -> dict[str, Any]:
@@ -124,13 +140,12 @@ def timelapse(project: Project, target: str | Path | None = None, *, fps: int = 
     step = max(1, len(moments) // frames)
     wanted = {m.seq for m in moments[step - 1::step]} | ({moments[-1].seq} if moments else set())
 
-    def load(digest: str):
-        return project.assets.read_array(digest, mode="RGBA")
+    paint = _PaintRasters(lambda digest: project.assets.read_array(digest, mode="RGBA"), (width, height))
 
-    def render(data: dict[str, Any]):
+    def render(layers: list[dict[str, Any]]):
         import cv2
 
-        canvas = render_layers(data["layers"], load, (width, height), background="#ffffff")
+        canvas = render_layers(paint.prepared(layers), paint.load, (width, height), background="#ffffff")
         return cv2.resize(canvas[..., :3], size, interpolation=cv2.INTER_AREA)
 
     bar = None
@@ -139,18 +154,63 @@ def timelapse(project: Project, target: str | Path | None = None, *, fps: int = 
 
         bar = tqdm(total=len(wanted), desc="timelapse", unit="frame")
     images = []
-    for moment, data in replay(project):
-        if moment.seq in wanted:
-            images.append(render(data))
-            if bar is not None:
-                bar.update(1)
+    for layers in _layers_at(project, wanted):
+        images.append(render(layers))
+        if bar is not None:
+            bar.update(1)
     if bar is not None:
         bar.close()
     if not images:
-        images.append(render(project.to_data()))
+        images.append(render(project.layers()))
     encoded = encode_clip(images, fps=fps, format=format)
     if target is not None:
         from .files import write_atomic
 
         write_atomic(Path(target), encoded)
     return encoded
+
+
+class _PaintRasters:
+    """Paint layers drawn frame after frame: only the strokes added since the last frame are drawn.
+
+    Strokes are appended far more often than anything else changes, so each paint layer's pixels are kept
+    with the strokes they hold; a layer whose strokes still start with those gets only its new strokes
+    drawn on top, and is handed to the renderer as an image of those pixels (the path a paint layer takes
+    after drawing). Anything else (a stroke removed, a new base) redraws the layer. The pixels are kept in
+    floating point, so a frame equals a full render of the same moment.
+    """
+
+    def __init__(self, load_asset, canvas_size: tuple[int, int]):
+        self._load_asset = load_asset
+        self._size = canvas_size
+        self._kept: dict[str, tuple[int, Any, Any, Any]] = {}  # id -> (count, last stroke, pixels, base asset)
+        self._frame: dict[str, Any] = {}
+
+    def load(self, digest: str):
+        return self._frame[digest] if digest in self._frame else self._load_asset(digest)
+
+    def prepared(self, layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from ..imaging.strokes import StrokeCanvas
+
+        self._frame = {}
+        out = []
+        for layer in layers:
+            if layer.get("kind") != "paint":
+                out.append(layer)
+                continue
+            strokes, asset = layer.get("strokes") or [], layer.get("asset")
+            kept = self._kept.get(layer["id"])
+            if kept is not None and kept[3] == asset and kept[0] <= len(strokes) \
+                    and (kept[0] == 0 or strokes[kept[0] - 1] == kept[1]):
+                canvas = kept[2]
+                canvas.paint(strokes[kept[0]:])
+            else:
+                base = self._load_asset(asset) if asset else None
+                height, width = base.shape[:2] if base is not None else (self._size[1], self._size[0])
+                canvas = StrokeCanvas(height, width, base)
+                canvas.paint(strokes)
+            self._kept[layer["id"]] = (len(strokes), strokes[-1] if strokes else None, canvas, asset)
+            key = f"paint-pixels:{layer['id']}"
+            self._frame[key] = canvas.rgba()
+            out.append({**layer, "kind": "image", "asset": key, "strokes": []})
+        return out
