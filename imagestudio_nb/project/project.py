@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import threading
 import uuid
 import weakref
@@ -96,6 +97,8 @@ class Project:
         self._batch_depth = 0
         self._unsynced: list[Path] = []  # asset files written without fsync, synced before the next snapshot
         self._origin: str | None = None  # the log row's origin for the change being made, when not this process's
+        self._in_exclusive = False  # inside the log's write lock (see _exclusive)
+        self._schedule_after_commit = False
         self._undo = UndoManager(scopes=[self.doc.get("layers", type=Array), self.doc.get("meta", type=Map),
                                          self.doc.get("comments", type=Array)], capture_timeout_millis=0)
         # Only this view's own edits are undoable here; loading and peers' edits are not.
@@ -253,6 +256,9 @@ class Project:
             if isinstance(exc, StorageError):
                 raise
             raise storage_error(exc, self.path / DOCUMENT_NAME, "record the change") from None
+        if self._in_exclusive:  # durable when the exclusive section commits: it schedules the snapshot then
+            self._schedule_after_commit = self._schedule_after_commit or seq is not None
+            return
         self._uncommitted.clear()
         if seq is not None:
             unsynced, self._unsynced = self._unsynced, []
@@ -319,32 +325,67 @@ class Project:
 
     @contextmanager
     def batch(self) -> Iterator[Project]:
-        """Group changes into one transaction and one log entry (needs the editor or owner role)."""
-        self.refresh()
-        if not self._batch_depth:
-            self._require(WRITABLE["editor"])
-        self._batch_depth += 1
-        try:
-            with self.doc.transaction(origin="local"):
-                yield self
-        finally:
-            self._batch_depth -= 1
-            if self._batch_depth == 0:
-                self._commit()
+        """Group changes into one transaction and one log entry (needs the editor or owner role).
+
+        Other processes wait to write this project while the block runs: keep slow work outside it.
+        """
+        with self._exclusive():
+            self.refresh()
+            if not self._batch_depth:
+                self._require(WRITABLE["editor"])
+            self._batch_depth += 1
+            try:
+                with self.doc.transaction(origin="local"):
+                    yield self
+            finally:
+                self._batch_depth -= 1
+                if self._batch_depth == 0:
+                    self._commit()
 
     @contextmanager
     def _change(self, *roots: str) -> Iterator[None]:
         """One change of ``roots`` (checked against the user's role), committed when the block ends."""
-        self.refresh()
-        if not self._batch_depth:
-            self._require(set(roots or ("layers",)))
-        self._batch_depth += 1
+        with self._exclusive():
+            self.refresh()
+            if not self._batch_depth:
+                self._require(set(roots or ("layers",)))
+            self._batch_depth += 1
+            try:
+                with self.doc.transaction(origin="local"):
+                    yield
+            finally:
+                self._batch_depth -= 1
+            self._commit()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Make the outermost change under the log's write lock, on the latest state (``UpdateLog.exclusive``).
+
+        Two processes can then never each change a state the other has already changed: a change made
+        while another process moved the same layer would otherwise land on the copy's old place and be lost.
+        """
+        if self._batch_depth or self._in_exclusive or self._store.readonly:
+            yield
+            return
+        self._in_exclusive = True
         try:
-            with self.doc.transaction(origin="local"):
+            with self._store.log.exclusive():
+                self._store.catch_up(force=True)
                 yield
+        except BaseException:
+            if self._store._inflight:  # appended, but the transaction did not commit: keep it pending
+                self._store.uncommit()
+                if isinstance(sys.exc_info()[1], StorageError):
+                    self._take_back_uncommitted()
+            raise
         finally:
-            self._batch_depth -= 1
-        self._commit()
+            self._in_exclusive = False
+        self._store._inflight = []
+        self._uncommitted.clear()
+        if self._schedule_after_commit:
+            self._schedule_after_commit = False
+            unsynced, self._unsynced = self._unsynced, []
+            WRITER.schedule(self.path, autosave_delay(), unsynced)
 
     # --- roles -----------------------------------------------------------------------------------
     def _require(self, roots: set[str] | frozenset[str]) -> None:

@@ -61,6 +61,7 @@ class ProjectStore:
         self.user = user
         self.origin = process_origin()
         self._outbox: list[bytes] = []
+        self._inflight: list[bytes] = []
         self._own: set[int] = set()
         self._merging = False
         self._lock = threading.RLock()
@@ -162,9 +163,17 @@ class ProjectStore:
                 raise self.readonly_error()
             update = self._outbox[0] if len(self._outbox) == 1 else merge_updates(*self._outbox)
             seq = self.log.append(update, origin=origin or self.origin, user=self.user)
+            if self.log.in_exclusive:  # given back if the enclosing exclusive section fails to commit
+                self._inflight += self._outbox
             self._outbox.clear()
             self._own.add(seq)
             return seq
+
+    def uncommit(self) -> None:
+        """The exclusive section that appended the last change failed to commit: keep it pending."""
+        with self._lock:
+            self._outbox[:0] = self._inflight
+            self._inflight = []
 
     def readonly_error(self) -> StorageError:
         return StorageError(f"project {self.folder.name!r} is in a folder that is not writable ({self.folder.parent}); "

@@ -111,6 +111,7 @@ class UpdateLog:
         if not create and not self.path.exists():
             raise FileNotFoundError(self.path)
         self._lock = threading.RLock()
+        self._exclusive = False
         if readonly:
             self._open_copy()
             return
@@ -152,6 +153,12 @@ class UpdateLog:
     @contextmanager
     def _writing(self, action: str) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._exclusive:  # inside exclusive(): its transaction commits everything at once
+                try:
+                    yield self._db
+                except (sqlite3.OperationalError, OSError) as exc:
+                    raise storage_error(exc, self.path, action) from None
+                return
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -166,6 +173,45 @@ class UpdateLog:
                         self._db.execute("ROLLBACK")
                     except sqlite3.Error:
                         pass
+                raise storage_error(exc, self.path, action) from None
+
+    @property
+    def in_exclusive(self) -> bool:
+        """Whether this connection is inside :meth:`exclusive` (its appends commit when that ends)."""
+        return self._exclusive
+
+    @contextmanager
+    def exclusive(self, action: str = "record the change") -> Iterator[None]:
+        """Hold the log's write lock for a whole change: read what others appended, make the change, append
+        it, commit. No other process can append in between, so every change is made on the latest state
+        (processes sharing a log are serialised; only room clients edit truly concurrently). Re-entrant.
+        """
+        with self._lock:
+            if self._exclusive:
+                yield
+                return
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except (sqlite3.OperationalError, OSError) as exc:
+                raise storage_error(exc, self.path, action) from None
+            self._exclusive = True
+            try:
+                yield
+            except BaseException:
+                self._exclusive = False
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise
+            self._exclusive = False
+            try:
+                self._db.execute("COMMIT")
+            except (sqlite3.OperationalError, OSError) as exc:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
                 raise storage_error(exc, self.path, action) from None
 
     # --- writing ---------------------------------------------------------------------------------
