@@ -154,6 +154,8 @@ def _completion(body: dict[str, Any], deployment: str, content: str | None, fini
     }
 
 
+# The HTTP 400 ``content_filter`` error shape, following: Content filtering (Azure OpenAI concepts),
+#   https://learn.microsoft.com/en-us/azure/ai-services/openai/concepts/content-filter
 def _refusal_response(spec: dict[str, Any], v1: bool) -> web.Response:
     inner_key = spec.get("inner_key") or ("inner_error" if v1 else "innererror")
     error = {"message": "The response was filtered due to the prompt triggering Azure OpenAI's content "
@@ -169,6 +171,12 @@ def register(app, standin) -> None:
     """Add the chat routes to ``app``."""
 
     async def answer(request: web.Request, deployment: str | None, v1: bool) -> web.Response:
+        """Chat completions, both forms.
+
+        Follows: Azure OpenAI in Microsoft Foundry Models REST API reference, https://learn.microsoft.com/azure/ai-foundry/openai/reference
+        A filtered output (HTTP 200, ``finish_reason`` ``content_filter``) follows
+        Content filtering (Azure OpenAI concepts), https://learn.microsoft.com/en-us/azure/ai-services/openai/concepts/content-filter
+        """
         refused = await standin.check(request)
         if refused is not None:
             return refused

@@ -94,7 +94,14 @@ def deployments(standin) -> dict[str, str]:
 
 
 def content_filter_body(shape: str = "innererror", filtered: dict[str, str] | None = None) -> dict:
-    """An Azure content-filter refusal body in the ``inner_error`` (images) or ``innererror`` (chat) shape."""
+    """An Azure content-filter refusal body in the ``inner_error`` (images) or ``innererror`` (chat) shape.
+
+    Follows: Content filtering (Azure OpenAI concepts),
+    https://learn.microsoft.com/en-us/azure/ai-services/openai/concepts/content-filter
+    The ``ResponsibleAIPolicyViolation`` inner code is in the error schema of
+    Azure OpenAI in Microsoft Foundry Models REST API reference, https://learn.microsoft.com/azure/ai-foundry/openai/reference
+    That images (dall-e-3) spell it ``inner_error`` with ``content_policy_violation``: not confirmed.
+    """
     filtered = filtered or {"violence": "medium"}
     results = {c: {"filtered": c in filtered, "severity": filtered.get(c, "safe")}
                for c in ("hate", "self_harm", "sexual", "violence", *filtered)}
@@ -145,10 +152,14 @@ from .pictures import _edited_picture, _encode, _served_size, render_picture  # 
 
 
 # --- request checks --------------------------------------------------------------------------------
+# 400 ``invalid_request_error`` with ``param``, following the error schema of:
+# Azure OpenAI in Microsoft Foundry Models REST API reference,
+#   https://learn.microsoft.com/azure/ai-foundry/openai/reference
 def _bad_request(message: str, param: str | None = None) -> web.Response:
     return error_response(400, "invalid_request_error", message, param=param, type="invalid_request_error")
 
 
+# 404 ``DeploymentNotFound`` for an unknown deployment (code as the service sends it; page not confirmed).
 def _not_found(deployment: str) -> web.Response:
     return error_response(404, "DeploymentNotFound",
                           f"The API deployment {deployment!r} for this resource does not exist. If you created the "
@@ -204,6 +215,9 @@ def register(app, standin) -> None:
     """Add the image routes to ``app``."""
 
     async def generations(request: web.Request) -> web.Response:
+        """Images generations. Follows: How to use image generation models (Azure OpenAI how-to),
+        https://learn.microsoft.com/en-us/azure/ai-services/openai/how-to/dall-e
+        and Azure OpenAI in Microsoft Foundry Models REST API reference, https://learn.microsoft.com/azure/ai-foundry/openai/reference"""
         error = await standin.check(request)
         if error is not None:
             return error
@@ -225,6 +239,11 @@ def register(app, standin) -> None:
         return _answer(standin, model, body, pictures=None)
 
     async def edits(request: web.Request) -> web.Response:
+        """Images edits (multipart, ``image``/``image[]``, ``mask`` with alpha).
+
+        Follows: How to use image generation models (Azure OpenAI how-to),
+        https://learn.microsoft.com/en-us/azure/ai-services/openai/how-to/dall-e
+        and Azure OpenAI in Microsoft Foundry Models REST API reference, https://learn.microsoft.com/azure/ai-foundry/openai/reference"""
         error = await standin.check(request)
         if error is not None:
             return error
@@ -268,6 +287,14 @@ def register(app, standin) -> None:
         return _answer(standin, model, fields, pictures=(images[0], mask))
 
     async def bfl(request: web.Request) -> web.Response:
+        """Black Forest Labs FLUX route on Foundry.
+
+        Source: not confirmed on Microsoft Learn; the Tech Community announcement 'Black Forest Labs FLUX.1
+        Kontext [pro] and FLUX1.1 [pro] now available in Azure AI Foundry' was seen only as a link:
+        https://techcommunity.microsoft.com/blog/azure-ai-foundry-blog/black-forest-labs-flux-1-kontext-pro-and-flux1-1-pro-now-available-in-azure-ai-f/4434659.
+
+        The 422 ``ValidationError`` shape (extra inputs, sizes in multiples of 32) is not confirmed either.
+        """
         error = await standin.check(request)
         if error is not None:
             return error
@@ -304,6 +331,9 @@ def register(app, standin) -> None:
         return web.json_response({"created": int(time.time()), "id": hashlib.sha1(data).hexdigest(), "data": items})
 
     async def files(request: web.Request) -> web.Response:
+        """dall-e-3 ``url`` results (``response_format=url``), following
+        Azure OpenAI in Microsoft Foundry Models REST API reference, https://learn.microsoft.com/azure/ai-foundry/openai/reference
+        The SAS-like 403 text: not confirmed."""
         data = standin.state.get("files", {}).get(request.match_info["name"])
         if data is None or request.query.get("sig") != "standin":
             return web.Response(status=403, text="AuthenticationFailed: signature did not match")

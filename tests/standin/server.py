@@ -139,7 +139,12 @@ class AzureStandIn:
         return await handler(request)
 
     async def check(self, request: web.Request, *, require_api_version: bool = True) -> web.Response | None:
-        """Return an error response (auth, api-version, injected fault, rate limit) or ``None``."""
+        """Return an error response (auth, api-version, injected fault, rate limit) or ``None``.
+
+        Follows: Azure OpenAI in Microsoft Foundry Models REST API reference, https://learn.microsoft.com/azure/ai-foundry/openai/reference
+        (``api-key`` header or Entra ``Bearer`` token; ``api-version`` query on the deployment form, none on
+        ``/openai/v1/``). The 401 and 404 message texts are as commonly reported: not confirmed.
+        """
         key = request.headers.get("api-key")
         auth = request.headers.get("Authorization", "")
         if key != self.api_key and auth != f"Bearer {BEARER_TOKEN}" and auth != f"Bearer {self.api_key}":
@@ -175,6 +180,9 @@ class AzureStandIn:
         return None
 
     def _rate_limited(self) -> web.Response | None:
+        # 429 with ``Retry-After`` (seconds) and ``retry-after-ms``, following:
+        # Azure OpenAI 429: token and request rate limits explained,
+        #   https://learn.microsoft.com/en-us/microsoft-cloud/dev/dev-proxy/concepts/azure-openai-429-token-rate-limit
         now = time.monotonic()
         with self._lock:
             while self._window and now - self._window[0] >= 1.0:
@@ -190,7 +198,11 @@ class AzureStandIn:
 
 def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
                    **extra: Any) -> web.Response:
-    """An Azure-style error body: ``{"error": {"code", "message", ...}}``."""
+    """An Azure-style error body: ``{"error": {"code", "message", ...}}``.
+
+    Follows the error response schema of: Azure OpenAI in Microsoft Foundry Models REST API reference,
+    https://learn.microsoft.com/azure/ai-foundry/openai/reference
+    """
     return web.json_response({"error": {"code": code, "message": message, **extra}}, status=status,
                              headers=headers or {})
 

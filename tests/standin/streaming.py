@@ -38,7 +38,13 @@ def _coarse(final: bytes, step: int, steps: int, fmt: str) -> bytes:
 
 async def stream_answer(request: web.Request, standin, body: dict, finals: list[bytes], usage: dict, *,
                         edit: bool) -> web.StreamResponse:
-    """Send ``finals`` as partial-image events followed by a completed event each."""
+    """Send ``finals`` as partial-image events followed by a completed event each.
+
+    Follows the streaming (``partial_images``) section of:
+    How to use image generation models (Azure OpenAI how-to),
+    https://learn.microsoft.com/en-us/azure/ai-services/openai/how-to/dall-e
+    The event names: not confirmed there.
+    """
     prefix = "image_edit" if edit else "image_generation"
     partials = int(body.get("partial_images", 0) or 0)
     delay = float(standin.state.get("stream_delay", 0.0))

@@ -74,6 +74,11 @@ def register(app, standin) -> None:
         return standin.state.setdefault("videos", {})
 
     async def create(request: web.Request) -> web.Response:
+        """Create a Sora video job.
+
+        Follows: Quickstart: Generate video with Sora (preview), https://learn.microsoft.com/en-us/azure/ai-services/openai/video-generation-quickstart
+        The 400 texts are as the service words them: not confirmed.
+        """
         error = await standin.check(request)
         if error is not None:
             return error
@@ -115,6 +120,11 @@ def register(app, standin) -> None:
         return web.json_response(_job_view(job))
 
     async def retrieve(request: web.Request) -> web.Response:
+        """Poll a video job (queued, in_progress, completed or failed).
+
+        Follows: Quickstart: Generate video with Sora (preview), https://learn.microsoft.com/en-us/azure/ai-services/openai/video-generation-quickstart
+        The ``openai-poll-after-ms`` header and the ``moderation_blocked`` error code: not confirmed.
+        """
         error = await standin.check(request)
         if error is not None:
             return error
@@ -140,6 +150,10 @@ def register(app, standin) -> None:
         return web.json_response(_job_view(job), headers={"openai-poll-after-ms": "10"})
 
     async def content(request: web.Request) -> web.Response:
+        """Download a finished video or its thumbnail (``variant``).
+
+        Follows: Quickstart: Generate video with Sora (preview), https://learn.microsoft.com/en-us/azure/ai-services/openai/video-generation-quickstart
+        """
         error = await standin.check(request)
         if error is not None:
             return error
