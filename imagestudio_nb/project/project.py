@@ -9,28 +9,23 @@ the log written soon after changes (``persistence.py``).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import sys
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pycrdt import Array, Doc, Map, UndoManager
 
-from ..errors import (InvalidArgumentError, NotFoundError, ProjectExistsError,
-                      StorageError, UnsupportedParameterError)
+from ..errors import InvalidArgumentError, NotFoundError, ProjectExistsError, UnsupportedParameterError
 from .assets import AssetStore
-from .document import (BLEND_MODES, LAYER_KINDS, doc_to_data, fill_doc, layer_to_y, new_document_data, new_id,
-                       new_layer, now_iso, restore_ints)
+from .document import doc_to_data, fill_doc, new_document_data, new_id, now_iso, restore_ints
+from .changes import Changes
 from .index import ProjectIndex
-from .persistence import WRITER, autosave_delay
+from .persistence import WRITER
 from .schema import ROOTS
-from .roles import EVERYONE, WRITABLE, check_role, require, role_of
+from .roles import EVERYONE, check_role, require, role_of
 from .polling import start_polling
 from .storage import ProjectStore
 from .workspace import DOCUMENT_NAME, check_name, find_project_dir, workspace_path
@@ -47,8 +42,6 @@ _open_lock = threading.RLock()
 #: backup). A hook must return quickly and never raise; failures are logged and ignored.
 SAVE_HOOKS: list = []
 
-_LAYER_FIELDS = {"name", "kind", "asset", "visible", "locked", "opacity", "blend_mode", "transform", "filters",
-                 "strokes", "mask", "text", "source"}
 
 
 def _run_save_hooks(folder: Path) -> None:
@@ -74,7 +67,7 @@ def _current_user() -> str | None:
         return None
 
 
-class Project:
+class Project(Changes):
     """An open project. Create one with :meth:`create`, open one with :meth:`open`.
 
     Examples
@@ -239,154 +232,6 @@ class Project:
         WRITER.forget(self.path)
         self._store.close()
 
-    def _commit(self) -> None:
-        """Append this process's pending change to the log and schedule the snapshot."""
-        if self._batch_depth:
-            return
-        if self._unsynced and os.environ.get("IMAGESTUDIO_LOG_SYNC", "").lower() == "full":
-            from .files import fsync_file
-
-            for path in self._unsynced:  # power-loss durability: the images before the row naming them
-                fsync_file(path)
-        origin, self._origin = self._origin, None
-        try:
-            seq = self._store.commit(origin)
-        except (StorageError, OSError) as exc:
-            self._take_back_uncommitted()
-            if isinstance(exc, StorageError):
-                raise
-            raise storage_error(exc, self.path / DOCUMENT_NAME, "record the change") from None
-        if self._in_exclusive:  # durable when the exclusive section commits: it schedules the snapshot then
-            self._schedule_after_commit = self._schedule_after_commit or seq is not None
-            return
-        self._uncommitted.clear()
-        if seq is not None:
-            unsynced, self._unsynced = self._unsynced, []
-            WRITER.schedule(self.path, autosave_delay(), unsynced)
-
-    def _take_back_uncommitted(self) -> None:
-        """Undo, in the live document, this process's changes the log did not take.
-
-        The undo is itself a change, kept pending with the refused one: both reach the log together with
-        the next change that succeeds, where they cancel out.
-        """
-        while self._uncommitted.can_undo():
-            self._uncommitted.undo()
-        self._uncommitted.clear()
-        self._undo.clear()
-
-    def _repair_duplicates(self) -> None:
-        """Keep one copy of a layer or comment that concurrent moves left twice (the first in order).
-
-        Moving is a delete and an insert of a copy, so two processes moving one layer at once leave two
-        copies. Every process keeps the same one (array order is the same everywhere once merged) and
-        deletes the others, so the repairs agree.
-        """
-        doubled = []
-        for root in ("layers", "comments"):
-            array = self.doc.get(root, type=Array)
-            seen: set[Any] = set()
-            for index, item in enumerate(array):
-                item_id = item.get("id") if isinstance(item, Map) else None
-                if item_id in seen:
-                    doubled.append((array, index))
-                seen.add(item_id)
-        if not doubled:
-            return
-        with self.doc.transaction(origin="repair"):
-            for array, index in reversed(doubled):
-                del array[index]
-        try:
-            self._store.commit("repair")
-        except StorageError as exc:  # a read-only or full folder: the repair stays in this view only
-            log.warning("%s", exc)
-
-    def refresh(self) -> bool:
-        """Take in what other processes committed to the log, and edits made to ``project.isproj`` by hand.
-
-        Returns ``True`` when something changed. Every read and change through this object starts with it.
-        """
-        if self._batch_depth:
-            return False
-        changed = self._store.catch_up()
-        if changed:
-            self._repair_duplicates()
-        if self._store.take_file_edits():
-            changed = True
-            WRITER.schedule(self.path, 0.0)
-        if self._store.file_damaged:
-            self._store.file_damaged = False
-            WRITER.schedule(self.path, 0.0)
-        return changed
-
-    def merge_update(self, update: bytes) -> None:
-        """Merge a Y update (or a whole remote state) into this document: no edit is lost."""
-        self.apply_update(update)
-
-    @contextmanager
-    def batch(self) -> Iterator[Project]:
-        """Group changes into one transaction and one log entry (needs the editor or owner role).
-
-        Other processes wait to write this project while the block runs: keep slow work outside it.
-        """
-        with self._exclusive():
-            self.refresh()
-            if not self._batch_depth:
-                self._require(WRITABLE["editor"])
-            self._batch_depth += 1
-            try:
-                with self.doc.transaction(origin="local"):
-                    yield self
-            finally:
-                self._batch_depth -= 1
-                if self._batch_depth == 0:
-                    self._commit()
-
-    @contextmanager
-    def _change(self, *roots: str) -> Iterator[None]:
-        """One change of ``roots`` (checked against the user's role), committed when the block ends."""
-        with self._exclusive():
-            self.refresh()
-            if not self._batch_depth:
-                self._require(set(roots or ("layers",)))
-            self._batch_depth += 1
-            try:
-                with self.doc.transaction(origin="local"):
-                    yield
-            finally:
-                self._batch_depth -= 1
-            self._commit()
-
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """Make the outermost change under the log's write lock, on the latest state (``UpdateLog.exclusive``).
-
-        Two processes can then never each change a state the other has already changed: a change made
-        while another process moved the same layer would otherwise land on the copy's old place and be lost.
-        """
-        if self._batch_depth or self._in_exclusive or self._store.readonly:
-            yield
-            return
-        self._in_exclusive = True
-        try:
-            with self._store.log.exclusive():
-                self._store.catch_up(force=True)
-                yield
-        except BaseException:
-            if self._store._inflight:  # appended, but the transaction did not commit: keep it pending
-                self._store.uncommit()
-                if isinstance(sys.exc_info()[1], StorageError):
-                    self._take_back_uncommitted()
-            raise
-        finally:
-            self._in_exclusive = False
-        self._store._inflight = []
-        self._uncommitted.clear()
-        if self._schedule_after_commit:
-            self._schedule_after_commit = False
-            unsynced, self._unsynced = self._unsynced, []
-            WRITER.schedule(self.path, autosave_delay(), unsynced)
-
     # --- roles -----------------------------------------------------------------------------------
     def _require(self, roots: set[str] | frozenset[str]) -> None:
         if self._store.readonly:
@@ -429,16 +274,6 @@ class Project:
             else:
                 mapping[username] = role
         return self.roles()
-
-    def apply_update(self, update: bytes, *, origin: str | None = None) -> None:
-        """Apply a binary Y update from another view and commit it to the log.
-
-        ``origin`` labels the log row (``"widget"`` for a browser view); this process's kind by default.
-        """
-        if origin is not None:
-            self._origin = origin
-        self.doc.apply_update(update)
-        self._commit()
 
     def to_data(self) -> dict[str, Any]:
         """The document as plain data."""
@@ -493,113 +328,13 @@ class Project:
 
         return load_config(project_overrides=self.settings, **arguments)
 
-    # --- layers ----------------------------------------------------------------------------------
+    # --- layers (the operations live in layer_edits.py) -------------------------------------------
     @property
     def _layers(self) -> Array:
         return self.doc.get("layers", type=Array)
 
-    def _find_layer(self, layer_id: str) -> tuple[int, Map]:
-        for index, layer in enumerate(self._layers):
-            if layer["id"] == layer_id:
-                return index, layer
-        raise NotFoundError(f"no layer {layer_id!r} in project {self.name!r}; layers: "
-                            f"{[l['id'] for l in self._layers] or 'none'}")
-
-    def layers(self) -> list[dict[str, Any]]:
-        """All layers as plain data, bottom first."""
-        self.refresh()
-        return restore_ints(self._layers.to_py() or [])
-
-    def layer(self, layer_id: str) -> dict[str, Any]:
-        """One layer as plain data."""
-        return restore_ints(self._find_layer(layer_id)[1].to_py())
-
-    @staticmethod
-    def _check_layer_fields(props: dict[str, Any]) -> None:
-        unknown = set(props) - _LAYER_FIELDS
-        if unknown:
-            raise UnsupportedParameterError("layer field", sorted(unknown), sorted(_LAYER_FIELDS))
-        if "kind" in props and props["kind"] not in LAYER_KINDS:
-            raise UnsupportedParameterError("kind", props["kind"], LAYER_KINDS)
-        if "blend_mode" in props and props["blend_mode"] not in BLEND_MODES:
-            raise UnsupportedParameterError("blend_mode", props["blend_mode"], BLEND_MODES)
-        if "opacity" in props and not (isinstance(props["opacity"], (int, float)) and 0 <= props["opacity"] <= 1):
-            raise UnsupportedParameterError("opacity", props["opacity"], "a number from 0 to 1")
-
-    def add_layer(self, kind: str = "image", *, name: str | None = None, asset: str | None = None,
-                  index: int | None = None, **props: Any) -> str:
-        """Add a layer (on top, or at ``index``) and return its id.
-
-        ``asset`` may be a hash (or unique prefix) of a stored asset. Other fields: visible, locked,
-        opacity, blend_mode, transform, filters, strokes, mask, text.
-        """
-        self._check_layer_fields({"kind": kind, **props})
-        if asset is not None:
-            asset = self.assets.resolve(asset)
-        layer = new_layer(kind, name=name, asset=asset, **props)
-        with self._change():
-            if index is None:
-                self._layers.append(layer_to_y(layer))
-            else:
-                self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(layer))
-        return layer["id"]
-
-    def update_layer(self, layer_id: str, **props: Any) -> dict[str, Any]:
-        """Change fields of a layer; ``transform`` updates are merged key by key."""
-        self._check_layer_fields(props)
-        if props.get("asset") is not None:
-            props["asset"] = self.assets.resolve(props["asset"])
-        # Looked up inside the change: taking in others' rows first may have moved the layer.
-        with self._change():
-            _, layer = self._find_layer(layer_id)
-            for key, value in props.items():
-                if key == "transform":
-                    transform = layer["transform"]
-                    for t_key, t_value in (value or {}).items():
-                        transform[t_key] = t_value
-                elif key == "strokes":
-                    strokes = layer["strokes"]
-                    strokes.clear()
-                    strokes.extend(list(value or []))
-                else:
-                    layer[key] = value
-        return self.layer(layer_id)
-
-    def add_stroke(self, layer_id: str, stroke: dict[str, Any]) -> None:
-        """Append one stroke (a compact point list) to a paint or mask layer."""
-        with self._change():
-            _, layer = self._find_layer(layer_id)
-            if layer["kind"] not in ("paint", "mask"):
-                raise InvalidArgumentError(f"layer {layer_id!r} is a {layer['kind']} layer; strokes go on paint or "
-                                           "mask layers")
-            layer["strokes"].append(dict(stroke))
-
-    def remove_layer(self, layer_id: str) -> None:
-        """Delete a layer."""
-        with self._change():
-            index, _ = self._find_layer(layer_id)
-            del self._layers[index]
-            for layer in self._layers:  # a mask that is gone masks nothing (the renderer would fail on it)
-                if layer.get("mask") == layer_id:
-                    layer["mask"] = None
-
-    def move_layer(self, layer_id: str, index: int) -> None:
-        """Move a layer to position ``index`` (0 is the bottom)."""
-        with self._change():
-            current, found = self._find_layer(layer_id)
-            data = restore_ints(found.to_py())
-            del self._layers[current]
-            self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(data))
-
-    def duplicate_layer(self, layer_id: str, *, name: str | None = None) -> str:
-        """Copy a layer just above itself and return the copy's id."""
-        copy_id = new_id("l")
-        with self._change():
-            index, found = self._find_layer(layer_id)
-            data = restore_ints(found.to_py())
-            data.update(id=copy_id, name=name or f"{data['name']} copy")
-            self._layers.insert(index + 1, layer_to_y(data))
-        return copy_id
+    from .layer_edits import (_find_layer, add_layer, add_stroke, duplicate_layer, layer, layers,  # noqa: E402
+                              move_layer, remove_layer, update_layer)
 
     def undo(self) -> bool:
         """Undo the last change to layers, meta or comments; ``False`` when there is nothing to undo."""

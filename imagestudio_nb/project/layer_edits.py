@@ -1,0 +1,125 @@
+"""Layer operations of a project: the ``Project`` methods that add, change, move and remove layers.
+
+They are methods of ``Project`` (imported into its class body), kept here so that ``project.py`` holds the
+project's life cycle and how changes reach the log. Each looks its layer up inside the change, after other
+processes' rows were taken in, so it never acts on a stale position.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pycrdt import Map
+
+from ..errors import InvalidArgumentError, NotFoundError, UnsupportedParameterError
+from .document import BLEND_MODES, LAYER_KINDS, layer_to_y, new_id, new_layer, restore_ints
+
+if TYPE_CHECKING:
+    from .project import Project
+
+LAYER_FIELDS = {"name", "kind", "asset", "visible", "locked", "opacity", "blend_mode", "transform", "filters",
+                "strokes", "mask", "text", "source"}
+
+
+def _find_layer(self: Project, layer_id: str) -> tuple[int, Map]:
+    for index, layer in enumerate(self._layers):
+        if layer["id"] == layer_id:
+            return index, layer
+    raise NotFoundError(f"no layer {layer_id!r} in project {self.name!r}; layers: "
+                        f"{[l['id'] for l in self._layers] or 'none'}")
+
+def layers(self: Project) -> list[dict[str, Any]]:
+    """All layers as plain data, bottom first."""
+    self.refresh()
+    return restore_ints(self._layers.to_py() or [])
+
+def layer(self: Project, layer_id: str) -> dict[str, Any]:
+    """One layer as plain data."""
+    return restore_ints(self._find_layer(layer_id)[1].to_py())
+
+def check_layer_fields(props: dict[str, Any]) -> None:
+    """Refuse unknown layer fields, kinds and blend modes, and an opacity outside 0..1 (naming what is allowed)."""
+    unknown = set(props) - LAYER_FIELDS
+    if unknown:
+        raise UnsupportedParameterError("layer field", sorted(unknown), sorted(LAYER_FIELDS))
+    if "kind" in props and props["kind"] not in LAYER_KINDS:
+        raise UnsupportedParameterError("kind", props["kind"], LAYER_KINDS)
+    if "blend_mode" in props and props["blend_mode"] not in BLEND_MODES:
+        raise UnsupportedParameterError("blend_mode", props["blend_mode"], BLEND_MODES)
+    if "opacity" in props and not (isinstance(props["opacity"], (int, float)) and 0 <= props["opacity"] <= 1):
+        raise UnsupportedParameterError("opacity", props["opacity"], "a number from 0 to 1")
+
+def add_layer(self: Project, kind: str = "image", *, name: str | None = None, asset: str | None = None,
+              index: int | None = None, **props: Any) -> str:
+    """Add a layer (on top, or at ``index``) and return its id.
+
+    ``asset`` may be a hash (or unique prefix) of a stored asset. Other fields: visible, locked,
+    opacity, blend_mode, transform, filters, strokes, mask, text.
+    """
+    check_layer_fields({"kind": kind, **props})
+    if asset is not None:
+        asset = self.assets.resolve(asset)
+    layer = new_layer(kind, name=name, asset=asset, **props)
+    with self._change():
+        if index is None:
+            self._layers.append(layer_to_y(layer))
+        else:
+            self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(layer))
+    return layer["id"]
+
+def update_layer(self: Project, layer_id: str, **props: Any) -> dict[str, Any]:
+    """Change fields of a layer; ``transform`` updates are merged key by key."""
+    check_layer_fields(props)
+    if props.get("asset") is not None:
+        props["asset"] = self.assets.resolve(props["asset"])
+    # Looked up inside the change: taking in others' rows first may have moved the layer.
+    with self._change():
+        _, layer = self._find_layer(layer_id)
+        for key, value in props.items():
+            if key == "transform":
+                transform = layer["transform"]
+                for t_key, t_value in (value or {}).items():
+                    transform[t_key] = t_value
+            elif key == "strokes":
+                strokes = layer["strokes"]
+                strokes.clear()
+                strokes.extend(list(value or []))
+            else:
+                layer[key] = value
+    return self.layer(layer_id)
+
+def add_stroke(self: Project, layer_id: str, stroke: dict[str, Any]) -> None:
+    """Append one stroke (a compact point list) to a paint or mask layer."""
+    with self._change():
+        _, layer = self._find_layer(layer_id)
+        if layer["kind"] not in ("paint", "mask"):
+            raise InvalidArgumentError(f"layer {layer_id!r} is a {layer['kind']} layer; strokes go on paint or "
+                                       "mask layers")
+        layer["strokes"].append(dict(stroke))
+
+def remove_layer(self: Project, layer_id: str) -> None:
+    """Delete a layer."""
+    with self._change():
+        index, _ = self._find_layer(layer_id)
+        del self._layers[index]
+        for layer in self._layers:  # a mask that is gone masks nothing (the renderer would fail on it)
+            if layer.get("mask") == layer_id:
+                layer["mask"] = None
+
+def move_layer(self: Project, layer_id: str, index: int) -> None:
+    """Move a layer to position ``index`` (0 is the bottom)."""
+    with self._change():
+        current, found = self._find_layer(layer_id)
+        data = restore_ints(found.to_py())
+        del self._layers[current]
+        self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(data))
+
+def duplicate_layer(self: Project, layer_id: str, *, name: str | None = None) -> str:
+    """Copy a layer just above itself and return the copy's id."""
+    copy_id = new_id("l")
+    with self._change():
+        index, found = self._find_layer(layer_id)
+        data = restore_ints(found.to_py())
+        data.update(id=copy_id, name=name or f"{data['name']} copy")
+        self._layers.insert(index + 1, layer_to_y(data))
+    return copy_id
