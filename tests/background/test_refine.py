@@ -131,3 +131,18 @@ def test_foreground_estimate_removes_background_bleed_at_soft_edges():
     est = estimate_foreground(image, alpha).astype(np.float32)
     edge = (alpha > 0.3) & (alpha < 0.99)
     assert np.abs(est[edge] - fg).mean() < 0.3 * np.abs(image[edge].astype(np.float32) - fg).mean()
+
+
+def test_remove_background_refines_the_networks_matte_at_the_edges_by_default(scene):
+    # A blurry matte in place of the network's: the default refinement must pull it to the image's edges
+    # (the mutation script found that skipping it failed no test).
+    image, alpha = scene("bottle", "gradient")
+    truth = alpha.astype(np.float32)
+    coarse = cv2.GaussianBlur(truth, (0, 0), 1.5)
+    band = np.abs(coarse - truth) > 0.05
+    default = remove_background(image, coarse_matte=coarse, studio_fusion=False)
+    unrefined = remove_background(image, coarse_matte=coarse, studio_fusion=False, refine=None)
+    error = lambda matte: float(np.abs(matte.astype(np.float32) - truth)[band].mean())  # noqa: E731
+    assert default.params["refine"] == "guided"
+    # Measured 0.152 against 0.208 (the unrefined matte is the blurry one, untouched).
+    assert error(default.matte) < 0.85 * error(unrefined.matte), (error(default.matte), error(unrefined.matte))

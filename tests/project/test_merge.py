@@ -47,3 +47,19 @@ def test_json_edited_elsewhere_is_applied_on_top_of_the_saved_history(workspace)
     assert fresh.get("layers", type=Array).to_py() == reopened.doc.get("layers", type=Array).to_py()
     assert [(layer["id"], layer["name"]) for layer in fresh.get("layers", type=Array).to_py()] == \
         [(kept, "Renamed by an editor")]
+
+
+def test_a_file_that_reorders_layers_is_merged_in_the_files_order(workspace):
+    # The mutation script found that inverting the order repair in merge.py failed no test.
+    from imagestudio_nb.project.document import new_doc
+    from imagestudio_nb.project.merge import merge_data
+
+    project = Project.create("Order")
+    ids = [project.add_layer("paint", name=name) for name in "ABCD"]
+    data = project.to_data()
+    doc = new_doc(data)
+    reordered = {**data, "layers": [data["layers"][i] for i in (2, 0, 3, 1)]}  # C A D B
+    assert merge_data(doc, reordered)
+    assert [layer["name"] for layer in doc.get("layers", type=Array).to_py()] == ["C", "A", "D", "B"]
+    assert [layer["id"] for layer in doc.get("layers", type=Array).to_py()] == [ids[i] for i in (2, 0, 3, 1)]
+    assert not merge_data(doc, reordered)  # merging the same file again changes nothing
