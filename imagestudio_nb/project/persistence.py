@@ -103,7 +103,8 @@ class Writer:
                 self._unsynced.setdefault(folder, []).extend(unsynced)
             # A large document takes long to write, and the writer holds the interpreter while it does:
             # spacing snapshots by a few times their cost keeps that under a fifth of the time.
-            delay = max(delay, 4 * self._cost.get(folder, 0.0)) if delay > 0 else delay
+            # (CPU time, capped: waiting for a lock another thread holds is not the cost of writing.)
+            delay = max(delay, min(2.0, 4 * self._cost.get(folder, 0.0))) if delay > 0 else delay
             due = time.monotonic() + delay
             self._due[folder] = min(self._due.get(folder, due), due)
             if self._thread is None:
@@ -139,9 +140,9 @@ class Writer:
             try:
                 for path in unsynced:  # assets reach the disk before a snapshot that names them
                     fsync_file(path)
-                started = time.monotonic()
+                started = time.thread_time()
                 self._write(folder, index=index)
-                self._cost[folder] = time.monotonic() - started
+                self._cost[folder] = time.thread_time() - started
             except OSError as exc:
                 with self._cond:
                     self._unsynced.setdefault(folder, []).extend(unsynced)
