@@ -181,8 +181,14 @@ export class LayersPanel {
   /** A text layer's words, size and colour, editable at any time (the kernel re-renders it). */
   private textFields(layer: LayerView): HTMLElement {
     const text = layer.text || {};
-    const update = (changes: Record<string, unknown>) =>
-      guarded(this.status, () => this.channel.call("update_layer", { layer_id: layer.id, text: { ...text, ...changes } }));
+    // The fields edited so far, kept here: a second change made before the panel redraws must not send the
+    // first one's old value back (size set, then words changed, used to restore the old size).
+    let current: Record<string, unknown> = { ...text };
+    const update = (changes: Record<string, unknown>) => {
+      current = { ...current, ...changes };
+      const sent = current;
+      return guarded(this.status, () => this.channel.call("update_layer", { layer_id: layer.id, text: sent }));
+    };
     const content = el("textarea", { rows: "2", "data-text": "content" });
     content.value = text.content || "";
     content.addEventListener("keydown", (e) => e.stopPropagation());
