@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pycrdt import Doc, merge_updates
+from pycrdt import Doc
 
 from ..errors import DataError, StorageError
 
@@ -273,10 +273,6 @@ class UpdateLog:
         return row[0]
 
     # --- reading ---------------------------------------------------------------------------------
-    def last_seq(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT coalesce(max(seq), 0) FROM updates").fetchone()[0]
-
     def changed(self) -> bool:
         """Cheap check whether another connection committed since the last call (SQLite's data_version)."""
         with self._lock:
@@ -284,13 +280,9 @@ class UpdateLog:
             changed, self._data_version = version != getattr(self, "_data_version", None), version
             return changed
 
-    def read_since(self, seq: int) -> tuple[list[bytes], int]:
-        """The updates after ``seq`` (a keyframe first when compaction dropped some of them), and the new last seq."""
-        rows, last = self.read_since_rows(seq)
-        return [data for _, data in rows], last
-
     def read_since_rows(self, seq: int) -> tuple[list[tuple[int, bytes]], int]:
-        """Like :meth:`read_since`, with each update's sequence number (0 for a keyframe)."""
+        """The updates after ``seq`` with their sequence numbers (a keyframe first, as seq 0, when compaction
+        dropped some of them), and the new last seq."""
         with self._lock:
             pruned = self._db.execute("SELECT value FROM info WHERE key = 'pruned_through'").fetchone()
             if pruned and seq < pruned[0]:
@@ -393,15 +385,6 @@ class UpdateLog:
             return None
         return min(candidates, key=lambda candidate: len(lines.symmetric_difference(candidate[1].splitlines())))
 
-    def latest_snapshot(self) -> tuple[int, str] | None:
-        """The newest snapshot whose text is kept: the base of a three-way merge of a hand-edited file."""
-        import zlib
-
-        with self._lock:
-            row = self._db.execute("SELECT seq, text FROM snapshots WHERE text IS NOT NULL "
-                                   "ORDER BY seq DESC, time DESC LIMIT 1").fetchone()
-        return (row[0], zlib.decompress(row[1]).decode("utf-8")) if row else None
-
     def set_room_lease(self, holder: str, seconds: float) -> None:
         """Say that a collaborative server holds the document (and writes the JSON) for ``seconds``."""
         with self._writing("record the room lease") as db:
@@ -426,13 +409,6 @@ def text_sha(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def state_from_updates(updates: list[bytes]) -> bytes:
-    """One Y update holding all of ``updates`` (the document they build, encoded)."""
-    if not updates:
-        return Doc().get_update()
-    return merge_updates(*updates) if len(updates) > 1 else updates[0]
 
 
 def read_state(folder: str | Path) -> bytes:
