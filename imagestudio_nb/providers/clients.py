@@ -144,12 +144,15 @@ def deployment_client(endpoint: Endpoint, auth: Auth, *, api_version: str, timeo
                                timeout=timeout, **credentials), hooks)
 
 
-def v1_client(endpoint: Endpoint, auth: Auth, *, timeout: float, hooks=()):
-    """``OpenAI(base_url=<endpoint>/openai/v1/)``: the deployment is named by ``model`` in the body."""
+def v1_client(endpoint: Endpoint, auth: Auth, *, timeout: float, hooks=(), route: str = "openai/v1"):
+    """``OpenAI(base_url=<endpoint>/<route>/)``: the deployment is named by ``model`` in the body.
+
+    ``route`` is ``openai/v1`` for Azure OpenAI, ``mai/v1`` for Foundry's MAI image models.
+    """
     from openai import OpenAI
 
     api_key = auth.key if auth.kind == "key" else auth.token_provider
-    return _attach(OpenAI(base_url=f"{resource_root(endpoint)}/openai/v1/", api_key=api_key, max_retries=0,
+    return _attach(OpenAI(base_url=f"{resource_root(endpoint)}/{route}/", api_key=api_key, max_retries=0,
                           timeout=timeout), hooks)
 
 

@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from .azure_openai import OpenAIImagesProvider, finish
 from .base import GeneratedImage, ImageRequest, ModelCapabilities, ProgressCallback, ProviderResult
 from .capabilities import MAI_MODELS, canonical_model, capabilities_for, check_request, size_pixels
-from .clients import TokenProvider, resolve_auth, resource_root
+from .clients import TokenProvider, resolve_auth, v1_client
 from .retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 
 MAI_PATH = "/images/generations"
@@ -38,16 +38,11 @@ class MAIImagesProvider(OpenAIImagesProvider):
 
     def client(self):
         """An ``OpenAI`` client rooted at ``<resource>/mai/v1/`` (key or Entra token as a bearer, like v1)."""
-        from openai import OpenAI
-
         with self._lock:
             if self._client is None:
                 self._auth = resolve_auth(self.settings, self.endpoint, token_provider=self._token_provider)
-                api_key = self._auth.key if self._auth.kind == "key" else self._auth.token_provider
-                from .clients import _attach
-
-                self._client = _attach(OpenAI(base_url=f"{resource_root(self.endpoint)}/mai/v1/", api_key=api_key,
-                                              max_retries=0, timeout=self.policy.timeout), self.hooks())
+                self._client = v1_client(self.endpoint, self._auth, timeout=self.policy.timeout, hooks=self.hooks(),
+                                         route="mai/v1")
             return self._client
 
     def generate(self, request: ImageRequest, *, progress: ProgressCallback | None = None,
