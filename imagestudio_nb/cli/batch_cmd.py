@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ._dask import dask_client
 from ._output import JsonOption, print_json, print_table
 
 
@@ -27,7 +28,7 @@ def batch_command(
     from ..project import Project
 
     items = read_requests(file)
-    client = _dask_client(dask) if dask else None
+    client = dask_client(dask) if dask else None
     try:
         target = Project.open(project)
     except ProjectNotFoundError:
@@ -60,21 +61,6 @@ def batch_command(
                and issubclass(getattr(errors, item.error_type), bad_input) for item in report.failed):
             raise errors.DataError(f"{summary} (bad inputs: fix them and run the batch again; done items are kept)")
         raise errors.PartialResultError(f"{summary}; run the same command again to retry only those")
-
-
-def _dask_client(scheduler: str):
-    """A Dask client of ``scheduler``, or an error that says how to install Dask or what was unreachable."""
-    from ..errors import ConfigError
-
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ConfigError("--dask needs Dask: pip install 'imagestudio-nb[dask]'") from None
-    try:
-        return Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise ConfigError(f"no Dask scheduler answered at {scheduler!r} ({type(exc).__name__}); start one with "
-                          f"`dask scheduler` or check the address") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -14,8 +14,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import (
-    ConfigError, DataError, InvalidArgumentError, PartialResultError, UnsupportedParameterError,
+    DataError, InvalidArgumentError, PartialResultError, UnsupportedParameterError,
 )
+from ._dask import dask_client
 from ._output import JsonOption, print_json
 
 _REFINES = {"guided": "guided", "matting": "matting", "none": None}
@@ -44,21 +45,6 @@ def _background(value: str):
         f"--background {value!r} is neither an image file nor known; use transparent, blur, #rrggbb, "
         f"or a template: {', '.join(BACKGROUND_TEMPLATES)}"
     )
-
-
-def _dask_client(address: str):
-    """Connect to a Dask scheduler; its client is the batch's executor."""
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise ConfigError("--dask needs Dask: pip install 'imagestudio-nb[dask]'") from None
-    try:
-        return Client(address, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InvalidArgumentError(
-            f"could not reach the Dask scheduler at {address!r} ({type(exc).__name__}); start one with "
-            "`dask scheduler` or check the address (tcp://host:8786)"
-        ) from None
 
 
 def warning_line(warning: warnings.WarningMessage) -> str:
@@ -104,7 +90,7 @@ def remove_bg(
     if method not in METHODS:
         raise UnsupportedParameterError("--method", method, METHODS)
     missing = [str(p) for p in inputs if not p.exists()]
-    client = _dask_client(dask) if dask else None
+    client = dask_client(dask) if dask else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         try:

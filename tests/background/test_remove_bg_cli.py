@@ -108,7 +108,7 @@ def test_runs_on_a_dask_cluster(shots, tmp_path):
 
 def test_an_unreachable_dask_scheduler_is_a_one_line_error(shots):
     done = run_cli(shots, "--dask", "tcp://127.0.0.1:9")
-    assert done.returncode == 2 and "could not reach the Dask scheduler" in done.stderr
+    assert done.returncode == 4 and "no Dask scheduler answered" in done.stderr  # as `imagestudio batch --dask`
     assert "Traceback" not in done.stderr and not list(shots.glob("*.cutout.png"))
 
 
