@@ -106,9 +106,8 @@ class ProjectStore:
     @classmethod
     def _load(cls, folder: Path, *, user: str | None = None) -> ProjectStore:
         document = folder / DOCUMENT_NAME
-        log_ = _open_log(folder)
+        log_, (updates, last) = _open_log(folder)
         if log_ is not None:
-            updates, last = log_.read_all()
             if updates:
                 doc = Doc()
                 for update in updates:
@@ -287,20 +286,18 @@ def _refuse_newer(data: dict[str, Any], source: Path, log_: UpdateLog) -> None:
                                   f"{SCHEMA_VERSION}; upgrade imagestudio-nb to open it")
 
 
-def _open_log(folder: Path) -> UpdateLog | None:
-    """The folder's log, or ``None`` when it has none; a damaged log is moved aside (with a warning)."""
+def _open_log(folder: Path) -> tuple[UpdateLog | None, tuple[list[bytes], int]]:
+    """The folder's log and what it holds (read once: reading proves it usable), or ``None`` when it has
+    none; a damaged log is moved aside (with a warning)."""
     path = folder / LOG_NAME
     if not path.exists():
-        return None
+        return None, ([], 0)
     try:
         log_ = UpdateLog(folder, create=False)
-        log_.read_all()
-        return log_
-    except (DataError, Exception) as exc:  # sqlite3.DatabaseError and friends: the file is not a usable log
-        from ..errors import StorageError
-
-        if isinstance(exc, StorageError):
-            raise
+        return log_, log_.read_all()
+    except StorageError:  # a folder that cannot be written is not a damaged log
+        raise
+    except Exception as exc:  # DataError, sqlite3.DatabaseError and friends: the file is not a usable log
         aside = path.with_name(f"{LOG_NAME}.damaged-{int(time.time())}")
         for suffix in ("", "-wal", "-shm"):
             source = Path(str(path) + suffix)
@@ -308,7 +305,7 @@ def _open_log(folder: Path) -> UpdateLog | None:
                 source.rename(Path(str(aside) + suffix))
         log.warning("%s is damaged (%s); moved to %s and the project opened from %s", path, exc, aside.name,
                     DOCUMENT_NAME)
-        return None
+        return None, ([], 0)
 
 
 def _legacy_doc(folder: Path, data: dict[str, Any]) -> Doc:
