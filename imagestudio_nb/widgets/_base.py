@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ import anywidget
 import traitlets
 
 from ..errors import ImageStudioError, InvalidArgumentError
+from .docsync import caused_by
 
 STATIC = Path(__file__).with_name("static")
 _log = logging.getLogger(__name__)
@@ -73,6 +75,13 @@ def call_soon(callback) -> bool:
     return True
 
 
+def document_file(project) -> str:
+    """The absolute path of a project's document file (``project.isproj``), as views name its room."""
+    from ..project.workspace import DOCUMENT_NAME
+
+    return str(Path(project.path).resolve() / DOCUMENT_NAME)
+
+
 def open_project(project):
     """A ``Project`` from a Project, a name in the workspace, or a folder path."""
     from ..project import Project
@@ -91,8 +100,14 @@ class StudioWidget(anywidget.AnyWidget):
     _css = stylesheet()
     #: The last error shown in the panel (for notebooks and tests); empty when the last action worked.
     last_error = traitlets.Unicode("").tag(sync=False)
+    #: Absolute path of the project's ``project.isproj``: the room a view joins, and the key by which the
+    #: panels of one page find each other (the filter panel follows that page's canvas selection).
+    document_path = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, **kwargs: Any):
+        project = getattr(self, "project", None)
+        if project is not None:
+            kwargs.setdefault("document_path", document_file(project))
         super().__init__(**kwargs)
         self.on_msg(self._on_custom_message)
 
@@ -127,4 +142,8 @@ class StudioWidget(anywidget.AnyWidget):
         args = content.get("args") or {}
         if not isinstance(args, dict):
             raise InvalidArgumentError("call arguments must be an object")
-        return getattr(self, f"_call_{method}")(buffers, **args)
+        # A change a view's call makes is made on its behalf and tagged with it (its own undo, not the kernel's).
+        project = getattr(self, "project", None)
+        view = content.get("view")
+        with caused_by(project, str(view)) if project is not None and view else nullcontext():
+            return getattr(self, f"_call_{method}")(buffers, **args)

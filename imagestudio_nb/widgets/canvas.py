@@ -1,9 +1,11 @@
 """``Canvas``: the layered editor of a project, as an anywidget.
 
-The browser holds a Yjs copy of the project document, kept in sync with the kernel's pycrdt document by
-binary Y updates (``docsync``). Strokes and transforms are edited there and applied in the kernel with
-``Project.apply_update``; panel commands call ``Project`` methods; undo and redo are ``Project.undo`` and
-``Project.redo``; export is ``Project.render``. Every action is also a Python method here.
+Each view in a browser holds its own Yjs copy of the project document, synced through the project's room in
+a collaborative JupyterLab, else with the kernel's pycrdt document by binary Y updates (``docsync``).
+Strokes, transforms, deletes and per-view undo are edited there; panel commands call ``Project`` methods on
+behalf of the view that asked. Tool, selection, zoom and brush belong to each view (the attributes here are
+the notebook's own, unsynced); ``undo``/``redo`` here are the kernel's own (``Project.undo``), never a view's.
+Every action is also a Python method here.
 """
 
 from __future__ import annotations
@@ -52,10 +54,11 @@ class Canvas(StudioWidget):
                         "replace_background"})
 
     project_name = traitlets.Unicode("").tag(sync=True)
-    selected_layer = traitlets.Unicode(None, allow_none=True).tag(sync=True)
-    tool = traitlets.Enum(TOOLS, default_value="move").tag(sync=True)
-    brush = traitlets.Dict(DEFAULT_BRUSH).tag(sync=True)
-    zoom = traitlets.Float(0.0).tag(sync=True)
+    # The notebook's own view state (DESIGN.md D2: each browser view keeps its own; none of it is synced).
+    selected_layer = traitlets.Unicode(None, allow_none=True)
+    tool = traitlets.Enum(TOOLS, default_value="move")
+    brush = traitlets.Dict(DEFAULT_BRUSH)
+    zoom = traitlets.Float(0.0)
     height = traitlets.Int(560).tag(sync=True)
     #: Names of the background templates the layers panel offers for "Replace background".
     background_templates = traitlets.List().tag(sync=True)
@@ -100,15 +103,25 @@ class Canvas(StudioWidget):
         return value
 
     # --- the document sync ---------------------------------------------------------------------------
-    def send_update(self, update: bytes) -> None:
-        self.send({"type": "y-update"}, [update])
+    def send_update(self, update: bytes, view: str | None = None) -> None:
+        """Send a document update to every front end, tagged with the view that caused it (else ``None``)."""
+        self.send({"type": "y-update", "view": view}, [update])
+
+    def send_awareness(self, update: bytes, view: str | None) -> None:
+        """Send a view's presence to every front end."""
+        self.send({"type": "awareness", "view": view}, [update])
 
     def _msg_y_sync(self, content: dict, buffers: list[bytes]) -> Reply:
-        return Reply(None, [self._relay.state(buffers[0] if buffers else None)])
+        # What the view lacks, and the kernel's state vector so the view can send what the kernel lacks.
+        return Reply(None, [self._relay.state(buffers[0] if buffers else None), self._relay.state_vector()])
 
     def _msg_y_update(self, content: dict, buffers: list[bytes]) -> None:
         for update in buffers:
-            self._relay.apply(update, source=self)
+            self._relay.apply(update, _view_of(content))
+
+    def _msg_awareness(self, content: dict, buffers: list[bytes]) -> None:
+        for update in buffers:
+            self._relay.broadcast_awareness(update, _view_of(content))
 
     def _msg_asset(self, content: dict, buffers: list[bytes]) -> Reply:
         info = self.project.assets.info(str(content.get("hash")))
@@ -274,6 +287,11 @@ class Canvas(StudioWidget):
 
     def __repr__(self) -> str:
         return f"Canvas({self.project.name!r}, layers={len(self.project.layers())})"
+
+
+def _view_of(content: dict) -> str | None:
+    view = content.get("view")
+    return str(view) if view else None
 
 
 def _free_path(folder: Path, stem: str, suffix: str) -> Path:

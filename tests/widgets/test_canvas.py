@@ -10,6 +10,7 @@ from pycrdt import Array, Doc, Map
 
 from imagestudio_nb.imaging.codec import decode_image
 from imagestudio_nb.widgets import Canvas
+from imagestudio_nb.widgets.docsync import acting_for
 from tests.widgets.conftest import Outbox, message
 
 
@@ -23,8 +24,9 @@ def _browser_doc(canvas, outbox):
     return doc
 
 
-def test_a_view_receives_the_document_and_its_stroke_is_saved_and_undoable(project):
-    ink = project.add_layer("paint", name="Ink")
+def test_a_view_stroke_is_saved_relayed_to_every_view_tagged_and_not_in_the_kernels_undo(project):
+    with acting_for(project, "setup-view"):  # made for a view: not the notebook's to undo either
+        ink = project.add_layer("paint", name="Ink")
     canvas, other = Canvas(project), Canvas(project)
     outbox, other_outbox = Outbox(canvas), Outbox(other)
     doc = _browser_doc(canvas, outbox)
@@ -34,18 +36,49 @@ def test_a_view_receives_the_document_and_its_stroke_is_saved_and_undoable(proje
     doc.observe(lambda event: updates.append(bytes(event.update)))
     stroke = {"tool": "brush", "size": 4, "hardness": 1, "opacity": 1, "color": "#00ff00", "points": [5, 5, 30, 20]}
     layers[0]["strokes"].append(stroke)
+    outbox.sent.clear()
     other_outbox.sent.clear()
-    message(canvas, {"type": "y-update"}, updates)
+    message(canvas, {"type": "y-update", "view": "view-a"}, updates)
     assert project.layer(ink)["strokes"] == [stroke]
     from imagestudio_nb import Project
 
     assert Project.open(project.path).layer(ink)["strokes"] == [stroke]  # saved
-    assert not outbox.of_type("y-update")  # not echoed to the view it came from
-    assert len(other_outbox.of_type("y-update")) == 1  # but relayed to the others
-    assert canvas.undo() and project.layer(ink)["strokes"] == []
-    doc.apply_update(outbox.of_type("y-update")[-1][1][0])
-    assert list(layers[0]["strokes"]) == []  # the undo reached the view
-    assert canvas.redo() and project.layer(ink)["strokes"] == [stroke]
+    # Every front end of every Canvas receives it (two browsers may share one widget), tagged with the view.
+    for box in (outbox, other_outbox):
+        assert [content for content, _ in box.of_type("y-update")] == [{"type": "y-update", "view": "view-a"}]
+    # The kernel's own undo leaves a view's edit alone; a notebook's own edit it undoes (and that is untagged).
+    assert canvas.undo() is False and project.layer(ink)["strokes"] == [stroke]
+    project.update_layer(ink, name="Renamed")
+    assert outbox.of_type("y-update")[-1][0]["view"] is None
+    assert canvas.undo() and project.layer(ink)["name"] == "Ink"
+    assert canvas.redo() and project.layer(ink)["name"] == "Renamed"
+    for _, buffers in outbox.of_type("y-update"):
+        doc.apply_update(buffers[0])
+    assert layers[0]["name"] == "Renamed"  # the rename, its undo and redo reached the view
+
+
+def test_resync_returns_what_the_view_lacks_and_the_kernels_state_vector(project):
+    canvas = Canvas(project)
+    outbox = Outbox(canvas)
+    doc = _browser_doc(canvas, outbox)
+    project.add_layer("paint", name="Missed")  # an update the view never applies (lost)
+    message(canvas, {"type": "y-sync", "id": 7, "view": "v"}, [doc.get_state()])
+    content, (missing, kernel_state) = outbox.last_reply()
+    doc.apply_update(missing)
+    assert [layer["name"] for layer in doc.get("layers", type=Array)] == [l["name"] for l in project.layers()]
+    mine = doc.get("layers", type=Array)[0]
+    mine["name"] = "Edited offline"
+    message(canvas, {"type": "y-update", "view": "v"}, [doc.get_update(kernel_state)])
+    assert project.layers()[0]["name"] == "Edited offline"
+
+
+def test_awareness_is_rebroadcast_to_every_view_with_its_sender(project):
+    canvas, other = Canvas(project), Canvas(project)
+    outbox, other_outbox = Outbox(canvas), Outbox(other)
+    message(canvas, {"type": "awareness", "view": "view-a"}, [b"\x01presence"])
+    for box in (outbox, other_outbox):
+        assert box.of_type("awareness") == [({"type": "awareness", "view": "view-a"}, [b"\x01presence"])]
+    assert not outbox.of_type("y-update")
 
 
 def test_kernel_edits_reach_the_view_as_y_updates(project):
