@@ -9,9 +9,9 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test install system-deps azurite bench clean
 
+# `imagestudio lab`: JupyterLab with collaboration and the package's server settings (README, "Run JupyterLab").
 lab: install azurite
-	IMAGESTUDIO_WORKSPACE=$(CURDIR)/workspace $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 \
-		--ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) notebooks/01_quickstart.ipynb
+	IMAGESTUDIO_WORKSPACE=$(CURDIR)/workspace $(BIN)/imagestudio lab notebooks/01_quickstart.ipynb --root $(CURDIR)
 
 test: install system-deps
 	$(BIN)/python -m pytest

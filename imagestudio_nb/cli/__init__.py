@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "batch_cmd",
     "usage_cmd",
     "audit_cmd",
+    "lab_cmd",
 ]
 
 app = typer.Typer(
