@@ -18,7 +18,8 @@ test: install system-deps
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml labextension/package-lock.json $(wildcard labextension/src/*)
+$(STAMP): pyproject.toml labextension/package-lock.json $(wildcard labextension/src/*) \
+		labextension/lab/package-lock.json $(wildcard labextension/lab/src/*)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

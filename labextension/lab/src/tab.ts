@@ -1,0 +1,88 @@
+// The Studio tab: an .isproj document opened as the canvas editor. It runs the notebook widget's own canvas
+// bundle (imagestudio_nb/widgets/static/canvas.js, served by studio_api) through its `mountCanvas`, with an
+// HTTP channel to the server's Canvas; the canvas joins the room through the bridge, which hands it this
+// tab's shared model (registered here by path).
+import { ICollaborativeContentProvider } from "@jupyter/collaborative-drive";
+import { URLExt } from "@jupyterlab/coreutils";
+import { ABCWidgetFactory, DocumentRegistry, DocumentWidget, IDocumentWidget } from "@jupyterlab/docregistry";
+import { ServerConnection } from "@jupyterlab/services";
+import { Widget } from "@lumino/widgets";
+import { Room, Rooms, stateTracker } from "./bridge";
+import { HttpChannel } from "./channel";
+import { CONTENT_TYPE, IsprojModel } from "./model";
+
+export const FACTORY = "Studio";
+
+type Mount = (host: HTMLElement, options: { channel: HttpChannel; documentPath: string; height?: number }) =>
+  { dispose(): void };
+
+let canvasModule: Promise<{ mountCanvas?: Mount }> | null = null;
+
+/** The widget bundle, loaded once per page from the server (the same file the notebook widget runs). */
+function loadCanvas(settings: ServerConnection.ISettings): Promise<{ mountCanvas?: Mount }> {
+  if (!canvasModule) {
+    const base = URLExt.join(settings.baseUrl, "imagestudio/static");
+    if (!document.querySelector("link[data-imagestudio-css]")) {
+      document.head.append(Object.assign(document.createElement("link"),
+        { rel: "stylesheet", href: `${base}/studio.css` }));
+      document.head.lastElementChild!.setAttribute("data-imagestudio-css", "1");
+    }
+    canvasModule = import(/* webpackIgnore: true */ `${base}/canvas.js`);
+  }
+  return canvasModule;
+}
+
+class StudioPanel extends Widget {
+  private mounted: { dispose(): void } | null = null;
+  private removeRoom: () => void;
+
+  constructor(context: DocumentRegistry.IContext<IsprojModel>, rooms: Rooms,
+              drive: ICollaborativeContentProvider, settings: ServerConnection.ISettings) {
+    super();
+    this.addClass("is-lab-studio");
+    this.node.style.overflow = "auto";
+    this.node.dataset.path = context.path;
+    const tracker = stateTracker();
+    const room: Room = { doc: context.model.sharedModel, ready: context.ready, state: tracker.state, onState: tracker.on };
+    this.removeRoom = rooms.addTab(context.path, room);
+    context.ready.then(async () => {
+      const provider = drive.providers.get(`text:${CONTENT_TYPE}:${context.path}`) as any;
+      if (provider?.wsProvider) tracker.follow(provider.wsProvider);
+      else tracker.set("connected");
+      const module = await loadCanvas(settings);
+      if (this.isDisposed) return;
+      if (typeof module.mountCanvas !== "function") {
+        throw new Error("this build of the Image Studio canvas has no mountCanvas; rebuild it (make install)");
+      }
+      const height = Math.max(360, this.node.clientHeight - 8 || 640);
+      this.mounted = module.mountCanvas(this.node, {
+        channel: new HttpChannel(settings, context.path), documentPath: context.path, height });
+    }).catch((error) => {
+      console.error("Image Studio:", error);
+      this.node.textContent = `The Studio could not open ${context.path}: ${error?.message ?? error}`;
+      this.node.dataset.error = "1";
+    });
+  }
+
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.removeRoom();
+    this.mounted?.dispose();
+    super.dispose();
+  }
+}
+
+export class StudioFactory extends ABCWidgetFactory<IDocumentWidget<StudioPanel, IsprojModel>, IsprojModel> {
+  constructor(options: DocumentRegistry.IWidgetFactoryOptions<IDocumentWidget<StudioPanel, IsprojModel>>,
+              private rooms: Rooms, private drive: ICollaborativeContentProvider,
+              private settings: ServerConnection.ISettings) {
+    super(options);
+  }
+
+  protected createNewWidget(context: DocumentRegistry.IContext<IsprojModel>): IDocumentWidget<StudioPanel, IsprojModel> {
+    const content = new StudioPanel(context, this.rooms, this.drive, this.settings);
+    const widget = new DocumentWidget({ content, context });
+    widget.addClass("is-lab-studio-tab");
+    return widget;
+  }
+}
