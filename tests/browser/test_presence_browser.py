@@ -1,0 +1,326 @@
+"""Presence (labextension/src/presence.ts) between real browsers in a real JupyterLab with collaboration.
+
+Each user is a Playwright context with its own token; the page is the presence harness (a minimal view hosting
+`Presence`, bundled here with the labextension's esbuild) served at the server's origin, joining the project's
+isproj room with y-websocket. What is asserted: the bar names everyone with the colour `/api/me` gives, the other
+user's pointer and selection are drawn in their colour (pixels), follow mode, the throttle, and that a late
+joiner sees those already present because they re-announce (a client that does not is not seen).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imagestudio_nb.project import Project
+from tests.browser.lab import REPO, screenshot_array, wait_until
+from tests.servers import start_jupyter_lab
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+HARNESS = Path(__file__).with_name("presence_harness")
+#: The users; "cy" has no colour, as jupyter_server's own identity has none: a colour is derived from the name.
+USERS = {
+    "ana": {"username": "ana", "name": "Ana Lima", "color": "#d62728"},
+    "bo": {"username": "bo", "name": "Bo Chen", "color": "#1f77b4"},
+    "cy": {"username": "cy", "name": "Cy Park"},
+    "dee": {"username": "dee", "name": "Dee Ray", "color": "#9467bd"},
+}
+TOKENS = {name: f"{name}-{secrets.token_hex(8)}" for name in USERS}
+RED, BLUE, PURPLE = (214, 39, 40), (31, 119, 180), (148, 103, 189)
+SCREENSHOTS = Path(os.environ.get("IMAGESTUDIO_SCREENSHOTS", "/tmp/imagestudio-presence-screenshots"))
+
+
+@pytest.fixture(scope="module")
+def harness_js(tmp_path_factory) -> str:
+    out = tmp_path_factory.mktemp("presence-harness") / "harness.js"
+    built = subprocess.run(["node", str(HARNESS / "build.mjs"), str(out)], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, f"the harness did not build (run `npm --prefix labextension ci`): {built.stderr}"
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def presence_lab(tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("IMAGESTUDIO_PRESENCE_USERS", json.dumps({TOKENS[name]: user for name, user in USERS.items()}))
+    patch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    patch.setenv("IMAGESTUDIO_USER", "ana")
+    root = tmp_path_factory.mktemp("presence") / "root"
+    root.mkdir()
+    server = start_jupyter_lab(root, extra_args=[
+        "--ServerApp.identity_provider_class=tests.browser.presence_harness.identities.ColouredUsers"])
+    yield server
+    server.stop()
+    patch.undo()
+
+
+@pytest.fixture
+def project(presence_lab, request) -> str:
+    """A fresh project per test (its own room), as a server-relative path."""
+    name = "P" + secrets.token_hex(3)
+    Project.create(name, workspace=presence_lab.root, owner="ana").close()
+    return f"{name}/project.isproj"
+
+
+class Pages:
+    """Opens harness pages as different users and closes their contexts at the end of the test."""
+
+    def __init__(self, browser, server, harness_js):
+        self.browser, self.server, self.harness_js = browser, server, harness_js
+        self.contexts = []
+
+    def open(self, user: str, path: str, *, mode: str = "presence"):
+        context = self.browser.new_context(viewport={"width": 900, "height": 700})
+        self.contexts.append(context)
+        config = json.dumps({"baseUrl": "/", "token": TOKENS[user]})
+        html = (f'<!doctype html><html><head><meta charset="utf-8">'
+                f'<script id="jupyter-config-data" type="application/json">{config}</script></head>'
+                f'<body style="margin:0;font-family:sans-serif"><div id="root"></div>'
+                f'<script type="module" src="/presence-harness/harness.js"></script></body></html>')
+
+        context.route(f"{self.server.url}/presence-harness/harness.js",
+                      lambda route: route.fulfill(body=self.harness_js, content_type="text/javascript"))
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.awareness_sent = []
+        page.on("websocket", lambda ws: ws.on(
+            "framesent", lambda payload: page.awareness_sent.append(time.monotonic())
+            if isinstance(payload, bytes) and payload[:1] == b"\x01" else None))
+        page.console = []
+        page.on("console", lambda message: page.console.append(f"{message.type}: {message.text}"))
+        # The document must come from the server itself: Chromium's local-network-access checks treat a page made
+        # up by a route as public and refuse its websocket to 127.0.0.1. The server's 404 page is a small
+        # same-origin HTML answer without the API's `default-src 'none'`; set_content keeps its URL (and address
+        # space) and replaces the document.
+        page.goto(f"{self.server.url}/presence-harness/page?path={path}&mode={mode}")
+        page.set_content(html)
+        try:
+            page.wait_for_function("() => window.harness && window.harness.synced", timeout=30_000)
+        except Exception:
+            raise AssertionError(f"{user}'s harness did not join {path}: errors {page.errors}, console "
+                                 f"{page.console[-10:]}") from None
+        assert page.errors == []
+        return page
+
+    def close(self):
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser, presence_lab, harness_js):
+    opened = Pages(browser, presence_lab, harness_js)
+    yield opened
+    opened.close()
+
+
+def chips(page) -> dict[str, dict]:
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-role=presence] [data-user]')]
+        .map(c => [c.dataset.user, {title: c.title, colour: c.dataset.colour, tool: c.dataset.tool,
+                                     me: c.dataset.me === '1', following: c.dataset.following === '1',
+                                     background: getComputedStyle(c).backgroundColor, text: c.textContent}]))""")
+
+
+def wait_for_chips(page, users: set[str], timeout: float = 10) -> dict[str, dict]:
+    return wait_until(lambda: (found := chips(page)) and set(found) == users and found, timeout=timeout,
+                      message=f"the presence bar to show exactly {sorted(users)}")
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def canvas_shot(page, name: str) -> np.ndarray:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    canvas = page.locator("canvas.is-screen")
+    (SCREENSHOTS / f"{name}.png").write_bytes(canvas.screenshot())
+    return screenshot_array(canvas)
+
+
+def colour_count(image: np.ndarray, colour, box) -> int:
+    """Pixels within 30 per channel of ``colour`` in ``box`` = (x0, y0, x1, y1), canvas-element pixels."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    region = image[max(0, y0):y1, max(0, x0):x1].astype(int)
+    return int((np.abs(region - np.array(colour)).max(axis=2) <= 30).sum())
+
+
+def to_canvas(page, x: float, y: float) -> tuple[float, float]:
+    """Document point (x, y) in canvas-element pixels of ``page``."""
+    view = page.evaluate("() => harness.view")
+    return view["ox"] + x * view["zoom"], view["oy"] + y * view["zoom"]
+
+
+def point_at(page, x: float, y: float) -> None:
+    sx, sy = page.evaluate("([x, y]) => harness.docToScreen(x, y)", [x, y])
+    page.mouse.move(sx, sy)
+
+
+def test_each_page_shows_everyone_with_the_name_and_colour_from_api_me(pages, project):
+    ana, bo, cy = (pages.open(user, project) for user in ("ana", "bo", "cy"))
+    everyone = {"ana", "bo", "cy"}
+    seen = {user: wait_for_chips(page, everyone) for user, page in (("ana", ana), ("bo", bo), ("cy", cy))}
+    for user, bar in seen.items():
+        assert [name for name, chip in bar.items() if chip["me"]] == [user]  # my own chip is marked, once
+        assert bar["ana"]["colour"] == "#d62728" and bar["ana"]["background"] == "rgb(214, 39, 40)"
+        assert bar["bo"]["colour"] == "#1f77b4" and bar["ana"]["text"] == "AL" and bar["bo"]["text"] == "BC"
+        assert "Ana Lima" in bar["ana"]["title"] and "Cy Park" in bar["cy"]["title"]
+    # cy has no colour in /api/me: every page derives the same one from the username.
+    assert seen["ana"]["cy"]["colour"] == seen["bo"]["cy"]["colour"] == seen["cy"]["cy"]["colour"]
+    assert seen["ana"]["cy"]["colour"].startswith("#")
+    page_order = ana.evaluate("() => [...document.querySelectorAll('[data-role=presence] [data-user]')].map(c => c.dataset.user)")
+    assert page_order[0] == "ana"  # me first
+    bo.locator("[data-role=presence]").screenshot(path=str(SCREENSHOTS / "bar-bo.png"))
+
+
+def test_a_remote_pointer_is_drawn_where_the_other_user_points_with_name_and_tool(pages, project):
+    ana, bo = pages.open("ana", project), pages.open("bo", project)
+    wait_for_chips(bo, {"ana", "bo"})
+    x, y = 300, 200
+    sx, sy = to_canvas(bo, x, y)
+    arrow = (sx, sy, sx + 12, sy + 18)
+    before = canvas_shot(bo, "pointer-before")
+    assert colour_count(before, RED, arrow) == 0
+    ana.evaluate("() => harness.setTool('brush')")
+    point_at(ana, x, y)
+    wait_until(lambda: colour_count(canvas_shot(bo, "pointer-ana-at-300-200"), RED, arrow) > 40, timeout=5,
+               message="ana's pointer drawn in red on bo's canvas at (300, 200)")
+    shot = canvas_shot(bo, "pointer-ana-at-300-200")
+    label = (sx + 10, sy + 16, sx + 60, sy + 36)
+    assert colour_count(shot, RED, label) > 200  # the name tag under the arrow
+    assert colour_count(shot, RED, (0, 0, sx - 10, shot.shape[0])) == 0  # nothing red left of the pointer
+    assert wait_for_chips(bo, {"ana", "bo"})["ana"]["tool"] == "brush"
+    assert "brush" in chips(bo)["ana"]["title"]
+    # The pointer follows, and leaves with the mouse.
+    point_at(ana, 600, 450)
+    moved = to_canvas(bo, 600, 450)
+    wait_until(lambda: colour_count(canvas_shot(bo, "pointer-moved"), RED, (*moved, moved[0] + 12, moved[1] + 18)) > 40,
+               timeout=5, message="ana's pointer moved on bo's canvas")
+    assert colour_count(canvas_shot(bo, "pointer-moved"), RED, arrow) == 0
+    ana.mouse.move(880, 680)  # off the canvas: pointerleave
+    wait_until(lambda: colour_count(canvas_shot(bo, "pointer-left"), RED, (0, 0, 700, 500)) == 0, timeout=5,
+               message="ana's pointer gone from bo's canvas after she left it")
+
+
+def test_pointer_updates_are_throttled(pages, project):
+    ana, bo = pages.open("ana", project), pages.open("bo", project)
+    wait_for_chips(ana, {"ana", "bo"})
+    time.sleep(0.5)
+    start_sent, start_moves = len(ana.awareness_sent), ana.evaluate("() => harness.view.pointerMoves")
+    began = time.monotonic()
+    sx, sy = ana.evaluate("() => harness.docToScreen(100, 100)")
+    ana.mouse.move(sx, sy)
+    ana.mouse.move(sx + 500, sy + 300, steps=150)
+    elapsed = time.monotonic() - began
+    time.sleep(0.3)
+    moves = ana.evaluate("() => harness.view.pointerMoves") - start_moves
+    sent = len(ana.awareness_sent) - start_sent
+    print(f"{moves} pointer moves in {elapsed:.2f} s sent {sent} awareness updates")
+    assert moves >= 100
+    assert 1 <= sent <= elapsed / 0.05 + 3
+
+
+def test_a_remote_selection_is_outlined_in_the_selectors_colour(pages, project):
+    ana, bo = pages.open("ana", project), pages.open("bo", project)
+    wait_for_chips(bo, {"ana", "bo"})
+
+    def edges(layer):
+        x, y, w, h = {"l_a": (60, 60, 180, 120), "l_b": (380, 240, 220, 160)}[layer]
+        points = [(x + w / 2, y), (x + w / 2, y + h), (x, y + h / 2), (x + w, y + h / 2)]
+        return [(cx - 3, cy - 3, cx + 4, cy + 4) for cx, cy in (to_canvas(bo, px, py) for px, py in points)]
+
+    assert all(colour_count(canvas_shot(bo, "selection-none"), RED, box) == 0 for box in edges("l_b"))
+    ana.evaluate("() => harness.select('l_b')")
+    wait_until(lambda: all(colour_count(canvas_shot(bo, "selection-ana-l_b"), RED, box) >= 5 for box in edges("l_b")),
+               timeout=5, message="l_b outlined in ana's red on bo's canvas")
+    shot = canvas_shot(bo, "selection-ana-l_b")
+    assert all(colour_count(shot, RED, box) == 0 for box in edges("l_a"))
+    assert all(colour_count(shot, BLUE, box) == 0 for box in edges("l_b"))  # bo's own colour is not used for it
+    ana.evaluate("() => harness.select(null)")
+    wait_until(lambda: all(colour_count(canvas_shot(bo, "selection-cleared"), RED, box) == 0 for box in edges("l_b")),
+               timeout=5, message="the outline gone after ana cleared her selection")
+
+
+def test_follow_mode_moves_my_viewport_with_the_followed_user_until_i_pan(pages, project):
+    ana, bo = pages.open("ana", project), pages.open("bo", project)
+    wait_for_chips(bo, {"ana", "bo"})
+    ana.evaluate("() => { harness.zoomAt(2.0); harness.pan(-150, -80); }")
+    target = ana.evaluate("() => harness.centre()")
+
+    def same_view(page, want):
+        got = page.evaluate("() => harness.centre()")
+        return abs(got["zoom"] - want["zoom"]) < 1e-6 and abs(got["cx"] - want["cx"]) < 0.5 and abs(got["cy"] - want["cy"]) < 0.5
+
+    assert not same_view(bo, target)
+    bo.locator("[data-role=presence] [data-user=ana]").click()
+    wait_until(lambda: same_view(bo, target), timeout=5, message="bo's view on ana's centre and zoom")
+    assert chips(bo)["ana"]["following"]
+    assert bo.locator("[data-role=following]").inner_text().startswith("Following Ana Lima")
+    bo.locator("[data-role=presence]").screenshot(path=str(SCREENSHOTS / "following-bar.png"))
+    ana.evaluate("() => { harness.zoomAt(1.25); harness.pan(90, 40); }")
+    moved = ana.evaluate("() => harness.centre()")
+    wait_until(lambda: same_view(bo, moved), timeout=5, message="bo's view following ana's pan and zoom")
+    # My own pan ends follow mode: ana's next move no longer moves my view.
+    bo.evaluate("() => harness.pan(30, 0)")
+    assert not chips(bo)["ana"]["following"] and bo.locator("[data-role=following]").is_hidden()
+    mine = bo.evaluate("() => harness.centre()")
+    ana.evaluate("() => harness.pan(-60, -60)")
+    time.sleep(1.0)
+    assert same_view(bo, mine)
+    # A second click on the chip stops following too.
+    bo.locator("[data-role=presence] [data-user=ana]").click()
+    wait_until(lambda: same_view(bo, ana.evaluate("() => harness.centre()")), timeout=5, message="following again")
+    bo.locator("[data-role=presence] [data-user=ana]").click()
+    assert not chips(bo)["ana"]["following"]
+    still = bo.evaluate("() => harness.centre()")
+    ana.evaluate("() => harness.pan(70, 20)")
+    time.sleep(1.0)
+    assert same_view(bo, still)
+
+
+def test_a_late_joiner_sees_those_already_present_because_they_announce_again(pages, project):
+    ana, bo = pages.open("ana", project), pages.open("bo", project)
+    # dee announces once and never again, like a client without re-announce.
+    dee = pages.open("dee", project, mode="plain")
+    wait_for_chips(ana, {"ana", "bo", "dee"})
+    dee.evaluate("() => harness.announce()")  # y-protocols renews a state only after 15 s: the window below is shorter
+    ana.evaluate("() => harness.select('l_a')")
+    joined = time.monotonic()
+    cy = pages.open("cy", project)
+    seen = wait_for_chips(cy, {"ana", "bo", "cy"}, timeout=5)
+    print(f"the late joiner saw ana and bo {time.monotonic() - joined:.2f} s after it started loading")
+    assert seen["ana"]["colour"] == "#d62728"
+    # ana's selection reached the joiner with her re-announcement.
+    x, y, w, h = 60, 60, 180, 120
+    sx, sy = to_canvas(cy, x + w / 2, y)
+    wait_until(lambda: colour_count(canvas_shot(cy, "late-joiner"), RED, (sx - 3, sy - 3, sx + 4, sy + 4)) >= 5,
+               timeout=5, message="ana's selection outlined on the late joiner's canvas")
+    # Negative: dee, who did not announce again, stays unseen by the joiner while she is seen by the others.
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        assert "dee" not in chips(cy)
+        time.sleep(0.2)
+    assert time.monotonic() - joined < 14  # still inside dee's 15 s renewal period
+    assert "dee" in chips(ana) and "dee" in chips(bo)
+
+
+def test_disposing_presence_withdraws_my_pointer_and_chip_from_others(pages, project):
+    ana, bo = pages.open("ana", project), pages.open("bo", project)
+    wait_for_chips(bo, {"ana", "bo"})
+    point_at(ana, 300, 200)
+    sx, sy = to_canvas(bo, 300, 200)
+    wait_until(lambda: colour_count(canvas_shot(bo, "dispose-before"), RED, (sx, sy, sx + 12, sy + 18)) > 40,
+               timeout=5, message="ana's pointer on bo's canvas")
+    ana.evaluate("() => harness.dispose()")
+    wait_for_chips(bo, {"bo"})
+    wait_until(lambda: colour_count(canvas_shot(bo, "dispose-after"), RED, (0, 0, 700, 500)) == 0, timeout=5,
+               message="ana's pointer gone after her Presence was disposed")
+    # The transport still carries ana's user (the transport's own dispose removes the whole state).
+    assert bo.evaluate("() => [...harness.awareness.getStates().values()].some(s => s.user && s.user.username === 'ana')")
