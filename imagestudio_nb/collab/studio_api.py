@@ -37,6 +37,9 @@ READS = frozenset({"asset", "layer-raster"})
 WRITERS = frozenset({"owner", "editor"})
 DOCUMENT_NAME = "project.isproj"
 ROUTE = "imagestudio/studio"
+STATIC_ROUTE = r"imagestudio/static/([a-z_]+\.(?:js|css))"
+#: The widget-bundle files a tab loads, and their content types.
+BUNDLE_FILES = {"canvas.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
 
 
 def pack(message: dict[str, Any], buffers: list[bytes] | tuple[bytes, ...] = ()) -> bytes:
@@ -169,7 +172,7 @@ def status_of(exc: BaseException) -> int:
 
 
 def _handler_class():
-    from jupyter_server.base.handlers import APIHandler
+    from jupyter_server.base.handlers import APIHandler, JupyterHandler
     from tornado import web
 
     class StudioHandler(APIHandler):
@@ -206,7 +209,23 @@ def _handler_class():
                 allowed = await allowed
             return bool(allowed)
 
-    return StudioHandler
+    class BundleHandler(JupyterHandler):
+        """``GET static/<canvas.js|studio.css>``: the widget bundle a Studio tab runs (the notebook widget's own)."""
+
+        @web.authenticated
+        def get(self, name: str):
+            from ..widgets._base import STATIC
+
+            if name not in BUNDLE_FILES:
+                raise web.HTTPError(404)
+            path = STATIC / name
+            if not path.is_file():
+                raise web.HTTPError(404, f"{path} is missing: run `make install` to build the front end")
+            self.set_header("Content-Type", BUNDLE_FILES[name])
+            self.set_header("Cache-Control", "no-cache")
+            self.finish(path.read_bytes())
+
+    return StudioHandler, BundleHandler
 
 
 def _jupyter_server_extension_points():
@@ -219,5 +238,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     backend = StudioBackend(Path(serverapp.root_dir).expanduser())
     web_app = serverapp.web_app
     web_app.settings["imagestudio_studio"] = backend
-    web_app.add_handlers(".*$", [(url_path_join(web_app.settings["base_url"], ROUTE), _handler_class())])
+    studio, bundle = _handler_class()
+    base = web_app.settings["base_url"]
+    web_app.add_handlers(".*$", [(url_path_join(base, ROUTE), studio), (url_path_join(base, STATIC_ROUTE), bundle)])
     serverapp.log.info("imagestudio_nb: Studio tabs are served at /%s", ROUTE)
