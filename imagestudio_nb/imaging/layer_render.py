@@ -160,7 +160,8 @@ def render_layers(
         Layer dicts as in the project document: ``kind`` (image, generated, paint, text, mask),
         ``asset``, ``visible``, ``opacity``, ``blend_mode``, ``transform``, ``filters`` (a chain),
         ``strokes``, ``text``, ``mask`` (id of a mask layer). Missing keys take their defaults.
-        Mask layers are not drawn; a hidden mask layer masks nothing.
+        Mask layers are not drawn; a hidden mask layer masks nothing. A layer marked ``deleted`` (soft
+        delete: kept in the document so that it can be restored) is not drawn, and as a mask masks nothing.
     load_asset : callable
         ``load_asset(sha256_hex) -> uint8 RGB or RGBA array``.
     canvas_size : (int, int)
@@ -203,7 +204,7 @@ def render_layers(
         kind = layer.get("kind", "image")
         if kind not in LAYER_KINDS:
             raise UnsupportedParameterError("layer kind", kind, LAYER_KINDS)
-        if kind == "mask" or not layer.get("visible", True):
+        if kind == "mask" or not layer.get("visible", True) or layer.get("deleted"):
             continue
         opacity = layer.get("opacity", 1.0)
         if isinstance(opacity, bool) or not isinstance(opacity, (int, float)) or not 0 <= opacity <= 1:
@@ -235,9 +236,8 @@ def render_layers(
                         f"layer {layer.get('id')!r} names mask {mask_id!r}, which is not a "
                         f"mask layer of this stack; mask layers: {masks}"
                     )
-                mattes[mask_id] = (
-                    _mask_matte(mask_layer, load_asset, size) if mask_layer.get("visible", True) else None
-                )
+                shown = mask_layer.get("visible", True) and not mask_layer.get("deleted")
+                mattes[mask_id] = _mask_matte(mask_layer, load_asset, size) if shown else None
             if mattes[mask_id] is not None:
                 placed *= mattes[mask_id][region][..., None]
         if opacity < 1:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Array, Map
 
-from ..errors import StorageError
+from ..errors import InvalidArgumentError, StorageError
 from .persistence import WRITER, autosave_delay
 from .roles import WRITABLE
 from .workspace import DOCUMENT_NAME
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 class Changes:
     """The change machinery of ``Project`` (a base class: it expects ``doc``, ``path``, ``_store``, ``_undo``,
-    ``_uncommitted``, ``_unsynced``, ``_batch_depth``, ``_origin``, ``_in_exclusive`` and ``_require``)."""
+    ``_uncommitted``, ``_unsynced``, ``_batch_depth``, ``_origin``, ``_acting_for``, ``_in_exclusive`` and
+    ``_require``)."""
 
     def _commit(self) -> None:
         """Append this process's pending change to the log and schedule the snapshot."""
@@ -41,7 +42,7 @@ class Changes:
 
             for path in self._unsynced:  # power-loss durability: the images before the row naming them
                 fsync_file(path)
-        origin, self._origin = self._origin, None
+        origin, self._origin = self._origin or ("widget" if self._acting_for else None), None
         try:
             seq = self._store.commit(origin)
         except (StorageError, OSError) as exc:
@@ -128,7 +129,7 @@ class Changes:
                 self._require(WRITABLE["editor"])
             self._batch_depth += 1
             try:
-                with self.doc.transaction(origin="local"):
+                with self.doc.transaction(origin=self._acting_for or "local"):
                     yield self
             finally:
                 self._batch_depth -= 1
@@ -144,7 +145,7 @@ class Changes:
                 self._require(set(roots or ("layers",)))
             self._batch_depth += 1
             try:
-                with self.doc.transaction(origin="local"):
+                with self.doc.transaction(origin=self._acting_for or "local"):
                     yield
             finally:
                 self._batch_depth -= 1
@@ -179,6 +180,32 @@ class Changes:
             self._schedule_after_commit = False
             unsynced, self._unsynced = self._unsynced, []
             WRITER.schedule(self.path, autosave_delay(), unsynced)
+
+    @contextmanager
+    def on_behalf_of(self, view: str) -> Iterator[Project]:
+        """Make the changes inside the block for a view (a browser editing through this kernel).
+
+        They are logged with origin ``widget`` and left out of this process's own ``undo()``: each view
+        undoes only its own edits (its Y UndoManager), and a notebook's ``project.undo()`` only the notebook's.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from imagestudio_nb import Project
+        >>> p = Project.create("ForAView", workspace=tempfile.mkdtemp())
+        >>> mine = p.add_layer("paint", name="Mine")
+        >>> with p.on_behalf_of("view-1"):
+        ...     theirs = p.add_layer("paint", name="Theirs")
+        >>> p.undo(), [l["name"] for l in p.layers()]
+        (True, ['Theirs'])
+        """
+        if not view or not isinstance(view, str):
+            raise InvalidArgumentError(f"on_behalf_of needs a view id (a non-empty string), not {view!r}")
+        previous, self._acting_for = self._acting_for, "view"
+        try:
+            yield self
+        finally:
+            self._acting_for = previous
 
     def apply_update(self, update: bytes, *, origin: str | None = None) -> None:
         """Apply a binary Y update from another view and commit it to the log.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Map
 
 from ..errors import InvalidArgumentError, NotFoundError, UnsupportedParameterError
-from .document import BLEND_MODES, LAYER_KINDS, layer_to_y, new_id, new_layer, restore_ints
+from .document import BLEND_MODES, LAYER_KINDS, layer_to_y, new_id, new_layer, now_iso, restore_ints
 
 if TYPE_CHECKING:
     from .project import Project
@@ -28,10 +28,35 @@ def _find_layer(self: Project, layer_id: str) -> tuple[int, Map]:
     raise NotFoundError(f"no layer {layer_id!r} in project {self.name!r}; layers: "
                         f"{[l['id'] for l in self._layers] or 'none'}")
 
-def layers(self: Project) -> list[dict[str, Any]]:
-    """All layers as plain data, bottom first."""
+def layers(self: Project, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+    """The layers as plain data, bottom first; deleted ones (see ``remove_layer``) only with ``include_deleted``."""
     self.refresh()
-    return restore_ints(self._layers.to_py() or [])
+    every = restore_ints(self._layers.to_py() or [])
+    return every if include_deleted else [layer for layer in every if not layer.get("deleted")]
+
+def deleted_layers(self: Project) -> list[dict[str, Any]]:
+    """The deleted layers that can still be restored (``restore_layer``), bottom first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from imagestudio_nb import Project
+    >>> p = Project.create("Bin", workspace=tempfile.mkdtemp())
+    >>> ink = p.add_layer("paint", name="Ink")
+    >>> p.remove_layer(ink)
+    >>> [l["name"] for l in p.layers()], [l["name"] for l in p.deleted_layers()]
+    ([], ['Ink'])
+    >>> p.restore_layer(ink); [l["name"] for l in p.layers()]
+    ['Ink']
+    """
+    return [layer for layer in self.layers(include_deleted=True) if layer.get("deleted")]
+
+def _array_index(self: Project, index: int) -> int:
+    """The position in the document's array of position ``index`` among the layers that are not deleted."""
+    live = [i for i, layer in enumerate(self._layers) if not layer.get("deleted")]
+    if index < len(live):
+        return live[max(0, index)]
+    return len(self._layers)
 
 def layer(self: Project, layer_id: str) -> dict[str, Any]:
     """One layer as plain data."""
@@ -64,7 +89,7 @@ def add_layer(self: Project, kind: str = "image", *, name: str | None = None, as
         if index is None:
             self._layers.append(layer_to_y(layer))
         else:
-            self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(layer))
+            self._layers.insert(_array_index(self, index), layer_to_y(layer))
     return layer["id"]
 
 def update_layer(self: Project, layer_id: str, **props: Any) -> dict[str, Any]:
@@ -98,21 +123,35 @@ def add_stroke(self: Project, layer_id: str, stroke: dict[str, Any]) -> None:
         layer["strokes"].append(dict(stroke))
 
 def remove_layer(self: Project, layer_id: str) -> None:
-    """Delete a layer."""
+    """Delete a layer, softly: it leaves the stack but stays in the document, restorable with ``restore_layer``.
+
+    Someone painting on it at that moment keeps their strokes (removing it from the document would drop
+    every edit made to it concurrently). A mask layer that is deleted masks nothing.
+    """
     with self._change():
-        index, _ = self._find_layer(layer_id)
-        del self._layers[index]
-        for layer in self._layers:  # a mask that is gone masks nothing (the renderer would fail on it)
-            if layer.get("mask") == layer_id:
-                layer["mask"] = None
+        _, layer = self._find_layer(layer_id)
+        layer["deleted"] = True
+        layer["deleted_by"] = self._store.user
+        layer["deleted_at"] = now_iso()
+
+def restore_layer(self: Project, layer_id: str) -> None:
+    """Bring a deleted layer back where it was, with every stroke made on it meanwhile."""
+    with self._change():
+        _, layer = self._find_layer(layer_id)
+        if not layer.get("deleted"):
+            raise InvalidArgumentError(f"layer {layer_id!r} is not deleted; deleted layers: "
+                                       f"{[l['id'] for l in self._layers if l.get('deleted')] or 'none'}")
+        for key in ("deleted", "deleted_by", "deleted_at"):
+            if key in layer:
+                del layer[key]
 
 def move_layer(self: Project, layer_id: str, index: int) -> None:
-    """Move a layer to position ``index`` (0 is the bottom)."""
+    """Move a layer to position ``index`` among the layers shown (0 is the bottom)."""
     with self._change():
         current, found = self._find_layer(layer_id)
         data = restore_ints(found.to_py())
         del self._layers[current]
-        self._layers.insert(max(0, min(index, len(self._layers))), layer_to_y(data))
+        self._layers.insert(_array_index(self, index), layer_to_y(data))
 
 def duplicate_layer(self: Project, layer_id: str, *, name: str | None = None) -> str:
     """Copy a layer just above itself and return the copy's id."""

@@ -137,7 +137,7 @@ def references(self: Project) -> set[str]:
     def from_layers(layers: list[dict[str, Any]]) -> None:
         refs.update(layer["asset"] for layer in layers if layer.get("asset"))
 
-    from_layers(self.layers())
+    from_layers(self.layers(include_deleted=True))  # a deleted layer can be restored: its image stays
     for record in self.generations():
         refs.update(record.get("assets") or [])
         refs.update((record.get("request") or {}).get("images") or [])

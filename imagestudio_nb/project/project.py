@@ -91,6 +91,7 @@ class Project(Changes):
         self._unsynced: list[Path] = []  # asset files written without fsync, synced before the next snapshot
         self._origin: str | None = None  # the log row's origin for the change being made, when not this process's
         self._in_exclusive = False  # inside the log's write lock (see _exclusive)
+        self._acting_for: str | None = None  # "view" inside on_behalf_of: the transaction origin of a view's changes
         self._schedule_after_commit = False
         self._undo = UndoManager(scopes=[self.doc.get("layers", type=Array), self.doc.get("meta", type=Map),
                                          self.doc.get("comments", type=Array)], capture_timeout_millis=0)
@@ -101,6 +102,7 @@ class Project(Changes):
         self._uncommitted = UndoManager(scopes=[self.doc.get(name, type=kind) for name, kind in ROOTS.items()],
                                         capture_timeout_millis=0)
         self._uncommitted.include_origin("local")
+        self._uncommitted.include_origin("view")
         if store.file_damaged:
             WRITER.schedule(self.path, 0.0)
 
@@ -333,8 +335,8 @@ class Project(Changes):
     def _layers(self) -> Array:
         return self.doc.get("layers", type=Array)
 
-    from .layer_edits import (_find_layer, add_layer, add_stroke, duplicate_layer, layer, layers,  # noqa: E402
-                              move_layer, remove_layer, update_layer)
+    from .layer_edits import (_find_layer, add_layer, add_stroke, deleted_layers, duplicate_layer,  # noqa: E402
+                              layer, layers, move_layer, remove_layer, restore_layer, update_layer)
 
     def undo(self) -> bool:
         """Undo the last change to layers, meta or comments; ``False`` when there is nothing to undo."""
@@ -415,7 +417,7 @@ class Project(Changes):
         self.refresh()
         from .derived import DerivedAssets
 
-        return render_layers(self.layers(), lambda digest: self.assets.read_array(digest, mode="RGBA"),
+        return render_layers(self.layers(include_deleted=True), lambda digest: self.assets.read_array(digest, mode="RGBA"),
                              self.canvas_size, cache=DerivedAssets(self.path / "cache" / "derived"))
 
 

@@ -161,7 +161,7 @@ def timelapse(project: Project, target: str | Path | None = None, *, fps: int = 
     if bar is not None:
         bar.close()
     if not images:
-        images.append(render(project.layers()))
+        images.append(render(project.layers(include_deleted=True)))
     encoded = encode_clip(images, fps=fps, format=format)
     if target is not None:
         from .files import write_atomic

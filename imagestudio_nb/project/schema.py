@@ -153,6 +153,10 @@ class Layer(TypedDict):
     mask: NotRequired[Text | None]
     text: NotRequired[TextContent | None]
     source: NotRequired[Text | None]
+    # Soft delete: a deleted layer stays in the stack (restorable; strokes others add meanwhile are kept).
+    deleted: NotRequired[Flag]
+    deleted_by: NotRequired[Text | None]
+    deleted_at: NotRequired[Text | None]
 
 
 class GenerationRequest(TypedDict):

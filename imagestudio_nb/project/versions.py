@@ -80,8 +80,9 @@ def diff(self: Project, a: str, b: str | None = None) -> dict[str, Any]:
 
 def diff_snapshots(old: dict[str, Any], new: dict[str, Any], a: str = "old", b: str = "new") -> dict[str, Any]:
     """What changed between two snapshots (see :func:`snapshot_of`), in the form :func:`diff` returns."""
-    old_layers = {layer["id"]: layer for layer in old["layers"]}
-    new_layers = {layer["id"]: layer for layer in new["layers"]}
+    # A soft-deleted layer (kept in the document to be restorable) counts as removed.
+    old_layers = {layer["id"]: layer for layer in old["layers"] if not layer.get("deleted")}
+    new_layers = {layer["id"]: layer for layer in new["layers"] if not layer.get("deleted")}
     changed = {}
     for layer_id in old_layers.keys() & new_layers.keys():
         fields = sorted(k for k in set(old_layers[layer_id]) | set(new_layers[layer_id])

@@ -193,10 +193,19 @@ def test_project_settings_override_config_but_refuse_secrets(workspace):
     assert "nope" not in (project.path / "project.isproj").read_text()
 
 
-def test_removing_a_mask_layer_unlinks_it_from_the_layers_it_masked(workspace):
+def test_a_deleted_mask_layer_masks_nothing_until_it_is_restored(workspace):
+    import numpy as np
+
     project = Project.create("Masks", width=16, height=16)
-    mask = project.add_layer("mask", name="cut-out")
-    image = project.add_layer("paint", name="photo", mask=mask)
+    red = np.zeros((16, 16, 3), np.uint8)
+    red[..., 0] = 255
+    asset = project.assets.add(red, source="test")
+    mask = project.add_layer("mask", name="cut-out")  # a mask with no strokes keeps nothing
+    image = project.add_layer("image", name="photo", asset=asset.hash, mask=mask)
+    masked = project.render()
     project.remove_layer(mask)
-    assert project.layer(image)["mask"] is None
-    assert project.render().shape == (16, 16, 4)  # renders; it failed on the dangling reference before
+    assert project.layer(image)["mask"] == mask  # the link stays, for a restore
+    unmasked = project.render()  # renders; a dangling reference failed before
+    assert unmasked[..., 3].min() == 255 and masked[..., 3].max() < 255
+    project.restore_layer(mask)
+    assert np.array_equal(project.render(), masked)
