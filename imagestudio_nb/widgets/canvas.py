@@ -34,6 +34,9 @@ class Canvas(StudioWidget):
         The project (or its name in the workspace, or its folder).
     height : int
         Height of the editor in screen pixels.
+    transport : {"auto", "room", "kernel"}
+        How each view syncs the document: ``"auto"`` joins the project's room in a JupyterLab with
+        collaboration and falls back to this kernel's relay; ``"kernel"`` always uses the relay.
 
     Examples
     --------
@@ -60,6 +63,7 @@ class Canvas(StudioWidget):
     brush = traitlets.Dict(DEFAULT_BRUSH)
     zoom = traitlets.Float(0.0)
     height = traitlets.Int(560).tag(sync=True)
+    transport = traitlets.Enum(("auto", "room", "kernel"), default_value="auto").tag(sync=True)
     #: Names of the background templates the layers panel offers for "Replace background".
     background_templates = traitlets.List().tag(sync=True)
 

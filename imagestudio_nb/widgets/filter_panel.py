@@ -49,7 +49,7 @@ class FilterPanel(StudioWidget):
     """
 
     _esm = bundle("filter_panel")
-    _calls = frozenset({"apply", "cancel", "load_preset", "save_preset"})
+    _calls = frozenset({"apply", "cancel", "load_preset", "save_preset", "follow"})
 
     filters = traitlets.List().tag(sync=True)
     presets = traitlets.List().tag(sync=True)
@@ -200,6 +200,10 @@ class FilterPanel(StudioWidget):
         if chain is not None:
             self.chain = chain
         return self.apply()
+
+    def _call_follow(self, buffers, layer: str | None = None) -> None:
+        """The browser's canvas on the same page selected ``layer`` (selection is each view's own)."""
+        self.layer = layer or None
 
     def _call_cancel(self, buffers) -> list:
         return self.cancel()

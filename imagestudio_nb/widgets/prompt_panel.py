@@ -79,6 +79,7 @@ class PromptPanel(StudioWidget):
 
         self.project = open_project(project)
         self.canvas = canvas
+        self._view_selection: str | None = None
         settings = self.project.config()
         models = [{**caps.as_dict(), "accepts": {"generate": accepted_options(caps.as_dict(), edit=False),
                                                  "edit": accepted_options(caps.as_dict(), edit=True)}}
@@ -130,7 +131,7 @@ class PromptPanel(StudioWidget):
     def _insert_index(self, above: str | None) -> int:
         layers = self.project.layers()
         ids = [layer["id"] for layer in layers]
-        selected = self.canvas.selected_layer if self.canvas is not None else None
+        selected = self._view_selection or (self.canvas.selected_layer if self.canvas is not None else None)
         rasters = [i for i, layer in enumerate(layers) if layer["kind"] in ("image", "generated")]
         for anchor in (above, selected):
             if anchor in ids and layers[ids.index(anchor)]["kind"] in ("image", "generated"):
@@ -221,9 +222,14 @@ class PromptPanel(StudioWidget):
             self.style = style
 
     def _call_generate(self, buffers, prompt: str | None = None, model: str | None = None,
-                       options: dict | None = None, style: str | None = None) -> Reply:
+                       options: dict | None = None, style: str | None = None, layer: str | None = None) -> Reply:
         self._take(prompt, model, options, style)
-        results = self.generate()
+        # A browser view's own selection (views do not share it) anchors the results, not the notebook's.
+        self._view_selection = layer
+        try:
+            results = self.generate()
+        finally:
+            self._view_selection = None
         thumbs = [self.project.assets.thumbnail(r.asset, 192) for r in results]
         return Reply({"results": self.results, "record": results.record["id"]}, thumbs)
 

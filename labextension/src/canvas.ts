@@ -1,15 +1,23 @@
-// The Canvas widget: a layered editor bound to a project document. The document lives in a Yjs doc synced
-// with the kernel (ysync.ts); strokes and transforms are edited there directly, panel commands call Project
-// methods in the kernel; undo and redo go through the document's history in the kernel.
-import { Channel, Model } from "./comm";
+// The Canvas: a layered editor bound to a project document. Each rendered view owns a Yjs doc that a transport
+// keeps in sync with everyone else's (the project's room in a collaborative JupyterLab, else the kernel relay,
+// DESIGN.md D2), its own view state (tool, selection, zoom, brush), its own undo (a Y UndoManager tracking only
+// its origin), and presence. Strokes, transforms and deletes are edits of its doc; panel commands call Project
+// methods in the kernel on the view's behalf. `mountCanvas` mounts the same editor anywhere (the Studio tab).
+import { Channel, ChannelLike, Model, ViewChannel } from "./comm";
 import { Compositor, LayerView, readLayer } from "./compositor";
 import { checkerboard, context, makeCanvas } from "./drawing";
+import { KernelTransport } from "./kernel_transport";
 import { LayersPanel } from "./layers_panel";
+import { Identity, Presence, fetchIdentity } from "./presence";
+import { tryJoinRoom } from "./room";
 import { Brush, ToolHost, Tools } from "./tools";
-import { StatusLine, button, collapsible, download, el, guarded, isolateClicks, labelled, select } from "./ui";
-import { DocSync } from "./ysync";
+import { ConnectionState, DocTransport } from "./transport";
+import { StatusLine, announceSelection, button, collapsible, download, el, guarded, isolateClicks, labelled,
+  newViewId, onSelection, registerPageView, select } from "./ui";
+import { DocSync, Y } from "./ysync";
 import { DEFAULT_BRUSH, TOOLS as TOOL_NAMES, Tool } from "./constants";
 
+export type { ChannelLike } from "./comm";
 
 // Label, shortcut, icon and what it does, for exactly the tools the kernel declares (a Record over the
 // generated Tool type: the compiler refuses a missing or unknown tool).
@@ -28,26 +36,35 @@ const TOOL_OPTIONS: Record<string, string[]> = {
 };
 const MIN_ZOOM = 0.1, MAX_ZOOM = 8;
 
-interface Shared { channel: Channel; sync: DocSync; }
-const shared = new WeakMap<Model, Shared>();
+const CONNECTION_LABEL: Record<ConnectionState, string> = { connecting: "connecting…", connected: "connected", offline: "offline" };
 
-function sharedFor(model: Model): Shared {
-  let entry = shared.get(model);
-  if (!entry) {
-    const channel = new Channel(model);
-    entry = { channel, sync: new DocSync(channel) };
-    shared.set(model, entry);
-  }
-  return entry;
+export interface CanvasOptions {
+  /** The backend: the widget's comm (Channel), or the Studio tab's HTTP channel. */
+  channel: ChannelLike;
+  /** The project's document file (absolute, or relative to the server root): which room to join. */
+  documentPath: string;
+  /** A transport chosen by the caller (the Studio tab's room); default: the room, else the kernel relay. */
+  transport?: DocTransport;
+  /** "kernel" forces the kernel relay (classic Notebook, VS Code, tests); "room" reports when it is missing. */
+  transportChoice?: "auto" | "room" | "kernel";
+  height?: number;
+  backgroundTemplates?: string[];
 }
 
 class CanvasView implements ToolHost {
-  readonly root = el("div", { class: "is-studio is-canvas", "data-lm-suppress-shortcuts": "true" });
+  readonly root = el("div", { class: "is-studio is-canvas", "data-lm-suppress-shortcuts": "true", "data-connection": "connecting" });
   readonly status = new StatusLine();
   readonly screen = el("canvas", { class: "is-screen", tabindex: "0" });
   readonly stage = el("div", { class: "is-stage" }, this.screen);
   readonly comp = makeCanvas(1, 1);
   readonly compositor: Compositor;
+  readonly viewId = newViewId();
+  readonly sync = new DocSync(this.viewId);
+  readonly channel: ViewChannel;
+  readonly documentPath: string;
+  transport: DocTransport | null = null;
+  presence: Presence | null = null;
+  private identity: Promise<Identity>;
   private layersPanel: LayersPanel;
   private tools: Tools;
   zoom = 1;
@@ -59,39 +76,63 @@ class CanvasView implements ToolHost {
   /** Font size of new text layers (view state; a text layer's own size is edited in the layers panel). */
   fontSize = 48;
   layers: LayerView[] = [];
+  deletedLayers: LayerView[] = [];
+  // This view's own state (DESIGN.md D2): never shared with other views.
+  private selectedId: string | null = null;
+  private toolName: Tool = "move";
+  private brushState: Brush = { ...DEFAULT_BRUSH };
   private fitted = false;
   private synced = false;
+  private disposed = false;
   private frame = 0;
   private toolButtons = new Map<string, HTMLButtonElement>();
   private zoomLabel = el("span", { class: "is-value", "data-role": "zoom" });
+  private badge = el("span", { class: "is-connection", "data-role": "connection", title: "Connection of this view" });
+  private undoButton!: HTMLButtonElement;
+  private redoButton!: HTMLButtonElement;
   private resize: ResizeObserver;
   private disposers: (() => void)[] = [];
 
-  constructor(private model: Model, readonly channel: Channel, readonly sync: DocSync) {
-    this.compositor = new Compositor(channel, () => this.scheduleRender());
+  constructor(private options: CanvasOptions) {
+    this.documentPath = options.documentPath || "";
+    // Each call starts a new undo step, so the layer a call adds is never merged with an edit before it.
+    this.channel = new ViewChannel(options.channel, this.viewId, () => this.sync.undoManager.stopCapturing());
+    this.compositor = new Compositor(this.channel, () => this.scheduleRender());
     this.tools = new Tools(this);
     this.compositor.onError = (error) => this.status.error(error);
-    this.layersPanel = new LayersPanel(channel, this.status, () => this.selected, (id) => this.setSelected(id),
-      () => this.setTool("text"), () => this.model.get("background_templates") || []);
+    this.identity = fetchIdentity().catch(() => ({ username: "guest", name: "Guest", color: "#64748b" }));
+    this.layersPanel = new LayersPanel({
+      channel: this.channel, status: this.status, selected: () => this.selected, select: (id) => this.setSelected(id),
+      newText: () => this.setTool("text"), backgroundTemplates: () => options.backgroundTemplates || [],
+      remove: (id) => this.removeLayer(id), restore: (id) => this.restoreLayer(id),
+      cutOut: (masks) => { if (masks.length) { this.setSelected(masks[masks.length - 1]); this.setTool("mask"); } },
+    });
     const [toolColumn, optionsBar] = this.toolbar();
     this.root.append(optionsBar, el("div", { class: "is-canvas-body" }, toolColumn, this.stage,
       collapsible("Layers", this.layersPanel.node, { class: "is-section is-side", "data-panel": "layers" })), this.status.node);
     isolateClicks(this.root);
-    this.root.style.setProperty("--is-height", `${model.get("height") || 560}px`);
+    this.root.style.setProperty("--is-height", `${options.height || 560}px`);
     this.tools.bindPointer();
     this.bindKeys();
+    this.bindPresencePointer();
     const onDoc = () => this.docChanged();
-    sync.layers.observeDeep(onDoc);
-    sync.meta.observe(onDoc);
-    this.disposers.push(() => sync.layers.unobserveDeep(onDoc), () => sync.meta.unobserve(onDoc));
-    const onModel = () => this.docChanged();
-    for (const key of ["selected_layer", "tool", "brush"]) {
-      model.on(`change:${key}`, onModel);
-      this.disposers.push(() => model.off(`change:${key}`, onModel));
+    this.sync.layers.observeDeep(onDoc);
+    this.sync.meta.observe(onDoc);
+    this.disposers.push(() => this.sync.layers.unobserveDeep(onDoc), () => this.sync.meta.unobserve(onDoc));
+    const onStack = () => this.updateUndoButtons();
+    for (const event of ["stack-item-added", "stack-item-popped", "stack-cleared"]) {
+      this.sync.undoManager.on(event as any, onStack);
+      this.disposers.push(() => this.sync.undoManager.off(event as any, onStack));
     }
-    const onZoom = () => this.setZoom(model.get("zoom") || this.zoom);
-    model.on("change:zoom", onZoom);
-    this.disposers.push(() => model.off("change:zoom", onZoom));
+    if (this.documentPath) {
+      this.disposers.push(registerPageView(this.documentPath, this.viewId));
+      // A panel of this page (prompt, gallery) asks this page's canvas to select the layer it made.
+      this.disposers.push(onSelection(this.documentPath, (detail) => {
+        if (!detail.request) return;
+        this.setSelected(detail.layer);
+        if (detail.tool) this.setTool(detail.tool);
+      }));
+    }
     // Until the user zooms or pans, the view keeps fitting the stage as the layout settles and resizes.
     this.resize = new ResizeObserver(() => { if (this.autoFit) this.fitted = false; this.scheduleRender(); });
     // For benchmarks: the naive alternative to the live stroke path, a full recomposite and present.
@@ -101,40 +142,180 @@ class CanvasView implements ToolHost {
       context(this.screen).getImageData(0, 0, 1, 1); // wait until the pixels are really drawn
       return performance.now() - started;
     };
+    // For tests and benchmarks: this view (its transport, document and undo manager).
+    (this.root as any).imagestudioView = this;
     this.resize.observe(this.stage);
-    sync.ready.then(() => { this.synced = true; this.docChanged(); }).catch((error) => this.status.error(error));
+    this.updateUndoButtons();
+    this.connect().catch((error) => this.status.error(error));
+  }
+
+  // --- transport -----------------------------------------------------------------------------------
+  /** Join the project's room, else fall back to the kernel relay; then show the connection and presence. */
+  private async connect(): Promise<void> {
+    const choice = this.options.transportChoice || "auto";
+    let transport: DocTransport | null = this.options.transport || null;
+    if (!transport && choice !== "kernel" && this.documentPath) {
+      try {
+        transport = await tryJoinRoom(this.sync.doc, this.documentPath);
+      } catch (error) {
+        console.warn("imagestudio: joining the project's room failed; using the kernel relay", error);
+        transport = null;
+      }
+      if (!transport && choice === "room") this.status.error("This page has no collaborative room for the project; using the kernel.");
+    }
+    if (!transport) transport = new KernelTransport(this.options.channel, this.sync.doc, this.viewId, this.sync.origin);
+    else this.followOwnKernelChanges();
+    if (this.disposed) { transport.dispose(); return; }
+    this.transport = transport;
+    this.root.dataset.transport = transport.kind;
+    const showConnection = (state: ConnectionState) => {
+      this.root.dataset.connection = state;
+      this.badge.dataset.state = state;
+      this.badge.textContent = `● ${CONNECTION_LABEL[state]}`;
+      this.badge.title = `${transport!.kind === "room" ? "Project room" : "Kernel relay"}: ${CONNECTION_LABEL[state]}`;
+    };
+    showConnection(transport.connection());
+    this.disposers.push(transport.onConnection(showConnection));
+    this.presence = new Presence(transport.awareness, this.presenceHost(), this.identity);
+    this.presenceSlot.replaceChildren(this.presence.bar);
+    await transport.synced;
+    if (this.disposed) return;
+    this.synced = true;
+    this.docChanged();
+  }
+
+  /**
+   * In the room, the kernel's changes reach this view through the room as everyone else's; the ones this
+   * view's calls caused also come over the comm tagged with its id: applied with its origin, they are its
+   * own to undo (applying an update twice is harmless in Yjs).
+   */
+  private followOwnKernelChanges(): void {
+    this.disposers.push(this.options.channel.on("y-update", (msg, buffers) => {
+      if (msg.view === this.viewId && buffers[0]) Y.applyUpdate(this.sync.doc, buffers[0], this.sync.origin);
+    }));
+  }
+
+  private presenceSlot = el("span", { class: "is-presence-slot" });
+
+  private presenceHost() {
+    return {
+      root: this.root,
+      viewport: () => {
+        const rect = this.stage.getBoundingClientRect();
+        return { zoom: this.zoom, ox: this.ox, oy: this.oy, width: rect.width, height: rect.height };
+      },
+      setViewport: (v: { zoom: number; cx: number; cy: number }) => {
+        const rect = this.stage.getBoundingClientRect();
+        this.autoFit = false;
+        this.zoom = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, v.zoom));
+        this.ox = rect.width / 2 - v.cx * this.zoom;
+        this.oy = rect.height / 2 - v.cy * this.zoom;
+        this.fitted = true;
+        this.zoomChanged();
+      },
+      selected: () => this.selected,
+      tool: () => this.tool,
+      layerBounds: (id: string) => this.layerBounds(id),
+      requestRender: () => this.scheduleRender(),
+    };
+  }
+
+  /** A layer's placed rectangle on the canvas (x, y, w, h in document pixels), null while it loads. */
+  private layerBounds(id: string): [number, number, number, number] | null {
+    const layer = this.layers.find((l) => l.id === id);
+    if (!layer) return null;
+    if (layer.kind === "mask") return [0, 0, this.compositor.canvasWidth, this.compositor.canvasHeight];
+    const src = this.compositor.source(layer);
+    if (!src) return null;
+    const { crop, matrix } = this.compositor.placement(layer, src);
+    const points = [[0, 0], [crop[2], 0], [crop[2], crop[3]], [0, crop[3]]].map(([x, y]) => matrix.transformPoint(new DOMPoint(x, y)));
+    const xs = points.map((p) => p.x), ys = points.map((p) => p.y);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)];
+  }
+
+  private bindPresencePointer(): void {
+    this.screen.addEventListener("pointermove", (e) => { const [x, y] = this.toDoc(e); this.presence?.pointer(x, y); });
+    this.screen.addEventListener("pointerleave", () => this.presence?.pointer(null, null));
   }
 
   // --- state ---------------------------------------------------------------------------------------
-  get selected(): string | null { return this.model.get("selected_layer") || null; }
-  get tool(): string { return this.model.get("tool") || "move"; }
-  get brush(): Brush {
-    return { ...DEFAULT_BRUSH, ...(this.model.get("brush") || {}) };
-  }
+  get selected(): string | null { return this.selectedId; }
+  get tool(): string { return this.toolName; }
+  get brush(): Brush { return this.brushState; }
 
   setSelected(id: string | null): void {
-    this.model.set("selected_layer", id);
-    this.model.save_changes();
+    if (id === this.selectedId) return;
+    this.selectedId = id;
+    if (this.documentPath) announceSelection({ documentPath: this.documentPath, layer: id, request: false });
+    this.presence?.viewChanged();
     this.docChanged();
   }
 
   setTool(tool: string): void {
-    this.model.set("tool", tool);
-    this.model.save_changes();
+    if (!(TOOL_NAMES as readonly string[]).includes(tool)) return;
+    this.toolName = tool as Tool;
+    this.root.dataset.tool = tool;
+    this.presence?.viewChanged();
+    this.docChanged();
   }
 
   setBrush(changes: Record<string, unknown>): void {
-    this.model.set("brush", { ...this.brush, ...changes });
-    this.model.save_changes();
+    this.brushState = { ...this.brushState, ...changes } as Brush;
+    this.syncBrushControls?.();
+    this.scheduleRender();
+  }
+
+  // --- soft delete and per-view undo -----------------------------------------------------------------
+  private async removeLayer(id: string): Promise<void> {
+    const map = this.sync.findLayer(id);
+    if (!map) return;
+    const user = (await this.identity).username || "guest";
+    this.sync.edit(() => {
+      map.set("deleted", true);
+      map.set("deleted_by", user);
+      map.set("deleted_at", new Date().toISOString().replace(/\.\d{3}Z$/, "Z"));
+    });
+    if (this.selectedId === id) this.setSelected(null);
+    this.status.info("Layer deleted: restore it from “Deleted layers”, or Undo.", 6000);
+  }
+
+  private restoreLayer(id: string): void {
+    const map = this.sync.findLayer(id);
+    if (!map) return;
+    this.sync.edit(() => { for (const key of ["deleted", "deleted_by", "deleted_at"]) map.delete(key); });
+    this.setSelected(id);
+  }
+
+  private undo(): void {
+    if (!this.sync.undoManager.undo()) this.status.info("Nothing of yours to undo.", 3000);
+  }
+
+  private redo(): void {
+    if (!this.sync.undoManager.redo()) this.status.info("Nothing to redo.", 3000);
+  }
+
+  private updateUndoButtons(): void {
+    if (!this.undoButton) return;
+    this.undoButton.disabled = !this.sync.undoManager.canUndo();
+    this.redoButton.disabled = !this.sync.undoManager.canRedo();
+    this.root.dataset.undo = String(this.sync.undoManager.undoStack.length);
+    this.root.dataset.redo = String(this.sync.undoManager.redoStack.length);
   }
 
   private docChanged(): void {
     const meta = this.sync.meta.get("canvas") || { width: 1024, height: 1024 };
     this.compositor.canvasWidth = meta.width;
     this.compositor.canvasHeight = meta.height;
-    this.layers = this.sync.layers.toArray().map(readLayer);
-    this.layersPanel.update(this.layers);
+    const all = this.sync.layers.toArray().map(readLayer);
+    this.layers = all.filter((l) => !l.deleted);
+    this.deletedLayers = all.filter((l) => l.deleted);
+    if (this.synced && this.selectedId && !this.layers.some((l) => l.id === this.selectedId)) {
+      this.setSelected(null);  // deleted (here or by someone else)
+      return;
+    }
+    this.layersPanel.update(this.layers, this.deletedLayers);
     for (const [tool, node] of this.toolButtons) node.classList.toggle("is-active", tool === this.tool);
+    this.screen.dataset.selected = this.selectedId || "";
     this.syncBrushControls?.();
     this.showToolOptions?.();
     this.scheduleRender();
@@ -192,15 +373,13 @@ class CanvasView implements ToolHost {
       this.zoomLabel,
       button("+", () => this.zoomAt(this.zoom * 1.25), { title: "Zoom in (+)", "data-action": "zoom-in" }),
       button("Fit", () => { this.autoFit = true; this.fit(); }, { title: "Fit (0)", "data-action": "fit" }),
-      button("Undo", () => this.undo(), { title: "Undo (Ctrl+Z)", "data-action": "undo" }),
-      button("Redo", () => this.redo(), { title: "Redo (Ctrl+Shift+Z)", "data-action": "redo" }),
+      this.undoButton = button("Undo", () => this.undo(), { title: "Undo your last change (Ctrl+Z); others' changes stay", "data-action": "undo" }),
+      this.redoButton = button("Redo", () => this.redo(), { title: "Redo (Ctrl+Shift+Z)", "data-action": "redo" }),
       this.exportFormat, this.exportQuality,
       button("Export", () => this.export(), { title: "Render with Python, save in the project's exports/ folder (never over an earlier export) and download", "data-action": "export" }));
-    return [tools, el("div", { class: "is-toolbar" }, brush, view)];
+    return [tools, el("div", { class: "is-toolbar" }, brush, this.presenceSlot, this.badge, view)];
   }
 
-  private undo(): void { guarded(this.status, () => this.channel.call("undo")); }
-  private redo(): void { guarded(this.status, () => this.channel.call("redo")); }
 
   private exportFormat = select([["png", "PNG"], ["jpeg", "JPEG"], ["webp", "WebP"]], "png", () => this.syncExportQuality(),
     { "data-role": "export-format", title: "Export format" });
@@ -233,11 +412,6 @@ class CanvasView implements ToolHost {
     this.zoomChanged();
   }
 
-  private setZoom(zoom: number): void {
-    const rect = this.stage.getBoundingClientRect();
-    this.zoomAt(zoom, rect.width / 2, rect.height / 2);
-  }
-
   zoomAt(zoom: number, sx?: number, sy?: number): void {
     const rect = this.stage.getBoundingClientRect();
     sx = sx ?? rect.width / 2;
@@ -253,10 +427,7 @@ class CanvasView implements ToolHost {
 
   private zoomChanged(): void {
     this.zoomLabel.textContent = `${Math.round(this.zoom * 100)}%`;
-    if (Math.abs((this.model.get("zoom") || 0) - this.zoom) > 1e-6) {
-      this.model.set("zoom", this.zoom);
-      this.model.save_changes();
-    }
+    this.presence?.viewChanged();
     this.scheduleRender();
   }
 
@@ -295,8 +466,11 @@ class CanvasView implements ToolHost {
     ctx.imageSmoothingEnabled = this.zoom < 2;
     ctx.drawImage(this.comp, 0, 0);
     this.tools.drawOverlays(ctx, dpr);
+    this.presence?.drawOverlays(ctx, this.zoom, dpr);
     const data = this.screen.dataset;
+    const moved = data.zoom !== String(this.zoom) || data.ox !== String(this.ox) || data.oy !== String(this.oy);
     data.zoom = String(this.zoom); data.ox = String(this.ox); data.oy = String(this.oy);
+    if (moved) this.presence?.viewChanged();  // a pan or a fit: others following this view see it
     if (this.synced) data.ready = "1";
   }
 
@@ -327,24 +501,43 @@ class CanvasView implements ToolHost {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.resize.disconnect();
     for (const dispose of this.disposers) dispose();
     if (this.frame) cancelAnimationFrame(this.frame);
+    this.presence?.dispose();
+    // A transport the caller passed in (the Studio tab's) is the caller's to close.
+    if (this.transport && this.transport !== this.options.transport) this.transport.dispose();
+    this.sync.dispose();
   }
 }
 
+/**
+ * Mount the canvas editor in `host` (the Studio tab does this with its HTTP channel and room transport).
+ * Without a transport it joins the project's room, else falls back to the kernel relay over `channel`.
+ */
+export function mountCanvas(host: HTMLElement, options: CanvasOptions): { dispose(): void } {
+  const view = new CanvasView(options);
+  host.append(view.root);
+  return { dispose: () => { view.dispose(); view.root.remove(); } };
+}
+
+// The anywidget module: one Channel per model (made in `initialize`, so no message is lost before the first
+// view), and a CanvasView per render, each with its own document, state, undo and view id.
+const channels = new WeakMap<Model, Channel>();
+
 export default {
   initialize({ model }: { model: Model }) {
-    sharedFor(model);
-    return () => {
-      const entry = shared.get(model);
-      if (entry) { entry.sync.dispose(); entry.channel.dispose(); shared.delete(model); }
-    };
+    channels.set(model, new Channel(model));
+    return () => { channels.get(model)?.dispose(); channels.delete(model); };
   },
   render({ model, el: host }: { model: Model; el: HTMLElement }) {
-    const { channel, sync } = sharedFor(model);
-    const view = new CanvasView(model, channel, sync);
-    host.append(view.root);
-    return () => { view.dispose(); view.root.remove(); };
+    let channel = channels.get(model);
+    if (!channel) { channel = new Channel(model); channels.set(model, channel); }
+    const mounted = mountCanvas(host, {
+      channel, documentPath: model.get("document_path") || "", height: model.get("height") || 560,
+      backgroundTemplates: model.get("background_templates") || [], transportChoice: model.get("transport") || "auto",
+    });
+    return () => mounted.dispose();
   },
 };

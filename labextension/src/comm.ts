@@ -1,6 +1,6 @@
 // The message protocol between a widget's front end and its Python object (custom messages with binary
 // buffers, never base64), shared by every widget: requests with ids and promised replies, pushes by type.
-import { isolateClicks } from "./ui";
+import { isolateClicks, pageView } from "./ui";
 
 export interface Model {
   get(key: string): any;
@@ -24,6 +24,15 @@ export function toBytes(buffer: DataView | ArrayBuffer | Uint8Array): Uint8Array
   if (buffer instanceof Uint8Array) return buffer;
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** What the canvas code needs of its backend: this module's Channel (the widget's comm), or the Studio
+ * tab's HTTP channel (same messages). */
+export interface ChannelLike {
+  request(type: string, fields?: Record<string, unknown>, buffers?: (ArrayBuffer | ArrayBufferView)[]): Promise<[Message, Uint8Array[]]>;
+  call(method: string, args?: Record<string, unknown>, buffers?: (ArrayBuffer | ArrayBufferView)[]): Promise<any>;
+  on(type: string, handler: Handler): () => void;
+  send(msg: Message, buffers?: (ArrayBuffer | ArrayBufferView)[]): void;
 }
 
 /** An error the kernel reported: its one-line message is shown in the panel. */
@@ -87,6 +96,18 @@ export class Channel {
   }
 }
 
+/** A panel's channel: its calls carry the view id of this page's canvas on the same project, so the kernel
+ * makes their changes for that view (a generated layer is undone by that canvas's Undo, not the kernel's). */
+function pageChannel(channel: Channel, documentPath: string): Channel {
+  const tagged = Object.create(channel) as Channel;
+  tagged.request = (type, fields = {}, buffers = []) => {
+    const view = documentPath ? pageView(documentPath) : undefined;
+    return channel.request(type, view ? { ...fields, view } : fields, buffers);
+  };
+  tagged.call = async (method, args = {}, buffers = []) => (await tagged.request("call", { method, args }, buffers))[0].result;
+  return tagged;
+}
+
 /**
  * The anywidget module of a panel: one Channel per model (made in `initialize`, so messages that arrive
  * before the first view are not lost), and a fresh view per `render`.
@@ -101,10 +122,37 @@ export function panelWidget(makeView: (model: Model, channel: Channel) => { root
     render({ model, el: host }: { model: Model; el: HTMLElement }) {
       let channel = channels.get(model);
       if (!channel) { channel = new Channel(model); channels.set(model, channel); }
-      const view = makeView(model, channel);
+      const view = makeView(model, pageChannel(channel, model.get("document_path") || ""));
       isolateClicks(view.root);
       host.append(view.root);
       return () => { view.dispose?.(); view.root.remove(); };
     },
   };
+}
+
+/**
+ * A view's channel: every request and message it sends carries the view's id (`view`), so the kernel makes
+ * the changes it causes on that view's behalf and tags the resulting updates with it.
+ */
+export class ViewChannel implements ChannelLike {
+  constructor(private inner: ChannelLike, readonly view: string, private beforeCall: () => void = () => {}) {}
+
+  request(type: string, fields: Record<string, unknown> = {}, buffers: (ArrayBuffer | ArrayBufferView)[] = []):
+      Promise<[Message, Uint8Array[]]> {
+    if (type === "call") this.beforeCall();
+    return this.inner.request(type, { ...fields, view: this.view }, buffers);
+  }
+
+  async call(method: string, args: Record<string, unknown> = {}, buffers: (ArrayBuffer | ArrayBufferView)[] = []): Promise<any> {
+    const [reply] = await this.request("call", { method, args }, buffers);
+    return reply.result;
+  }
+
+  on(type: string, handler: Handler): () => void {
+    return this.inner.on(type, handler);
+  }
+
+  send(msg: Message, buffers: (ArrayBuffer | ArrayBufferView)[] = []): void {
+    this.inner.send({ ...msg, view: this.view }, buffers);
+  }
 }

@@ -1,6 +1,6 @@
 // Draws the project's layer stack into a document-sized canvas: image layers from asset bytes, paint and
 // mask layers from their strokes, filtered and text layers from rasters the kernel renders (D3).
-import { Channel } from "./comm";
+import { ChannelLike } from "./comm";
 import {
   Stroke, Transform, compositeOperation, context, croppedSize, layerMatrix, makeCanvas, normaliseTransform,
   paintStrokes,
@@ -12,6 +12,8 @@ export interface LayerView {
   id: string; name: string; kind: string; asset: string | null; visible: boolean; locked: boolean;
   opacity: number; blend_mode: string; transform: Transform; filters: any[]; mask: string | null;
   text: any; strokes: Y.Array<Stroke> | null; map: Y.Map<any>;
+  /** Soft-deleted (DESIGN.md D6): kept in the document with its strokes, drawn by nobody, restorable. */
+  deleted: boolean; deleted_by: string | null; deleted_at: string | null;
 }
 
 export interface Source { image: CanvasImageSource; width: number; height: number; }
@@ -26,6 +28,7 @@ export function readLayer(map: Y.Map<any>): LayerView {
     transform: normaliseTransform(transform instanceof Y.Map ? transform.toJSON() : transform),
     filters: map.get("filters") || [], mask: map.get("mask") ?? null, text: map.get("text") ?? null,
     strokes: strokes instanceof Y.Array ? strokes : null, map,
+    deleted: map.get("deleted") === true, deleted_by: map.get("deleted_by") ?? null, deleted_at: map.get("deleted_at") ?? null,
   };
 }
 
@@ -40,7 +43,7 @@ export class Compositor {
   canvasHeight = 1024;
   onError: (error: unknown) => void = () => {};
 
-  constructor(private channel: Channel, private changed: () => void) {}
+  constructor(private channel: ChannelLike, private changed: () => void) {}
 
   /** The decoded asset, or null while it loads (the compositor redraws when it arrives). */
   asset(hash: string): ImageBitmap | null {
@@ -176,7 +179,7 @@ export class Compositor {
     if (!src) return;
     const { crop, matrix } = this.placement(layer, src, override?.transform);
     const maskLayer = layer.mask ? byId.get(layer.mask) : undefined;
-    const matte = maskLayer && maskLayer.kind === "mask" && maskLayer.visible ? this.matte(maskLayer) : null;
+    const matte = maskLayer && maskLayer.kind === "mask" && maskLayer.visible && !maskLayer.deleted ? this.matte(maskLayer) : null;
     ctx.save();
     ctx.globalAlpha = layer.opacity;
     ctx.globalCompositeOperation = compositeOperation(layer.blend_mode);
@@ -208,7 +211,7 @@ export class Compositor {
     }
     const byId = new Map(layers.map((l) => [l.id, l]));
     for (const layer of layers) {
-      if (layer.kind === "mask" || !layer.visible || layer.opacity <= 0) continue;
+      if (layer.kind === "mask" || layer.deleted || !layer.visible || layer.opacity <= 0) continue;
       this.drawLayer(ctx, layer, byId, overrides.get(layer.id));
     }
   }

@@ -3,7 +3,7 @@
 // while it runs only the newest parameters are kept, so a dragged slider never builds a queue.
 import { Channel, Model, panelWidget } from "./comm";
 import { context } from "./drawing";
-import { StatusLine, button, bytesToBitmap, el, guarded, recordMetric, select } from "./ui";
+import { StatusLine, button, bytesToBitmap, el, guarded, onSelection, recordMetric, select } from "./ui";
 
 interface Param { name: string; type: string; default: any; min: number | null; max: number | null; unit: string;
   description: string; choices?: string[]; }
@@ -66,6 +66,13 @@ class FilterPanelView {
       this.disposers.push(() => model.off(`change:${key}`, onChain));
     }
     this.fromModel();
+    // Selection belongs to each view: the panel follows the canvas of its own page (same project document).
+    const documentPath = model.get("document_path") || "";
+    if (documentPath) {
+      this.disposers.push(onSelection(documentPath, (detail) => {
+        if (detail.layer !== (this.model.get("layer") ?? null)) guarded(this.status, () => this.channel.call("follow", { layer: detail.layer }));
+      }));
+    }
     // The first layout (and any later growth) decides the preview's resolution: ask again when it grows.
     const resize = new ResizeObserver(() => {
       if (this.model.get("layer") && this.boxSide() > this.lastSide * 1.25) this.requestPreview(performance.now());

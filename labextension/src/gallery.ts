@@ -1,7 +1,7 @@
 // The Gallery: the project's images as a grid of thumbnails (binary buffers), search over tags and prompts,
 // tags, a click to put an image on the canvas, and two images compared side by side.
 import { Channel, Model, panelWidget } from "./comm";
-import { StatusLine, button, el, guarded } from "./ui";
+import { StatusLine, button, el, guarded, announceSelection } from "./ui";
 
 interface Item { hash: string; width: number; height: number; tags: string[]; source: string | null; prompt?: string; model?: string; }
 
@@ -70,7 +70,12 @@ class GalleryView {
         return;
       }
       const layer = await guarded(this.status, () => this.channel.call("add_to_canvas", { asset: item.hash }));
-      if (layer) this.status.info("Added to the canvas as a new layer.", 4000);
+      if (layer) {
+        this.status.info("Added to the canvas as a new layer.", 4000);
+        // Selection is each view's own: ask this page's canvas to select the new layer.
+        const documentPath = this.model.get("document_path") || "";
+        if (documentPath) announceSelection({ documentPath, layer, request: true });
+      }
     });
     return node;
   }

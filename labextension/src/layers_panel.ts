@@ -1,28 +1,56 @@
 // The Canvas's layers panel: the stack top first; add, drag to reorder, rename, hide, lock, opacity, blend
-// mode, mask, duplicate, delete. Every change is a call of the matching Project method in the kernel.
-import { Channel } from "./comm";
+// mode, mask, duplicate, delete, and the deleted layers with Restore. Deleting and restoring are edits of the
+// view's own document (soft delete, undoable by this view); the other changes call Project methods in the kernel.
+import { ChannelLike } from "./comm";
 import { BLEND_MODES } from "./drawing";
 import { LayerView } from "./compositor";
 import { StatusLine, button, el, focusQuietly, guarded, labelled, select } from "./ui";
+
+/** What the layers panel needs of its canvas view. */
+export interface LayersHost {
+  readonly channel: ChannelLike;
+  readonly status: StatusLine;
+  selected(): string | null;
+  select(id: string | null): void;
+  newText(): void;
+  backgroundTemplates(): string[];
+  /** Soft-delete a layer (a Y edit with the view's origin). */
+  remove(id: string): void;
+  restore(id: string): void;
+  /** A cut-out made masks: select the last one and the mask tool. */
+  cutOut(masks: string[]): void;
+}
 
 export class LayersPanel {
   readonly node = el("div", { class: "is-layers" });
   private list = el("ol", { class: "is-layer-list" });
   private props = el("div", { class: "is-layer-props" });
+  private deletedList = el("ul", { class: "is-deleted-list" });
+  private deletedCount = el("span", { class: "is-value" });
+  private deletedBox = el("details", { class: "is-deleted-layers is-hidden", "data-role": "deleted-layers" },
+    el("summary", {}, "Deleted layers ", this.deletedCount), this.deletedList);
   private layers: LayerView[] = [];
   private dragged: string | null = null;
   /** Layers marked with Shift+click, besides the selected one, for work on several at once (cut-outs). */
   private marked = new Set<string>();
+  private channel: ChannelLike;
+  private status: StatusLine;
+  private getSelected: () => string | null;
+  private select: (id: string | null) => void;
+  private backgroundTemplates: () => string[];
 
-  constructor(private channel: Channel, private status: StatusLine, private getSelected: () => string | null,
-      private select: (id: string | null) => void, private newText: () => void,
-      private backgroundTemplates: () => string[] = () => []) {
+  constructor(private host: LayersHost) {
+    this.channel = host.channel;
+    this.status = host.status;
+    this.getSelected = () => host.selected();
+    this.select = (id) => host.select(id);
+    this.backgroundTemplates = () => host.backgroundTemplates();
     const call = (method: string, args: Record<string, unknown>) =>
       guarded(this.status, () => this.channel.call(method, args));
     const actions = el("div", { class: "is-layer-actions" },
       button("+ Paint", async () => this.select(await call("add_layer", { kind: "paint", name: "Paint" }) ?? this.getSelected()),
         { title: "Add a paint layer", "data-action": "add-paint" }),
-      button("+ Text", () => this.newText(), { title: "Add a text layer (then click on the canvas)", "data-action": "add-text" }),
+      button("+ Text", () => host.newText(), { title: "Add a text layer (then click on the canvas)", "data-action": "add-text" }),
       button("+ Mask", async () => this.select(await call("add_layer", { kind: "mask", name: "Mask" }) ?? this.getSelected()),
         { title: "Add a mask layer for edits and inpainting", "data-action": "add-mask" }),
       this.uploadButton(),
@@ -30,12 +58,12 @@ export class LayersPanel {
         const id = this.getSelected();
         if (id) this.select(await call("duplicate_layer", { layer_id: id }) ?? id);
       }, { "data-action": "duplicate" }),
-      button("Delete", async () => {
+      button("Delete", () => {
         const id = this.getSelected();
-        if (id && (await call("remove_layer", { layer_id: id })) !== undefined) this.select(null);
-      }, { "data-action": "delete" }),
+        if (id) host.remove(id);
+      }, { "data-action": "delete", title: "Delete the selected layer (it can be restored below; Undo brings it back too)" }),
     );
-    this.node.append(this.list, actions, this.props);
+    this.node.append(this.list, actions, this.props, this.deletedBox);
   }
 
   private uploadButton(): HTMLElement {
@@ -54,8 +82,9 @@ export class LayersPanel {
   private rowsSignature = "";
   private propsSignature = "";
 
-  update(layers: LayerView[]): void {
+  update(layers: LayerView[], deleted: LayerView[] = []): void {
     this.layers = layers;
+    this.updateDeleted(deleted);
     const selected = this.getSelected();
     // Rows are rebuilt only when they would look different, so a double-click survives a selection change.
     const rows = JSON.stringify(layers.map((l) => [l.id, l.name, l.kind, l.visible, l.locked]));
@@ -74,6 +103,23 @@ export class LayersPanel {
       this.propsSignature = props;
       this.renderProps(layer);
     }
+  }
+
+  private deletedSignature = "";
+
+  /** The deleted layers, newest first, each with Restore (strokes made on it meanwhile are kept). */
+  private updateDeleted(deleted: LayerView[]): void {
+    const signature = JSON.stringify(deleted.map((l) => [l.id, l.name, l.deleted_by, l.deleted_at]));
+    if (signature === this.deletedSignature) return;
+    this.deletedSignature = signature;
+    this.deletedBox.classList.toggle("is-hidden", !deleted.length);
+    this.deletedCount.textContent = `(${deleted.length})`;
+    const newest = [...deleted].sort((a, b) => String(b.deleted_at).localeCompare(String(a.deleted_at)));
+    this.deletedList.replaceChildren(...newest.map((layer) => el("li", { class: "is-deleted-layer", "data-layer-id": layer.id },
+      el("span", { class: "is-layer-name", text: layer.name }),
+      el("span", { class: "is-muted", text: layer.deleted_by ? ` by ${layer.deleted_by}` : "",
+        title: layer.deleted_at ? `deleted ${layer.deleted_at}` : "" }),
+      button("Restore", () => this.host.restore(layer.id), { "data-action": "restore", title: "Bring the layer back where it was" }))));
   }
 
   private indexOf(id: string): number {
@@ -153,6 +199,7 @@ export class LayersPanel {
       const masks = await guarded(this.status, () => this.channel.call("remove_background", { layer_ids: images.map((l) => l.id) }));
       if (!masks) return;
       this.marked.clear();
+      this.host.cutOut(masks);
       this.status.info(`Cut out as ${masks.length === 1 ? "a mask layer" : `${masks.length} mask layers`}; the image is unchanged. ` +
         "Refine with the Mask tool: “add” keeps, “remove” removes (Alt swaps).", 10000);
     }, { "data-action": "cut-out", disabled: !images.length,

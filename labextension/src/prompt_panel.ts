@@ -2,7 +2,7 @@
 // suggestions while typing, enhance (with changes explained and alternatives), templates, styles, history,
 // and Generate, which stores the results in the project and puts them on the canvas.
 import { Channel, Model, panelWidget } from "./comm";
-import { StatusLine, button, el, focusQuietly, guarded, labelled, select } from "./ui";
+import { StatusLine, announceSelection, button, el, focusQuietly, guarded, labelled, onSelection, select } from "./ui";
 
 interface Caps { model: string; sizes: string[]; qualities: string[]; max_n: number; output_formats: string[];
   backgrounds: string[]; styles: string[]; seed: boolean; edit: boolean; description: string;
@@ -24,21 +24,24 @@ class PromptPanelView {
   private generateButton: HTMLButtonElement;
   private editButton: HTMLButtonElement;
   private suggestTimer = 0;
-  private syncTimer = 0;
+  /** The layer selected on this page's canvas (the anchor of new results, the layer an edit works on). */
+  private selection: string | null = null;
+  private disposeSelection: () => void;
 
   constructor(private model: Model, private channel: Channel) {
+    // The draft is this view's own (DESIGN.md D2): it starts from the notebook's prompt and is sent with each
+    // call, never synced, so two people on one kernel each keep what they are typing.
     this.text.value = model.get("prompt") || "";
     this.text.addEventListener("input", () => {
       window.clearTimeout(this.suggestTimer);
       this.suggestTimer = window.setTimeout(() => this.suggest(), 150);
-      window.clearTimeout(this.syncTimer);
-      this.syncTimer = window.setTimeout(() => { this.model.set("prompt", this.text.value); this.model.save_changes(); }, 400);
     });
+    const documentPath = model.get("document_path") || "";
+    this.disposeSelection = onSelection(documentPath, (detail) => { if (!detail.request) this.selection = detail.layer; });
     this.text.addEventListener("keydown", (e) => {
       e.stopPropagation();
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.generate(); }
     });
-    model.on("change:prompt", () => { if (this.text.value !== model.get("prompt")) this.text.value = model.get("prompt") || ""; });
     const models = (model.get("models") || []) as Caps[];
     const modelSelect = select(models.map((m) => [m.model, m.model] as [string, string]), model.get("model_name"), (name) => {
       this.model.set("model_name", name);
@@ -197,6 +200,7 @@ class PromptPanelView {
       const args: Record<string, unknown> = { prompt: this.text.value, model: this.model.get("model_name"),
         options: this.requestOptions(method) };
       if (method === "generate") args.style = this.model.get("style");
+      if (this.selection) args.layer = this.selection;
       const reply = await guarded(this.status, () => this.channel.request("call", { method, args }));
       if (!reply) return;
       const [msg, buffers] = reply;
@@ -206,6 +210,7 @@ class PromptPanelView {
       // Newest first; earlier generations of this session stay in the strip.
       const cards = buffers.map((b, i) => this.card(b, results[i]));
       this.resultsBox.prepend(...cards);
+      if (results[0]) this.selectOnCanvas(results[0].layer);
     } finally {
       window.clearInterval(tick);
       this.generateButton.disabled = false;
@@ -219,8 +224,20 @@ class PromptPanelView {
     const image = el("img", { src: url, width: "88", height: "88", alt: result.name, onload: () => URL.revokeObjectURL(url) });
     return el("button", { type: "button", class: "is-card", "data-asset": result.asset, "data-layer": result.layer,
       title: `${result.name}${result.revised_prompt ? `\n${result.revised_prompt}` : ""}\nClick to select and show it on the canvas`,
-      onclick: () => guarded(this.status, () => this.channel.call("show_result", { layer: result.layer })) },
+      onclick: async () => {
+        if (await guarded(this.status, () => this.channel.call("show_result", { layer: result.layer })) !== undefined) this.selectOnCanvas(result.layer);
+      } },
       image, el("span", { class: "is-card-caption", text: `${result.name.split(" ")[0].startsWith("#") ? result.name.split(" ")[0] + " · " : ""}seed ${result.seed ?? "–"}` }));
+  }
+
+  /** Ask this page's canvas to select a layer this panel put there. */
+  private selectOnCanvas(layer: string): void {
+    const documentPath = this.model.get("document_path") || "";
+    if (documentPath) announceSelection({ documentPath, layer, request: true });
+  }
+
+  dispose(): void {
+    this.disposeSelection();
   }
 }
 

@@ -1,7 +1,8 @@
 // The Canvas's pointer tools: move, scale, rotate and crop drags, brush, eraser and mask strokes drawn live
 // with dirty rectangles, text entry, the eyedropper and pan; and the overlays they draw on screen. Edits are
-// made in the Yjs document (strokes, transforms) or through Project calls in the kernel (text layers).
-import { Channel } from "./comm";
+// made in the view's Yjs document with its origin (strokes, transforms: its own undo steps) or through Project
+// calls in the kernel (text layers).
+import { ChannelLike } from "./comm";
 import { Compositor, LayerView, Source } from "./compositor";
 import { Stroke, Transform, context, croppedSize, hexColor, layerMatrix, makeCanvas, simplify, transformAfterCrop } from "./drawing";
 import { StatusLine, el, focusQuietly, guarded, recordMetric } from "./ui";
@@ -12,7 +13,7 @@ export interface Brush { size: number; hardness: number; color: string; opacity:
 /** What the tools need from the Canvas view. */
 export interface ToolHost {
   readonly screen: HTMLCanvasElement; readonly stage: HTMLElement; readonly comp: HTMLCanvasElement;
-  readonly compositor: Compositor; readonly sync: DocSync; readonly channel: Channel; readonly status: StatusLine;
+  readonly compositor: Compositor; readonly sync: DocSync; readonly channel: ChannelLike; readonly status: StatusLine;
   readonly layers: LayerView[]; readonly tool: string; readonly brush: Brush;
   zoom: number; ox: number; oy: number; autoFit: boolean; readonly fontSize: number; readonly spaceDown: boolean; readonly maskRemove: boolean;
   selectedLayer(): LayerView | undefined;
@@ -290,7 +291,7 @@ export class Tools {
     const map = this.host.sync.findLayer(layer.id);
     const transform = map?.get("transform");
     if (!(transform instanceof Y.Map)) return;
-    this.host.sync.doc.transact(() => {
+    this.host.sync.edit(() => {
       for (const [key, value] of Object.entries(changes)) {
         transform.set(key, typeof value === "number" ? Math.round(value * 100) / 100 : value);
       }
@@ -423,7 +424,7 @@ export class Tools {
     const map = this.host.sync.findLayer(live.layer.id);
     const strokes = map?.get("strokes");
     if (!(strokes instanceof Y.Array)) { this.host.status.error("This layer cannot hold strokes."); return; }
-    strokes.push([stroke]);
+    this.host.sync.edit(() => strokes.push([stroke]));
   }
 
   // --- text and eyedropper ---------------------------------------------------------------------------

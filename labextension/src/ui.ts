@@ -131,3 +131,54 @@ export function recordMetric(name: string, value: number): void {
   w.__imagestudioMetrics = w.__imagestudioMetrics || {};
   (w.__imagestudioMetrics[name] = w.__imagestudioMetrics[name] || []).push(value);
 }
+
+// --- the panels of one page ---------------------------------------------------------------------------
+// Selection is each view's own (DESIGN.md D2), but the panels of one page work on their page's canvas: the
+// canvas announces its selection as a window event keyed by the project's document path, the filter panel
+// follows it and the prompt panel and gallery ask the canvas to select a layer they put there.
+
+const SELECTION_EVENT = "imagestudio:selection";
+
+export interface SelectionDetail {
+  documentPath: string;
+  layer: string | null;
+  /** true: a panel asks the page's canvas to select `layer`; false: a canvas says what it selected. */
+  request: boolean;
+  /** The tool the canvas should switch to with the selection (a cut-out selects its mask and the mask tool). */
+  tool?: string;
+}
+
+export function announceSelection(detail: SelectionDetail): void {
+  window.dispatchEvent(new CustomEvent<SelectionDetail>(SELECTION_EVENT, { detail }));
+}
+
+export function onSelection(documentPath: string, handler: (detail: SelectionDetail) => void): () => void {
+  const listener = (event: Event) => {
+    const detail = (event as CustomEvent<SelectionDetail>).detail;
+    if (detail && detail.documentPath === documentPath) handler(detail);
+  };
+  window.addEventListener(SELECTION_EVENT, listener);
+  return () => window.removeEventListener(SELECTION_EVENT, listener);
+}
+
+/** The views (canvases) of this page per document path, newest last: the panels tag their calls with the
+ * page's canvas view, so a layer the prompt panel generates is undone by that canvas's Undo. */
+const pageViews = new Map<string, string[]>();
+
+export function registerPageView(documentPath: string, view: string): () => void {
+  const list = pageViews.get(documentPath) || [];
+  list.push(view);
+  pageViews.set(documentPath, list);
+  return () => { const i = list.indexOf(view); if (i >= 0) list.splice(i, 1); };
+}
+
+export function pageView(documentPath: string): string | undefined {
+  const list = pageViews.get(documentPath);
+  return list && list.length ? list[list.length - 1] : undefined;
+}
+
+/** A fresh id for a rendered view. */
+export function newViewId(): string {
+  const c = (globalThis as any).crypto;
+  return c && typeof c.randomUUID === "function" ? c.randomUUID() : `v${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+}

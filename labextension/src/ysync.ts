@@ -1,27 +1,21 @@
-// The front end's copy of the project document (DESIGN.md D2): a Yjs doc kept in sync with the kernel's
-// pycrdt doc by binary Y updates over the widget's custom messages. Edits made here are sent as updates;
-// the kernel applies them through Project.apply_update, so they are saved and undoable.
+// One view's copy of the project document (DESIGN.md D2): its own Y doc, kept in sync by a transport (the
+// project's room, or the kernel relay), its own origin for the edits it makes, and its own Y UndoManager
+// that tracks only that origin, so each person undoes only their own strokes, moves, deletes and the kernel
+// changes their calls caused.
 import "./yjs_guard";
 import * as Y from "yjs";
-import { Channel } from "./comm";
-
-export const KERNEL = Symbol("kernel");
 
 export class DocSync {
   readonly doc = new Y.Doc();
-  readonly ready: Promise<void>;
-  private unsubscribe: () => void;
+  /** The origin of this view's edits (and of the kernel's changes made for this view). */
+  readonly origin: { view: string };
+  readonly undoManager: Y.UndoManager;
 
-  constructor(channel: Channel) {
-    this.unsubscribe = channel.on("y-update", (_msg, buffers) => {
-      if (buffers[0]) Y.applyUpdate(this.doc, buffers[0], KERNEL);
-    });
-    this.doc.on("update", (update: Uint8Array, origin: unknown) => {
-      if (origin !== KERNEL) channel.send({ type: "y-update" }, [update]);
-    });
-    this.ready = channel.request("y-sync", {}, [Y.encodeStateVector(this.doc)]).then(([, buffers]) => {
-      if (buffers[0]) Y.applyUpdate(this.doc, buffers[0], KERNEL);
-    });
+  constructor(readonly view: string) {
+    this.origin = { view };
+    // Changes that arrive within 80 ms of each other with this origin are one step (a call's several kernel
+    // transactions); every edit made here starts a new step (`edit`).
+    this.undoManager = new Y.UndoManager([this.layers, this.meta], { trackedOrigins: new Set([this.origin]), captureTimeout: 80 });
   }
 
   get layers(): Y.Array<Y.Map<any>> {
@@ -32,6 +26,12 @@ export class DocSync {
     return this.doc.getMap("meta");
   }
 
+  /** Make an edit as this view: one transaction with the view's origin, one undo step. */
+  edit(change: () => void): void {
+    this.undoManager.stopCapturing();
+    this.doc.transact(change, this.origin);
+  }
+
   findLayer(id: string | null): Y.Map<any> | undefined {
     if (!id) return undefined;
     for (const layer of this.layers) if (layer.get("id") === id) return layer;
@@ -39,7 +39,7 @@ export class DocSync {
   }
 
   dispose(): void {
-    this.unsubscribe();
+    this.undoManager.destroy();
     this.doc.destroy();
   }
 }

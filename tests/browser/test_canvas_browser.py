@@ -52,7 +52,7 @@ def test_notebook_runs_and_a_drawn_stroke_reaches_the_document(lab, page):
     project = "Stroke test"
     canvas = _start(lab, page, project)
     before = len(_layer(lab, project, "Ink")["strokes"])
-    canvas.locator("[data-tool=brush]").click()
+    canvas.locator(".is-tool[data-tool=brush]").click()
     _drag(page, canvas, [(200 + step * 15, 200 + step * 5) for step in range(21)])
     strokes = wait_until(lambda: (s := _layer(lab, project, "Ink")["strokes"]) and len(s) == before + 1 and s,
                          message="the stroke in the saved document")
@@ -70,7 +70,7 @@ def test_notebook_runs_and_a_drawn_stroke_reaches_the_document(lab, page):
     r, g, b = _pixel(page, studio_canvas, 350, 250)
     assert abs(r - 0x1e) < 40 and abs(g - 0x90) < 40 and abs(b - 0xff) < 40, (r, g, b)
     # The eraser takes the paint away again where it passes.
-    canvas.locator("[data-tool=eraser]").click()
+    canvas.locator(".is-tool[data-tool=eraser]").click()
     _drag(page, canvas, [(350, 180), (350, 250), (350, 320)])
     strokes = wait_until(lambda: (s := _layer(lab, project, "Ink")["strokes"]) and len(s) == before + 2 and s,
                          message="the eraser stroke")
@@ -89,12 +89,12 @@ def test_add_a_layer_move_it_reorder_it_undo_and_redo(lab, page):
     added = layers[-1]
     assert added["asset"] == layers[0]["asset"] and added["transform"]["x"] == 0
     canvas.locator(f".is-layer[data-layer-id='{added['id']}'].is-selected").wait_for()
-    canvas.locator("[data-tool=scale]").click()
+    canvas.locator(".is-tool[data-tool=scale]").click()
     _drag(page, canvas, [(1000, 1000), (900, 900), (756, 756)])  # scale about the centre to half size
     scaled = wait_until(lambda: (t := _layers(lab, project)[-1]["transform"]) and abs(t["scale_x"] - 0.5) < 0.02 and t,
                         message="the scaled layer")
     assert abs(scaled["x"] - 256) < 4 and abs(scaled["y"] - 256) < 4 and scaled["scale_y"] == scaled["scale_x"]
-    canvas.locator("[data-tool=move]").click()
+    canvas.locator(".is-tool[data-tool=move]").click()
     _drag(page, canvas, [(512, 512), (450, 480), (412, 462)])
     moved = wait_until(lambda: (t := _layers(lab, project)[-1]["transform"]) and abs(t["x"] - 156) < 4 and t,
                        message="the moved layer")
@@ -217,13 +217,13 @@ def test_tools_and_layer_controls_edit_the_document(lab, page):
 
     canvas.locator(f".is-layer[data-layer-id='{lighthouse}']").click()
     # Rotate about the centre by a quarter turn.
-    canvas.locator("[data-tool=rotate]").click()
+    canvas.locator(".is-tool[data-tool=rotate]").click()
     _drag(page, canvas, [(900, 512), (800, 800), (512, 900)])
     wait_until(lambda: abs(current()[lighthouse]["transform"]["rotation"] - 90) < 2, message="a 90 degree rotation")
     page.keyboard.press("Control+z")
     wait_until(lambda: current()[lighthouse]["transform"]["rotation"] == 0, message="the rotation undone")
     # Crop to a rectangle: the content stays where it was.
-    canvas.locator("[data-tool=crop]").click()
+    canvas.locator(".is-tool[data-tool=crop]").click()
     _drag(page, canvas, [(100, 100), (300, 250), (500, 400)])
     t = wait_until(lambda: current()[lighthouse]["transform"]["crop"] and current()[lighthouse]["transform"],
                    message="the crop")
@@ -241,7 +241,7 @@ def test_tools_and_layer_controls_edit_the_document(lab, page):
     assert zoom.inner_text() == "10%"
     canvas.locator("[data-action=fit]").click()
     # Eyedropper: the brush takes the colour under the pointer (the dark ground of the picture).
-    canvas.locator("[data-tool=eyedropper]").click()
+    canvas.locator(".is-tool[data-tool=eyedropper]").click()
     canvas.locator("canvas.is-screen").scroll_into_view_if_needed()
     page.mouse.click(*doc_to_screen(page, canvas, 60, 990))
     from imagestudio_nb.project import Project
@@ -264,7 +264,7 @@ def test_tools_and_layer_controls_edit_the_document(lab, page):
     page.keyboard.press("Enter")
     wait_until(lambda: current()[text["id"]]["text"]["content"] == "Hello again", message="the edited text")
     # The pan tool moves the view, not the document.
-    canvas.locator("[data-tool=pan]").click()
+    canvas.locator(".is-tool[data-tool=pan]").click()
     screen = canvas.locator("canvas.is-screen")
     before = float(screen.get_attribute("data-ox"))
     _drag(page, canvas, [(500, 500), (450, 500), (400, 500)])
@@ -274,7 +274,7 @@ def test_tools_and_layer_controls_edit_the_document(lab, page):
     canvas.locator("[data-action=add-mask]").click()
     mask = wait_until(lambda: next((l for l in _layers(lab, project) if l["kind"] == "mask"), None), message="a mask")
     canvas.locator(f".is-layer.is-selected[data-layer-id='{mask['id']}']").wait_for()
-    canvas.locator("[data-tool=mask]").click()
+    canvas.locator(".is-tool[data-tool=mask]").click()
     _drag(page, canvas, [(200, 600), (400, 650), (600, 700)])
     strokes = wait_until(lambda: current()[mask["id"]]["strokes"], message="a mask stroke")
     assert strokes[0]["tool"] == "mask_add"
@@ -296,7 +296,7 @@ def test_tools_and_layer_controls_edit_the_document(lab, page):
     wait_until(lambda: current()[lighthouse]["blend_mode"] == "multiply", message="the blend mode")
     canvas.locator(f".is-layer[data-layer-id='{lighthouse}'] [data-action=lock]").click()
     wait_until(lambda: current()[lighthouse]["locked"] is True, message="locked")
-    canvas.locator("[data-tool=move]").click()
+    canvas.locator(".is-tool[data-tool=move]").click()
     _drag(page, canvas, [(500, 500), (600, 600)])
     assert "locked" in canvas.locator(".is-status.is-error").inner_text()
     assert current()[lighthouse]["transform"]["x"] == 0

@@ -79,24 +79,24 @@ def test_layout_fits_1600x1000_and_tool_clicks_never_scroll_the_notebook(lab, wi
     before = page.evaluate("(s) => s.scrollTop", scroller)
     assert before > 100
     for tool in ["move", "scale", "rotate", "crop", "brush", "eraser", "mask", "text", "eyedropper", "pan"]:
-        canvas.locator(f"[data-tool={tool}]").click()
+        canvas.locator(f".is-tool[data-tool={tool}]").click()
         page.wait_for_timeout(150)
         assert page.evaluate("(s) => s.scrollTop", scroller) == before, f"clicking {tool} scrolled the notebook"
-        assert "is-active" in canvas.locator(f"[data-tool={tool}]").get_attribute("class")
+        assert "is-active" in canvas.locator(f".is-tool[data-tool={tool}]").get_attribute("class")
     # A click on the canvas (which focuses it) and on the layer list does not scroll either.
-    canvas.locator("[data-tool=move]").click()
+    canvas.locator(".is-tool[data-tool=move]").click()
     canvas.locator(".is-layer").first.click()
     box = canvas.locator("canvas.is-screen").bounding_box()
     page.mouse.click(box["x"] + 20, box["y"] + 20)
     page.wait_for_timeout(300)
     assert page.evaluate("(s) => s.scrollTop", scroller) == before
     # The options bar shows only what the tool uses.
-    canvas.locator("[data-tool=eraser]").click()
+    canvas.locator(".is-tool[data-tool=eraser]").click()
     assert canvas.locator("[data-brush=opacity]").is_hidden() and canvas.locator("[data-brush=size]").is_visible()
     assert canvas.locator("[data-brush=mask-mode]").is_hidden()
-    canvas.locator("[data-tool=mask]").click()
+    canvas.locator(".is-tool[data-tool=mask]").click()
     assert canvas.locator("[data-brush=mask-mode]").is_visible() and canvas.locator("[data-brush=color]").is_hidden()
-    canvas.locator("[data-tool=move]").click()
+    canvas.locator(".is-tool[data-tool=move]").click()
     assert canvas.locator("[data-brush=size]").is_hidden()
 
     # Layout: tools left of the canvas, layers right of it, filters beside, prompt and generations below;
@@ -228,7 +228,7 @@ def test_background_removal_from_the_studio_refine_and_replace(lab, wide_page):
     cutout = next(layer for layer in document["layers"] if layer["name"].startswith("Cut-out"))
     assert cutout["kind"] == "mask" and cutout["asset"] and photo["mask"] == cutout["id"]
     canvas.locator(f".is-layer.is-selected[data-layer-id='{cutout['id']}']").wait_for()
-    assert "is-active" in canvas.locator("[data-tool=mask]").get_attribute("class")
+    assert "is-active" in canvas.locator(".is-tool[data-tool=mask]").get_attribute("class")
     assert "Refine with the Mask tool" in canvas.locator(".is-status").last.inner_text()
     # A colour background under it shows where the white was; the ball stays red.
     canvas.locator("[data-action=background-colour]").evaluate(
@@ -269,12 +269,12 @@ def test_tools_in_context_shortcuts_and_export_download(lab, wide_page):
     canvas = _open_studio(lab, page, name)
     canvas.scroll_into_view_if_needed()
     # Labelled tools with their shortcut in the tooltip; the keys V B E T M choose them.
-    brush = canvas.locator("[data-tool=brush]")
+    brush = canvas.locator(".is-tool[data-tool=brush]")
     assert brush.inner_text().split() == ["✎", "Brush", "B"] and "(B)" in brush.get_attribute("title")
     canvas.locator("canvas.is-screen").focus()
     for key, tool in (("b", "brush"), ("e", "eraser"), ("t", "text"), ("m", "mask"), ("v", "move")):
         page.keyboard.press(key)
-        wait_until(lambda: "is-active" in canvas.locator(f"[data-tool={tool}]").get_attribute("class"),
+        wait_until(lambda: "is-active" in canvas.locator(f".is-tool[data-tool={tool}]").get_attribute("class"),
                    message=f"the {tool} tool after {key!r}")
     # The brush on the image layer paints on a new paint layer right above it, and says so.
     canvas.locator(".is-layer[data-kind=image]").click()
@@ -292,7 +292,7 @@ def test_tools_in_context_shortcuts_and_export_download(lab, wide_page):
     assert layers[0].get("strokes", []) == [] and "painting on a new paint layer" in canvas.locator(".is-status").last.inner_text()
     page.screenshot(path=str(SHOTS / "brush_on_image.png"))
     # Text: its own font size in the options bar; words, size and colour editable afterwards.
-    canvas.locator("[data-tool=text]").click()
+    canvas.locator(".is-tool[data-tool=text]").click()
     canvas.locator("[data-text=font-size]").fill("40")
     canvas.locator("[data-text=font-size]").dispatch_event("change")
     page.mouse.click(*doc_to_screen(page, canvas, 60, 40))
@@ -311,7 +311,7 @@ def test_tools_in_context_shortcuts_and_export_download(lab, wide_page):
                and t["font_size"] == 72 and t["content"] == "Hello again", message="the edited text layer")
     page.screenshot(path=str(SHOTS / "text_edited.png"))
     # Transform handles with the move tool: a corner scales about the centre, the round handle rotates.
-    canvas.locator("[data-tool=move]").click()
+    canvas.locator(".is-tool[data-tool=move]").click()
     canvas.locator(".is-layer[data-kind=image]").click()
     page.wait_for_timeout(300)
 
