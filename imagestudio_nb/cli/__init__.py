@@ -19,6 +19,7 @@ from ._output import library_warnings_as_notes, tidy_help
 COMMAND_MODULES = [
     "generate_cmd",
     "project_cmd",
+    "layer_cmd",
     "team_cmd",
     "assets_cmd",
     "config_cmd",
