@@ -71,6 +71,12 @@ const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.ho
 const provider = new WebsocketProvider(wsBase, `text:isproj:${session.fileId}`, doc,
   { params: { sessionId: session.sessionId, token: config.token }, disableBc: true });
 const awareness = provider.awareness;
+let synced = false;
+provider.on("sync", (done: boolean) => {
+  if (!done) return;
+  synced = true;
+  screen.dataset.ready = "1";
+});
 const me = fetchIdentity();
 
 function centre() {
@@ -95,7 +101,7 @@ if (mode === "presence") {
 
 const changed = () => { presence?.viewChanged(); requestRender(); };
 (window as any).harness = {
-  synced: false,
+  get synced() { return synced; },
   view, awareness, doc, provider,
   get presence() { return presence; },
   docToScreen(x: number, y: number) {
@@ -116,7 +122,4 @@ const changed = () => { presence?.viewChanged(); requestRender(); };
   announce: announceOnce,
   dispose() { presence?.dispose(); presence = null; requestRender(); },
 };
-provider.on("sync", (synced: boolean) => {
-  if (synced) { (window as any).harness.synced = true; screen.dataset.ready = "1"; }
-});
 render();
