@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAB_EXTENSION = REPO / "labextension" / "lab" / "dist"
 
 
-def start_studio_lab(tmp_path_factory, name: str):
+def start_studio_lab(tmp_path_factory, name: str, extra: list[str] = ()):
     """A multi-user JupyterLab (tokens per user, "eve" read-only) with the package's server extensions
     enabled in its own config and the freshly built lab extension first on its JUPYTER_PATH."""
     if not (LAB_EXTENSION / "package.json").is_file():
@@ -55,7 +55,7 @@ def start_studio_lab(tmp_path_factory, name: str):
     try:
         server = start_jupyter_lab(root, extra_args=[
             "--ServerApp.identity_provider_class=tests.collab.identities.TokenPerUser",
-            "--ServerApp.authorizer_class=tests.collab.identities.ReadOnlyUsers"])
+            "--ServerApp.authorizer_class=tests.collab.identities.ReadOnlyUsers", *extra])
     except Exception:
         patch.undo()
         raise

@@ -24,6 +24,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.docRegistry.addModelFactory(new IsprojModelFactory());
     app.docRegistry.addWidgetFactory(new StudioFactory({
       name: FACTORY, label: "Studio", modelName: MODEL_NAME, fileTypes: [CONTENT_TYPE], defaultFor: [CONTENT_TYPE],
+      contentProviderId: "rtc",  // jupyter-collaboration's content provider: the room loads and saves the file
     }, rooms, drive, settings));
   },
 };
