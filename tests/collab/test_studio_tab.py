@@ -1,0 +1,248 @@
+"""`.isproj` files as Studio tabs in a real collaborative JupyterLab (the prebuilt extension in
+labextension/lab), driven in Debian's Chromium as distinct users.
+
+Double-clicking a project opens the Studio (not the text editor) and Open With still offers the JSON
+editor; a tab's strokes and layers reach a plain Yjs client in node and the project's log, and the node
+client's layer appears in the tab; a viewer's tab changes nothing (the server refuses it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from imagestudio_nb.collab import open_collaboration_session
+from imagestudio_nb.project import Project
+from tests.browser.lab import doc_to_screen, launch_browser, wait_until
+from tests.collab.conftest import NODE_CLIENT, USERS
+from tests.collab.test_studio_api import start_studio_lab
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+SHOTS = Path(os.environ.get("IMAGESTUDIO_SCREENSHOTS", "/tmp/imagestudio-screenshots"))
+
+# A plain Yjs client (CommonJS builds of the node client's own packages): adds a layer, then waits until the
+# document has the layer and the strokes the test names, and prints what it saw.
+WATCHER = textwrap.dedent("""
+    const Y = require('yjs');
+    const { WebsocketProvider } = require('y-websocket');
+    const WebSocket = require('ws');
+    const [base, room, sessionId, token, scriptText] = process.argv.slice(2);
+    const script = JSON.parse(scriptText);
+    const doc = new Y.Doc();
+    const provider = new WebsocketProvider(base, room, doc,
+      { WebSocketPolyfill: WebSocket, params: { sessionId, token }, disableBc: true });
+    const layers = doc.getArray('layers');
+    const seen = () => {
+      const all = layers.toArray();
+      const names = all.map((l) => l.get('name'));
+      const strokes = {};
+      for (const l of all) strokes[l.get('name')] = (l.get('strokes') || { length: 0 }).length;
+      return { names, strokes };
+    };
+    const done = () => {
+      const { names, strokes } = seen();
+      return script.wait_for.every((n) => names.includes(n))
+        && Object.entries(script.strokes || {}).every(([n, k]) => (strokes[n] || 0) >= k);
+    };
+    provider.on('sync', (synced) => {
+      if (!synced) return;
+      for (const name of script.add || []) {
+        const layer = new Y.Map();
+        const transform = new Y.Map();
+        for (const [k, v] of Object.entries({ x: 0, y: 0, scale_x: 1, scale_y: 1, rotation: 0, crop: null })) transform.set(k, v);
+        for (const [k, v] of Object.entries({ id: 'l_' + Math.random().toString(16).slice(2, 14).padEnd(12, '0'), name,
+          kind: 'paint', asset: null, visible: true, locked: false, opacity: 1, blend_mode: 'normal', filters: [],
+          mask: null })) layer.set(k, v);
+        layer.set('transform', transform);
+        layer.set('strokes', new Y.Array());
+        layers.push([layer]);
+      }
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (done() || Date.now() - started > (script.timeout_ms || 60000)) {
+          clearInterval(timer);
+          process.stdout.write(JSON.stringify({ ...seen(), complete: done() }) + '\\n');
+          provider.destroy();
+          process.exit(0);
+        }
+      }, 50);
+    });
+""")
+
+
+@pytest.fixture(scope="module")
+def tab_lab(tmp_path_factory):
+    server, patch = start_studio_lab(tmp_path_factory, "studio-tab", ["--LabApp.expose_app_in_browser=True"])
+    yield server
+    server.stop()
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_browser(playwright)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.on("pageerror", lambda error: print("page error:", error))
+    return page
+
+
+def make_project(lab, name: str, *, roles: dict[str, str] | None = None) -> Path:
+    patch = pytest.MonkeyPatch()
+    patch.setenv("IMAGESTUDIO_USER", "ana")
+    try:
+        project = Project.create(name, workspace=lab.root, width=320, height=240)
+        project.add_layer("paint", name="ink")
+        for user, role in (roles or {}).items():
+            project.set_role(user, role)
+        project.close()
+    finally:
+        patch.undo()
+    return project.path
+
+
+def read_layers(folder: Path) -> list[dict]:
+    """The layers as the project's log has them (Project.open reads it), read fresh each time."""
+    project = Project.open(folder)
+    try:
+        return project.layers()
+    finally:
+        project.close()
+
+
+def open_lab(page, lab, user: str, path: str) -> None:
+    page.goto(f"{lab.url}/lab/workspaces/t{secrets.token_hex(4)}/tree/{path}?token={USERS[user]}", timeout=90_000)
+
+
+def studio(page, *, timeout: float = 90_000):
+    """The open Studio tab's canvas, once it has drawn the room's document."""
+    tab = page.locator(".is-lab-studio-tab:visible .is-canvas")
+    tab.locator("canvas.is-screen[data-ready='1']").wait_for(timeout=timeout)
+    return tab
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"studio_tab_{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def stroke(page, tab, points) -> None:
+    page.mouse.move(*doc_to_screen(page, tab, *points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*doc_to_screen(page, tab, *point), steps=4)
+    page.mouse.up()
+
+
+def watcher(lab, path: str, user: str, tmp_path: Path, script: dict) -> subprocess.Popen:
+    node = shutil.which("node")
+    if not node or not (NODE_CLIENT / "node_modules" / "y-websocket").is_dir():
+        raise RuntimeError("the node Yjs client needs Node.js 20 and `npm ci` in tests/collab/node (make test does)")
+    source = tmp_path / "watcher.cjs"
+    source.write_text(WATCHER)
+    session = open_collaboration_session(lab.url, path, token=USERS[user])
+    base = lab.url.replace("http://", "ws://") + "/api/collaboration/room"
+    return subprocess.Popen([node, str(source), base, session.room, session.session_id, USERS[user], json.dumps(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NODE_PATH": str(NODE_CLIENT / "node_modules")})
+
+
+def test_double_click_opens_a_studio_tab_and_open_with_offers_the_json_editor(tab_lab, browser):
+    make_project(tab_lab, "Opened")
+    page = new_page(browser)
+    open_lab(page, tab_lab, "ana", "Opened")
+    item = page.locator(".jp-DirListing-item", has_text="project.isproj")
+    item.dblclick()
+    tab = studio(page)
+    assert page.evaluate("() => window.jupyterapp.shell.currentWidget.node.classList.contains('is-lab-studio-tab')")
+    assert page.locator(".jp-MainAreaWidget .jp-FileEditor").count() == 0  # not the text editor
+    assert tab.locator("[data-layer-id]", has_text="ink").count() == 1
+    assert tab.get_attribute("data-transport") == "room"
+    page.wait_for_function("() => document.querySelector('.is-lab-studio-tab .is-canvas')?.dataset.connection === 'connected'")
+    shot(page, "double_click")
+    item.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Open With").hover()
+    submenu = page.locator(".lm-Menu").last
+    submenu.locator(".lm-Menu-itemLabel", has_text="Editor").wait_for()
+    offered = submenu.locator(".lm-Menu-itemLabel").all_inner_texts()
+    shot(page, "open_with")
+    assert "Studio" in offered and "Editor" in offered, offered
+    submenu.locator(".lm-Menu-itemLabel", has_text="Editor").click()
+    editor = page.locator(".jp-MainAreaWidget:visible .jp-FileEditor .cm-content")
+    editor.wait_for(timeout=60_000)
+    wait_until(lambda: '"layers"' in editor.inner_text(), message="the JSON text in the editor")
+    page.context.close()
+
+
+def test_a_tabs_edits_reach_a_node_client_and_the_log_and_the_node_clients_layer_reaches_the_tab(tab_lab, browser,
+                                                                                                 tmp_path):
+    folder = make_project(tab_lab, "Travels")
+    page = new_page(browser)
+    open_lab(page, tab_lab, "ana", "Travels/project.isproj")
+    tab = studio(page)
+    node = watcher(tab_lab, "Travels/project.isproj", "dee", tmp_path,
+                   {"add": ["from-node"], "wait_for": ["Paint", "from-node"], "strokes": {"ink": 1}, "timeout_ms": 90000})
+    # The node client's layer appears in the tab's layers panel.
+    tab.locator("[data-layer-id]", has_text="from-node").wait_for(timeout=30_000)
+    # A stroke on "ink" (through the room) and a new layer (through the tab's HTTP backend).
+    tab.locator("[data-layer-id]", has_text="ink").click()
+    tab.locator("[data-tool='brush']").click()
+    stroke(page, tab, [(40, 40), (120, 90), (200, 120)])
+    tab.locator("[data-action='add-paint']").click()
+    tab.locator("[data-layer-id]", has_text=re.compile("Paint")).wait_for(timeout=30_000)  # the name, not the kind
+    out, err = node.communicate(timeout=120)
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["complete"], (seen, err[-2000:])
+    assert sorted(seen["names"]) == ["Paint", "from-node", "ink"] and seen["strokes"]["ink"] >= 1
+    logged = wait_until(lambda: (lambda layers: layers if {l["name"] for l in layers} == {"ink", "from-node", "Paint"}
+                                 and next(l for l in layers if l["name"] == "ink")["strokes"] else None)(read_layers(folder)),
+                        timeout=30, message="the tab's stroke and layers in the project's log")
+    ink = next(layer for layer in logged if layer["name"] == "ink")
+    assert len(ink["strokes"]) == 1 and len(ink["strokes"][0]["points"]) >= 4
+    shot(page, "edits_travel")
+    page.context.close()
+
+
+def test_a_viewers_tab_cannot_change_the_document(tab_lab, browser):
+    folder = make_project(tab_lab, "Viewed", roles={"bo": "viewer"})
+    page = new_page(browser)
+    open_lab(page, tab_lab, "bo", "Viewed/project.isproj")
+    tab = studio(page)
+    tab.locator("[data-layer-id]", has_text="ink").click()
+    tab.locator("[data-tool='brush']").click()
+    stroke(page, tab, [(40, 40), (160, 160)])
+    tab.locator("[data-action='add-paint']").click()
+    # The call is refused by the server with the reason, shown in the tab.
+    page.wait_for_function("() => /viewer/.test(document.querySelector('.is-lab-studio-tab .is-canvas').innerText)",
+                           timeout=30_000)
+    shot(page, "viewer_refused")
+    # An editor's tab opened afterwards (fresh from the room) and the log hold neither the stroke nor a layer.
+    other = new_page(browser)
+    open_lab(other, tab_lab, "ana", "Viewed/project.isproj")
+    editor_tab = studio(other)
+    other.wait_for_timeout(1500)
+    assert editor_tab.locator("[data-layer-id]").all_inner_texts() and \
+        [t for t in editor_tab.locator("[data-layer-id]").all_inner_texts() if "Paint" in t] == []
+    layers = read_layers(folder)
+    assert [layer["name"] for layer in layers] == ["ink"] and layers[0]["strokes"] == []
+    page.context.close()
+    other.context.close()
