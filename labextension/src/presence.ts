@@ -110,11 +110,11 @@ function textOn(colour: string): string {
 const STYLE_ID = "imagestudio-presence-style";
 const STYLE = `
 .is-presence { display: inline-flex; align-items: center; gap: 4px; min-height: 26px; }
-.is-presence-chip { width: 24px; height: 24px; border-radius: 50%; border: 2px solid transparent; padding: 0;
+.is-presence .is-presence-chip { width: 24px; height: 24px; border-radius: 50%; border: 2px solid transparent; padding: 0;
   font: 600 10px/20px system-ui, sans-serif; text-align: center; cursor: pointer; color: var(--is-text, #fff);
   background: var(--is-user); box-sizing: border-box; }
-.is-presence-chip[data-me] { cursor: default; box-shadow: 0 0 0 2px #fff, 0 0 0 3px var(--is-user); margin: 0 3px; }
-.is-presence-chip[data-following] { border-color: #fff; outline: 2px solid var(--is-user); outline-offset: 1px; }
+.is-presence .is-presence-chip[data-me] { cursor: default; box-shadow: 0 0 0 2px #fff, 0 0 0 3px var(--is-user); margin: 0 3px; }
+.is-presence .is-presence-chip[data-following] { border-color: #fff; outline: 2px solid var(--is-user); outline-offset: 1px; }
 .is-presence-following { font: 12px system-ui, sans-serif; padding: 2px 6px; border-radius: 10px;
   background: var(--is-user); color: var(--is-text, #fff); white-space: nowrap; }
 .is-presence-following button { border: 0; background: none; color: inherit; cursor: pointer; padding: 0 0 0 4px; }

@@ -54,8 +54,10 @@ def presence_lab(tmp_path_factory):
     patch.setenv("IMAGESTUDIO_USER", "ana")
     root = tmp_path_factory.mktemp("presence") / "root"
     root.mkdir()
+    patch.setenv("IMAGESTUDIO_WORKSPACE", str(root))  # the kernels' projects, inside the server root (the room's)
     server = start_jupyter_lab(root, extra_args=[
-        "--ServerApp.identity_provider_class=tests.browser.presence_harness.identities.ColouredUsers"])
+        "--ServerApp.identity_provider_class=tests.browser.presence_harness.identities.ColouredUsers",
+        "--LabApp.expose_app_in_browser=True"])
     yield server
     server.stop()
     patch.undo()
@@ -122,8 +124,10 @@ def pages(browser, presence_lab, harness_js):
     opened.close()
 
 
-def chips(page) -> dict[str, dict]:
-    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-role=presence] [data-user]')]
+def chips(target) -> dict[str, dict]:
+    """The presence chips in a page or under a locator (a Canvas widget), by username."""
+    scope = target.locator("body") if hasattr(target, "goto") else target
+    return scope.evaluate("""(root) => Object.fromEntries([...root.querySelectorAll('[data-role=presence] [data-user]')]
         .map(c => [c.dataset.user, {title: c.title, colour: c.dataset.colour, tool: c.dataset.tool,
                                      me: c.dataset.me === '1', following: c.dataset.following === '1',
                                      background: getComputedStyle(c).backgroundColor, text: c.textContent}]))""")
@@ -324,3 +328,122 @@ def test_disposing_presence_withdraws_my_pointer_and_chip_from_others(pages, pro
                message="ana's pointer gone after her Presence was disposed")
     # The transport still carries ana's user (the transport's own dispose removes the whole state).
     assert bo.evaluate("() => [...harness.awareness.getStates().values()].some(s => s.user && s.user.username === 'ana')")
+
+
+# --- Through the real Canvas widget (canvas.ts hosts Presence), two users on one notebook ------------------------
+
+CANVAS_CELL = '''
+import numpy as np
+from imagestudio_nb import Project
+from imagestudio_nb.widgets import Canvas
+project = Project.create({name!r}, width=512, height=384, owner="ana")
+project.add_layer("image", name="Photo", asset=project.assets.add(np.full((192, 256, 3), 235, np.uint8)).hash)
+project.flush()
+canvas = Canvas(project, transport="room", height=440)
+canvas
+'''
+
+
+@pytest.fixture
+def lab_page(browser, presence_lab):
+    """A JupyterLab page per user (its own context and token); closed at the end of the test."""
+    from types import SimpleNamespace
+
+    from tests.browser.lab import open_notebook
+
+    contexts = []
+
+    def open_as(user: str, notebook: str):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        try:
+            open_notebook(page, SimpleNamespace(url=presence_lab.url, token=TOKENS[user]), notebook)
+        except Exception:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"open-failed-{user}.png"))
+            state = page.evaluate("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                return {app: !!window.jupyterapp, path: w && w.context && w.context.path,
+                        kernel: w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel
+                                && w.sessionContext.session.kernel.status}; }""")
+            raise AssertionError(f"{user} could not open {notebook}: {state}; server log: "
+                                 f"{presence_lab.log.read_text()[-1500:]}") from None
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+    from tests.browser.lab import shutdown_kernels
+    shutdown_kernels(presence_lab)
+
+
+def canvas_view(canvas) -> dict:
+    return canvas.locator("canvas.is-screen").evaluate("""(el) => { const r = el.getBoundingClientRect();
+        const zoom = +el.dataset.zoom, ox = +el.dataset.ox, oy = +el.dataset.oy;
+        return {zoom, ox, oy, cx: (r.width / 2 - ox) / zoom, cy: (r.height / 2 - oy) / zoom}; }""")
+
+
+def test_presence_in_the_real_canvas_bar_pointer_selection_and_follow(lab_page, presence_lab):
+    from tests.browser.lab import doc_to_screen, run_all, wait_for_canvas, write_notebook
+
+    name = "Real" + secrets.token_hex(3)
+    notebook = write_notebook(presence_lab.root, f"{name}.ipynb", [CANVAS_CELL.format(name=name)])
+    ana = lab_page("ana", notebook)
+    run_all(ana)
+    ana_canvas = wait_for_canvas(ana)
+    bo = lab_page("bo", notebook)
+    bo_canvas = wait_for_canvas(bo)
+    for canvas in (ana_canvas, bo_canvas):
+        wait_until(lambda: canvas.get_attribute("data-transport") == "room", timeout=20,
+                   message="the view in the project's room")
+    bars = {user: wait_for_chips(canvas, {"ana", "bo"}, timeout=20)
+            for user, canvas in (("ana", ana_canvas), ("bo", bo_canvas))}
+    assert bars["ana"]["ana"]["me"] and bars["bo"]["bo"]["me"] and not bars["bo"]["ana"]["me"]
+    assert bars["bo"]["ana"]["colour"] == "#d62728" and bars["ana"]["bo"]["colour"] == "#1f77b4"
+    bo_canvas.screenshot(path=str(SCREENSHOTS / "real-canvas-bo-bar.png"))
+
+    # ana points at (400, 300) of the document: bo sees her red arrow there.
+    ana_canvas.locator("canvas.is-screen").scroll_into_view_if_needed()
+    ana.mouse.move(*doc_to_screen(ana, ana_canvas, 400, 300))
+    screen = bo_canvas.locator("canvas.is-screen")
+
+    def arrow_pixels(x, y, name):
+        view = canvas_view(bo_canvas)
+        sx, sy = view["ox"] + x * view["zoom"], view["oy"] + y * view["zoom"]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}.png").write_bytes(screen.screenshot())
+        return colour_count(screenshot_array(screen), RED, (sx, sy, sx + 12, sy + 18))
+
+    wait_until(lambda: arrow_pixels(400, 300, "real-canvas-pointer") > 40, timeout=10,
+               message="ana's pointer on bo's real canvas")
+    assert colour_count(screenshot_array(screen), RED, (0, 0, 60, 60)) == 0
+
+    # ana selects the photo layer (256 x 192 at the origin): bo sees its outline in red.
+    ana_canvas.locator(".is-layer", has_text="Photo").first.click()
+    ana.mouse.move(5, 5)  # off the canvas, so only the selection is drawn
+
+    def outline_pixels():
+        view = canvas_view(bo_canvas)
+        image = screenshot_array(screen)
+        (SCREENSHOTS / "real-canvas-selection.png").write_bytes(screen.screenshot())
+        points = [(128, 0), (128, 192), (0, 96), (256, 96)]
+        return [colour_count(image, RED, (view["ox"] + x * view["zoom"] - 3, view["oy"] + y * view["zoom"] - 3,
+                                          view["ox"] + x * view["zoom"] + 4, view["oy"] + y * view["zoom"] + 4))
+                for x, y in points]
+
+    wait_until(lambda: min(outline_pixels()) >= 4, timeout=10, message="the photo outlined in ana's red on bo's canvas")
+
+    # bo follows ana; ana zooms in twice: bo's view shows her centre and zoom.
+    bo_canvas.locator("[data-role=presence] [data-user=ana]").click()
+    ana_canvas.locator("[data-action=zoom-in]").click()
+    ana_canvas.locator("[data-action=zoom-in]").click()
+
+    def same(a, b):
+        return abs(a["zoom"] - b["zoom"]) < 1e-6 and abs(a["cx"] - b["cx"]) < 1 and abs(a["cy"] - b["cy"]) < 1
+
+    wait_until(lambda: same(canvas_view(bo_canvas), canvas_view(ana_canvas)), timeout=10,
+               message="bo's real canvas following ana's zoom")
+    assert bo_canvas.locator("[data-role=following]").inner_text().startswith("Following Ana Lima")
+    bo_canvas.screenshot(path=str(SCREENSHOTS / "real-canvas-following.png"))
+    ana_canvas.screenshot(path=str(SCREENSHOTS / "real-canvas-followed.png"))
+    print("views", canvas_view(ana_canvas), canvas_view(bo_canvas))
