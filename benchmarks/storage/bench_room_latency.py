@@ -3,7 +3,7 @@
 A real JupyterLab with jupyter-collaboration (started here on 127.0.0.1), a Y client in the room (pycrdt's
 websocket provider), and a separate Python process adding layers through ``Project`` one at a time; each
 layer's name carries the wall time of its commit. The server merges log rows every
-``IMAGESTUDIO_ROOM_POLL_SECONDS`` (0.1 s), so the expected latency is about half of that plus the
+``IMAGESTUDIO_ROOM_POLL_SECONDS`` (0.05 s; it was 0.1 s), so the expected latency is about half of that plus the
 transport. The reference beside it: the same layer sent by another room client (no log in between).
 Run from the repository root: ``.venv/bin/python benchmarks/storage/bench_room_latency.py``.
 """
