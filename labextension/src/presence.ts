@@ -190,7 +190,12 @@ export class Presence {
         ctx.lineWidth = Math.max(1, Math.round(2 * dpr)) / dpr * px;
         ctx.strokeStyle = colour;
         ctx.strokeRect(bounds[0], bounds[1], bounds[2], bounds[3]);
-        if (!view.pointer) this.label(ctx, nameOf(state.user!), colour, bounds[0], bounds[1] - 18 * px, px);
+        if (!view.pointer) {
+          // The name tag sits above the outline, or just inside it when that would be off the top of the stage.
+          const top = -this.host.viewport().oy / zoom;
+          const y = bounds[1] - 18 * px >= top ? bounds[1] - 18 * px : bounds[1] + 2 * px;
+          this.label(ctx, nameOf(state.user!), colour, bounds[0], y, px);
+        }
       }
       if (view.pointer) this.cursor(ctx, state.user!, view, colour, px);
     }
