@@ -304,6 +304,8 @@ class CanvasView implements ToolHost {
 
   private docChanged(): void {
     const meta = this.sync.meta.get("canvas") || { width: 1024, height: 1024 };
+    // The first sync (or someone's resize) brings the real canvas size: fit again unless the user zoomed.
+    if (this.autoFit && (meta.width !== this.compositor.canvasWidth || meta.height !== this.compositor.canvasHeight)) this.fitted = false;
     this.compositor.canvasWidth = meta.width;
     this.compositor.canvasHeight = meta.height;
     const all = this.sync.layers.toArray().map(readLayer);

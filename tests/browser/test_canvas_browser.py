@@ -52,6 +52,8 @@ def test_notebook_runs_and_a_drawn_stroke_reaches_the_document(lab, page):
     project = "Stroke test"
     canvas = _start(lab, page, project)
     before = len(_layer(lab, project, "Ink")["strokes"])
+    # Selection is the view's own (the notebook's canvas.select() is the notebook's): pick Ink in the panel.
+    canvas.locator(f".is-layer[data-layer-id='{_layer(lab, project, 'Ink')['id']}']").click()
     canvas.locator(".is-tool[data-tool=brush]").click()
     _drag(page, canvas, [(200 + step * 15, 200 + step * 5) for step in range(21)])
     strokes = wait_until(lambda: (s := _layer(lab, project, "Ink")["strokes"]) and len(s) == before + 1 and s,
@@ -304,4 +306,6 @@ def test_tools_and_layer_controls_edit_the_document(lab, page):
     canvas.locator("[data-action=duplicate]").click()
     wait_until(lambda: len(current()) == count + 1, message="the duplicate")
     canvas.locator("[data-action=delete]").click()
-    wait_until(lambda: len(current()) == count, message="the delete")
+    # A soft delete: the layer stays in the document, flagged, and can be restored.
+    wait_until(lambda: len([l for l in current().values() if not l.get("deleted")]) == count, message="the delete")
+    assert len(current()) == count + 1
