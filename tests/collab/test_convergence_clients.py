@@ -3,8 +3,8 @@
 A real JupyterLab with jupyter-collaboration; three plain Yjs clients in node (yjs + y-websocket, as three
 users) adding layers and strokes in the project's room; a kernel-like Python process holding ``Project``
 (writing through the update log) adding layers and strokes and deleting one of its layers; and the CLI
-(``imagestudio project merge`` of a suggestion with layers of its own, ``imagestudio project comment``),
-all at the same time. Every party must end with the same layers, in the same order, with the same strokes
+(``imagestudio project merge`` of a suggestion with layers of its own, ``imagestudio layer add``, ``remove``
+and ``move``, ``imagestudio project comment``), all at the same time. Every party must end with the same layers, in the same order, with the same strokes
 in the same order, and exactly what was made: nothing lost, nothing doubled. So must the room's file on
 disk and a fresh ``Project.open``.
 """
@@ -30,17 +30,18 @@ pytestmark = pytest.mark.slow
 
 NODE_PARTIES = {"A": ("bo", 10000), "B": ("cy", 20000), "C": ("dee", 30000)}  # party: (user, first stroke id)
 KERNEL_FIRST_ID, FORK_FIRST_ID = 40000, 50000
-LAYERS_EACH, STROKES_EACH, FORK_LAYERS, COMMENTS = 5, 20, 3, 4
-PAUSE = 0.25  # seconds between a party's edits: the node clients and the kernel edit for about 6 s
+LAYERS_EACH, STROKES_EACH, FORK_LAYERS, COMMENTS, CLI_LAYERS = 5, 20, 3, 4, 2
+PAUSE = 0.4  # seconds between a party's edits: the node clients and the kernel edit for about 10 s
 NAME = "Converge"
 
 # What was made: the base layer, each party's layers (two strokes each) and its strokes on the base layer,
-# the suggestion's layers (two strokes each), the CLI's comments; one kernel layer is deleted (softly).
+# the suggestion's layers (two strokes each), the CLI's layers and comments; one kernel layer and one CLI
+# layer are deleted (softly).
 EXPECTED = {
-    "layers": 1 + (len(NODE_PARTIES) + 1) * LAYERS_EACH + FORK_LAYERS,
+    "layers": 1 + (len(NODE_PARTIES) + 1) * LAYERS_EACH + FORK_LAYERS + CLI_LAYERS,
     "strokes": (len(NODE_PARTIES) + 1) * (STROKES_EACH + 2 * LAYERS_EACH) + 2 * FORK_LAYERS,
     "comments": COMMENTS,
-    "deleted": 1,
+    "deleted": 2,
 }
 
 
@@ -142,11 +143,18 @@ def test_node_clients_a_kernel_and_the_cli_converge_with_nothing_lost_or_doubled
 
     def cli_party():
         time.sleep(max(0.0, start_at - time.time()))
-        commands = [["comment", NAME, "cli-0"], ["merge", NAME, f"{NAME} fork"],
-                    *(["comment", NAME, f"cli-{i}"] for i in range(1, COMMENTS))]
+        # A suggestion's layers merged, layers added and one deleted, a layer nobody else edits moved.
+        commands = [["layer", "add", NAME, "--name", "CLI-L0"], ["project", "merge", NAME, f"{NAME} fork"],
+                    *(["layer", "add", NAME, "--name", f"CLI-L{i}"] for i in range(1, CLI_LAYERS)),
+                    ["layer", "remove", NAME, "CLI-L1"], ["layer", "move", NAME, "F-L0", "0"],
+                    *(["project", "comment", NAME, f"cli-{i}"] for i in range(COMMENTS))]
         for command in commands:
+            if command[:2] in (["layer", "remove"], ["layer", "move"]):  # by id: ask the CLI for it
+                listed = json.loads(_cli(root, "layer", "list", NAME, "--json"))
+                rows = listed["layers"] if isinstance(listed, dict) else listed
+                command[3] = next(row["id"] for row in rows if row["name"] == command[3])
             started = time.time()
-            _cli(root, "project", *command)
+            _cli(root, *command)
             cli_runs.append((started * 1000, time.time() * 1000))
 
     cli = threading.Thread(target=cli_party)
@@ -164,11 +172,11 @@ def test_node_clients_a_kernel_and_the_cli_converge_with_nothing_lost_or_doubled
     answer = json.loads(out.strip().splitlines()[-1])
     finals["kernel"], windows["kernel"] = answer["state"], answer["edits"]
     cli.join(300)
-    assert len(cli_runs) == COMMENTS + 1
-    # All at once: the merge ran while every other party was editing.
-    merge_started, merge_ended = cli_runs[1]
-    for party, (first, last) in windows.items():
-        assert first < merge_ended and merge_started < last, (party, windows, cli_runs)
+    assert len(cli_runs) == COMMENTS + CLI_LAYERS + 3
+    # All at once: the CLI added a layer and merged the suggestion while every other party was editing.
+    for cli_started, cli_ended in cli_runs[:2]:
+        for party, (first, last) in windows.items():
+            assert first < cli_ended and cli_started < last, (party, windows, cli_runs)
 
     reopened = Project.open(project.path)
     finals["Project.open"] = state_of(reopened.layers(include_deleted=True), reopened.to_data()["comments"])
@@ -181,13 +189,14 @@ def test_node_clients_a_kernel_and_the_cli_converge_with_nothing_lost_or_doubled
         time.sleep(0.5)
 
     layer_names = ["base", *(f"{p}-L{i}" for p in [*NODE_PARTIES, "K"] for i in range(LAYERS_EACH)),
-                   *(f"F-L{i}" for i in range(FORK_LAYERS))]
+                   *(f"F-L{i}" for i in range(FORK_LAYERS)), *(f"CLI-L{i}" for i in range(CLI_LAYERS))]
     stroke_ids = [first + i for first in [*(f for _, f in NODE_PARTIES.values()), KERNEL_FIRST_ID]
                   for i in range(STROKES_EACH + 2 * LAYERS_EACH)] + [FORK_FIRST_ID + i for i in range(2 * FORK_LAYERS)]
     assert convergence_problems(finals, layer_names, stroke_ids) == []
     reference = finals["Project.open"]
     assert counts_of(reference) == EXPECTED
-    assert [layer[0] for layer in reference["layers"] if layer[1]] == ["K-L0"]
+    assert sorted(layer[0] for layer in reference["layers"] if layer[1]) == ["CLI-L1", "K-L0"]
+    assert reference["layers"][0][0] == "F-L0"  # moved to the bottom by the CLI
     assert sorted(reference["comments"]) == [f"cli-{i}" for i in range(COMMENTS)]
     # Each party's own strokes stay in the order it made them, on the base layer too.
     base_strokes = next(layer[2] for layer in reference["layers"] if layer[0] == "base")
@@ -197,7 +206,7 @@ def test_node_clients_a_kernel_and_the_cli_converge_with_nothing_lost_or_doubled
     print("converged:", {party: counts_of(state) for party, state in finals.items()})
     print("edit windows (s from the start):", {party: [round((t - start_at * 1000) / 1000, 2) for t in window]
                                                for party, window in [*windows.items(), ("cli", (cli_runs[0][0], cli_runs[-1][1])),
-                                                                     ("cli merge", cli_runs[1])]})
+                                                                     ("cli add", cli_runs[0]), ("cli merge", cli_runs[1])]})
 
 
 def convergence_problems(finals: dict[str, dict], layer_names: list[str], stroke_ids: list[int]) -> list[str]:
