@@ -150,6 +150,10 @@ export class Presence {
     this.bar = el("div", { class: "is-presence", "data-role": "presence" }, this.chips, this.followLabel);
     this.bar.addEventListener("click", this.onClick);
     awareness.on("change", this.onChange);
+    // A page that goes away says so: the server does not tell the room, and awareness would keep showing me
+    // for 30 s (its timeout). A page restored from the back-forward cache announces itself again.
+    window.addEventListener("pagehide", this.withdraw);
+    window.addEventListener("pageshow", this.onPageShow);
     this.publish();
     me.then((identity) => {
       // JupyterLab's own provider may have set `user` already (with the colour it shows elsewhere): keep it.
@@ -206,20 +210,33 @@ export class Presence {
     if (this.disposed) return;
     this.disposed = true;
     this.awareness.off("change", this.onChange);
-    cancelAnimationFrame(this.sendFrame);
-    clearTimeout(this.sendTimer);
     clearTimeout(this.reannounceTimer);
+    window.removeEventListener("pagehide", this.withdraw);
+    window.removeEventListener("pageshow", this.onPageShow);
     this.bar.removeEventListener("click", this.onClick);
     this.bar.remove();
-    // Withdraw only our field, so others stop drawing my pointer and selection at once. The whole state (and
-    // `user`, which JupyterLab's provider may own) belongs to the transport: its dispose calls
-    // setLocalState(null), and a transport that lives on (another view of the page) keeps announcing the user.
+    this.withdraw();
+  }
+
+  /**
+   * Withdraw only our field, so others drop my chip, pointer and selection at once. The whole state (and
+   * `user`, which JupyterLab's provider may own) belongs to the transport: its dispose calls
+   * setLocalState(null), and a transport that lives on (another view of the page) keeps announcing the user.
+   */
+  private withdraw = (): void => {
+    cancelAnimationFrame(this.sendFrame);
+    clearTimeout(this.sendTimer);
+    this.sendFrame = this.sendTimer = 0;
     const state = this.awareness.getLocalState();
     if (state && FIELD in state) {
       const { [FIELD]: _withdrawn, ...rest } = state;
       this.awareness.setLocalState(rest);
     }
-  }
+  };
+
+  private onPageShow = (event: PageTransitionEvent): void => {
+    if (event.persisted && !this.disposed) this.publish();
+  };
 
   /** Remote clients with both a `user` and our field (JupyterLab's other awareness users draw nothing here). */
   private *peers(): Iterable<[number, PeerState]> {

@@ -489,3 +489,17 @@ def test_presence_in_the_real_canvas_bar_pointer_selection_and_follow(lab_page, 
     ana_canvas.locator("[data-action=zoom-in]").click()
     time.sleep(1.0)
     assert same(canvas_view(bo_canvas), mine) and not same(canvas_view(ana_canvas), mine)
+
+
+def test_someone_who_leaves_the_page_disappears_at_once(pages, project):
+    ana, bo = pages.open("ana", project), pages.open("bo", project)
+    wait_for_chips(bo, {"ana", "bo"})
+    point_at(ana, 300, 200)
+    sx, sy = to_canvas(bo, 300, 200)
+    wait_until(lambda: colour_count(canvas_shot(bo, "leave-before"), RED, (sx, sy, sx + 12, sy + 18)) > 40,
+               timeout=5, message="ana's pointer on bo's canvas")
+    left = time.monotonic()
+    ana.goto("about:blank")
+    wait_for_chips(bo, {"bo"}, timeout=5)  # awareness itself would keep her for 30 s
+    print(f"ana's chip left bo's bar {time.monotonic() - left:.2f} s after she left the page")
+    assert colour_count(canvas_shot(bo, "leave-after"), RED, (0, 0, 700, 500)) == 0
