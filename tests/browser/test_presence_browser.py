@@ -78,12 +78,12 @@ class Pages:
         self.browser, self.server, self.harness_js = browser, server, harness_js
         self.contexts = []
 
-    def open(self, user: str, path: str, *, mode: str = "presence"):
+    def open(self, user: str, path: str, *, mode: str = "presence", css: str = ""):
         context = self.browser.new_context(viewport={"width": 900, "height": 700})
         self.contexts.append(context)
         config = json.dumps({"baseUrl": "/", "token": TOKENS[user]})
         html = (f'<!doctype html><html><head><meta charset="utf-8">'
-                f'<script id="jupyter-config-data" type="application/json">{config}</script></head>'
+                f'<script id="jupyter-config-data" type="application/json">{config}</script><style>{css}</style></head>'
                 f'<body style="margin:0;font-family:sans-serif"><div id="root"></div>'
                 f'<script type="module" src="/presence-harness/harness.js"></script></body></html>')
 
@@ -503,3 +503,20 @@ def test_someone_who_leaves_the_page_disappears_at_once(pages, project):
     wait_for_chips(bo, {"bo"}, timeout=5)  # awareness itself would keep her for 30 s
     print(f"ana's chip left bo's bar {time.monotonic() - left:.2f} s after she left the page")
     assert colour_count(canvas_shot(bo, "leave-after"), RED, (0, 0, 700, 500)) == 0
+
+
+def test_jupyterlab_colour_variables_are_resolved_on_each_page(pages, project):
+    """JupyterLab gives users without a colour `var(--jp-collaborator-colorN)`: each page paints it in its theme."""
+    themed = pages.open("ana", project, css=":root { --jp-collaborator-color3: #2ca02c; }")
+    unthemed = pages.open("bo", project)
+    dee = pages.open("dee", project, mode="plain")
+    dee.evaluate("""() => harness.announce({user: {color: 'var(--jp-collaborator-color3)'},
+                                            imagestudio: {pointer: [300, 200], tool: 'brush'}})""")
+    assert wait_for_chips(themed, {"ana", "bo", "dee"})["dee"]["colour"] == "#2ca02c"
+    sx, sy = to_canvas(themed, 300, 200)
+    wait_until(lambda: colour_count(canvas_shot(themed, "var-colour-pointer"), (44, 160, 44), (sx, sy, sx + 12, sy + 18)) > 40,
+               timeout=5, message="dee's pointer in the theme's green")
+    # A page whose theme lacks the variable falls back to the colour derived from the username, never to nothing.
+    fallback = wait_for_chips(unthemed, {"ana", "bo", "dee"})["dee"]
+    assert fallback["colour"].startswith("#") and fallback["colour"] != "#2ca02c"
+    assert fallback["background"] != "rgba(0, 0, 0, 0)"

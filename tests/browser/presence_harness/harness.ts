@@ -83,8 +83,12 @@ function centre() {
   return { zoom: view.zoom, cx: (screen.clientWidth / 2 - view.ox) / view.zoom, cy: (screen.clientHeight / 2 - view.oy) / view.zoom };
 }
 
-async function announceOnce(): Promise<void> {
-  awareness.setLocalState({ user: await me, imagestudio: { pointer: null, viewport: centre(), selected: null, tool: view.tool } });
+/** The state a Presence would publish, once (fields of `overrides.user` / `overrides.imagestudio` replace its own). */
+async function announceOnce(overrides: { user?: object; imagestudio?: object } = {}): Promise<void> {
+  awareness.setLocalState({
+    user: { ...(await me), ...overrides.user },
+    imagestudio: { pointer: null, viewport: centre(), selected: null, tool: view.tool, ...overrides.imagestudio },
+  });
 }
 
 if (mode === "presence") {
