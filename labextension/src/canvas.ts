@@ -115,6 +115,7 @@ class CanvasView implements ToolHost {
     this.tools.bindPointer();
     this.bindKeys();
     this.bindPresencePointer();
+    this.bindNetwork();
     const onDoc = () => this.docChanged();
     this.sync.layers.observeDeep(onDoc);
     this.sync.meta.observe(onDoc);
@@ -166,22 +167,71 @@ class CanvasView implements ToolHost {
     if (!transport) transport = new KernelTransport(this.options.channel, this.sync.doc, this.viewId, this.sync.origin);
     else this.followOwnKernelChanges();
     if (this.disposed) { transport.dispose(); return; }
-    this.transport = transport;
-    this.root.dataset.transport = transport.kind;
-    const showConnection = (state: ConnectionState) => {
-      this.root.dataset.connection = state;
-      this.badge.dataset.state = state;
-      this.badge.textContent = `● ${CONNECTION_LABEL[state]}`;
-      this.badge.title = `${transport!.kind === "room" ? "Project room" : "Kernel relay"}: ${CONNECTION_LABEL[state]}`;
-    };
-    showConnection(transport.connection());
-    this.disposers.push(transport.onConnection(showConnection));
-    this.presence = new Presence(transport.awareness, this.presenceHost(), this.identity);
-    this.presenceSlot.replaceChildren(this.presence.bar);
+    this.attach(transport);
     await transport.synced;
     if (this.disposed) return;
     this.synced = true;
     this.docChanged();
+  }
+
+  private detachTransport: (() => void) | null = null;
+  /** The browser says it has no network (a socket may look open for half a minute more). */
+  private browserOffline = typeof navigator !== "undefined" && navigator.onLine === false;
+  private rejoining = false;
+
+  /** Use `transport` from now on: its connection state on the badge, presence on its awareness. */
+  private attach(transport: DocTransport): void {
+    this.detachTransport?.();
+    this.presence?.dispose();
+    this.transport = transport;
+    this.root.dataset.transport = transport.kind;
+    const stopListening = transport.onConnection(() => this.showConnection());
+    this.detachTransport = () => stopListening();
+    this.presence = new Presence(transport.awareness, this.presenceHost(), this.identity);
+    this.presenceSlot.replaceChildren(this.presence.bar);
+    this.showConnection();
+  }
+
+  private showConnection(): void {
+    const transport = this.transport;
+    const state: ConnectionState = this.browserOffline ? "offline" : this.rejoining ? "connecting" : transport?.connection() ?? "connecting";
+    this.root.dataset.connection = state;
+    this.badge.dataset.state = state;
+    this.badge.textContent = `● ${CONNECTION_LABEL[state]}`;
+    this.badge.title = `${transport?.kind === "room" ? "Project room" : "Kernel relay"}: ${CONNECTION_LABEL[state]}`;
+  }
+
+  /** Network gone and back: show it at once, and sync both ways right away (edits made offline merge). */
+  private bindNetwork(): void {
+    const offline = () => { this.browserOffline = true; this.showConnection(); };
+    const online = () => { this.browserOffline = false; this.showConnection(); this.reconnect().catch((error) => this.status.error(error)); };
+    window.addEventListener("offline", offline);
+    window.addEventListener("online", online);
+    this.disposers.push(() => window.removeEventListener("offline", offline), () => window.removeEventListener("online", online));
+  }
+
+  /**
+   * A socket that lived through an outage may be half dead for half a minute: the kernel relay resyncs by
+   * state vector now; a room this view joined itself is joined again (a fresh join syncs both ways, so the
+   * strokes drawn offline reach everyone). A transport the caller passed in is the caller's to manage.
+   */
+  private async reconnect(): Promise<void> {
+    const transport = this.transport;
+    if (!transport || this.disposed) return;
+    if (transport instanceof KernelTransport) { await transport.resync(); return; }
+    if (transport === this.options.transport || transport.kind !== "room" || this.rejoining) return;
+    this.rejoining = true;
+    this.showConnection();
+    try {
+      const fresh = await tryJoinRoom(this.sync.doc, this.documentPath);
+      if (!fresh) return;
+      if (this.disposed || this.transport !== transport) { fresh.dispose(); return; }
+      this.attach(fresh);
+      transport.dispose();
+    } finally {
+      this.rejoining = false;
+      this.showConnection();
+    }
   }
 
   /**
@@ -507,6 +557,7 @@ class CanvasView implements ToolHost {
     this.resize.disconnect();
     for (const dispose of this.disposers) dispose();
     if (this.frame) cancelAnimationFrame(this.frame);
+    this.detachTransport?.();
     this.presence?.dispose();
     // A transport the caller passed in (the Studio tab's) is the caller's to close.
     if (this.transport && this.transport !== this.options.transport) this.transport.dispose();
