@@ -87,7 +87,8 @@ export async function fetchIdentity(): Promise<Identity> {
 
 const resolvedColours = new Map<string, string>();
 /** A colour a canvas can paint: JupyterLab gives `var(--jp-collaborator-colorN)` to users without one. */
-function paintable(colour: string, username: string): string {
+function paintable(colour: string | undefined, username: string): string {
+  if (!colour) return colourFor(username);
   const match = /^var\((--[\w-]+)\)$/.exec(colour.trim());
   if (!match) return colour;
   let value = resolvedColours.get(match[1]);
@@ -276,10 +277,13 @@ export class Presence {
     }, REANNOUNCE_DELAY_MS);
   }
 
-  private onChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+  private onChange = ({ added, updated }: { added: number[]; updated: number[]; removed: number[] },
                       origin: unknown): void => {
     if (added.some((client) => client !== this.awareness.clientID)) this.reannounce();
-    if (this.following !== null && removed.includes(this.following)) this.stopFollowing();
+    // The followed person left, or their view withdrew its presence (closed): nothing to follow any more.
+    if (this.following !== null && !(this.awareness.getStates().get(this.following) as PeerState | undefined)?.imagestudio) {
+      this.stopFollowing();
+    }
     if (this.following !== null && (added.includes(this.following) || updated.includes(this.following))) this.follow();
     this.renderBar();
     if (origin !== "local") this.host.requestRender();
@@ -319,7 +323,7 @@ export class Presence {
     this.renderBar();
   }
 
-  /** One entry per username, me first, then by name; a person's tool is that of their latest client. */
+  /** One entry per username (a person may have several views), me first, then by name. */
   private people(): Person[] {
     const byName = new Map<string, Person>();
     const mine = this.awareness.getLocalState() as PeerState | null;
@@ -327,7 +331,7 @@ export class Presence {
       const user = state.user!;
       let person = byName.get(user.username);
       if (!person) {
-        person = { identity: completeIdentity(user), colour: paintable(user.color || colourFor(user.username), user.username),
+        person = { identity: completeIdentity(user), colour: paintable(user.color, user.username),
                    clients: [], tool: "", me };
         byName.set(user.username, person);
       }

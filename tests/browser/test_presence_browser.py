@@ -386,11 +386,15 @@ def test_someone_who_leaves_the_page_disappears_at_once(pages, project):
     sx, sy = to_canvas(bo, 300, 200)
     wait_until(lambda: colour_count(canvas_shot(bo, "leave-before"), RED, (sx, sy, sx + 12, sy + 18)) > 40,
                timeout=5, message="ana's pointer on bo's canvas")
+    bo.locator("[data-role=presence] [data-user=ana]").click()
+    assert chips(bo)["ana"]["following"]
     left = time.monotonic()
     ana.goto("about:blank")
     wait_for_chips(bo, {"bo"}, timeout=5)  # awareness itself would keep her for 30 s
     print(f"ana's chip left bo's bar {time.monotonic() - left:.2f} s after she left the page")
     assert colour_count(canvas_shot(bo, "leave-after"), RED, (0, 0, 700, 500)) == 0
+    assert bo.locator("[data-role=following]").is_hidden()  # nobody left to follow
+    assert bo.evaluate("() => { const c = harness.centre(); harness.pan(10, 0); return harness.centre().cx !== c.cx; }")
 
 
 def test_jupyterlab_colour_variables_are_resolved_on_each_page(pages, project):
