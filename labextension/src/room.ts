@@ -172,8 +172,11 @@ class RoomTransport implements DocTransport {
   private onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
                          origin: unknown): void => {
     if (origin === REMOTE) return;
-    const mine = [...added, ...updated, ...removed].filter((id) => id === this.doc.clientID);
-    if (mine.length) this.link.awareness(encodeAwarenessUpdate(this.awareness, mine));
+    // Every update of this view's own state goes out, unchanged ones too: a same-state update with a new clock
+    // is how presence re-announces itself to a newcomer (and how awareness renews it every 15 s).
+    if ([...added, ...updated, ...removed].includes(this.doc.clientID)) {
+      this.link.awareness(encodeAwarenessUpdate(this.awareness, [this.doc.clientID]));
+    }
   };
 
   /** JupyterLab's providers set `user` on their own awareness only: give this view's state the same. */
@@ -195,7 +198,7 @@ function ownRooms(settings: PageSettings): RoomsBridge {
   return {
     version: 1,
     identity: () => identity ??= jupyterFetch(settings, "api/me").then(async (reply) =>
-      reply.ok ? ((await reply.json()).identity ?? null) : null),
+      reply.ok ? completeIdentity((await reply.json()).identity ?? null) : null),
     join: (path, peer) => ownLink(settings, path, peer),
   };
 }
@@ -266,6 +269,25 @@ export function awarenessClients(update: Uint8Array): number[] {
     decoding.readVarString(decoder);  // state (JSON)
   }
   return ids;
+}
+
+// JupyterLab's own colours for collaborators (--jp-collaborator-color1..7), as its user manager uses them.
+const COLOURS = ["#ffad8e", "#dac83d", "#72dd76", "#00e4d0", "#45d4ff", "#e2b1ff", "#ff9de6"];
+
+/**
+ * `/api/me`'s identity with what JupyterLab's user manager fills in when the server leaves it out (the stock
+ * server sends `color: null`): a colour (stable per user here) and initials, so presence can draw it.
+ */
+export function completeIdentity(identity: Record<string, any> | null): Record<string, unknown> | null {
+  if (!identity?.username) return identity;
+  const name = identity.display_name || identity.name || identity.username;
+  let hash = 0;
+  for (const char of String(identity.username)) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return {
+    ...identity, name: identity.name || name, display_name: identity.display_name || name,
+    initials: identity.initials || String(name).split(/\s+/).map((w: string) => w[0]).join("").slice(0, 2).toUpperCase(),
+    color: identity.color || COLOURS[hash % COLOURS.length],
+  };
 }
 
 function encodePath(path: string): string {

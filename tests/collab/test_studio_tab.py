@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import secrets
 import shutil
 import subprocess
@@ -21,11 +22,11 @@ import pytest
 
 from imagestudio_nb.collab import open_collaboration_session
 from imagestudio_nb.project import Project
+from imagestudio_nb.project.schema import ROOTS
 from tests.browser.lab import doc_to_screen, launch_browser, wait_until
 from tests.collab.conftest import NODE_CLIENT, USERS
-from tests.collab.test_studio_api import start_studio_lab
+from tests.collab.test_studio_api import REPO, start_studio_lab
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SHOTS = Path(os.environ.get("IMAGESTUDIO_SCREENSHOTS", "/tmp/imagestudio-screenshots"))
 
@@ -100,7 +101,7 @@ def browser():
 def new_page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.on("pageerror", lambda error: print("page error:", error))
+    page.on("pageerror", lambda error: print("page error:", error, (error.stack or "")[:600]))
     return page
 
 
@@ -166,6 +167,16 @@ def watcher(lab, path: str, user: str, tmp_path: Path, script: dict) -> subproce
                             env={**os.environ, "NODE_PATH": str(NODE_CLIENT / "node_modules")})
 
 
+def test_the_extensions_roots_are_written_from_the_schema():
+    writer = runpy.run_path(str(REPO / "labextension" / "lab" / "write_roots.py"))
+    text = (REPO / "labextension" / "lab" / "src" / "roots.ts").read_text(encoding="utf-8")
+    assert text == writer["roots_module"](), "run `python labextension/lab/write_roots.py` after changing ROOTS"
+    for name, kind in ROOTS.items():
+        assert f'"{name}": "{kind.__name__}"' in text
+
+
+@pytest.mark.slow
+@pytest.mark.browser
 def test_double_click_opens_a_studio_tab_and_open_with_offers_the_json_editor(tab_lab, browser):
     make_project(tab_lab, "Opened")
     page = new_page(browser)
@@ -177,6 +188,12 @@ def test_double_click_opens_a_studio_tab_and_open_with_offers_the_json_editor(ta
     assert page.locator(".jp-MainAreaWidget .jp-FileEditor").count() == 0  # not the text editor
     assert tab.locator("[data-layer-id]", has_text="ink").count() == 1
     assert tab.get_attribute("data-transport") == "room"
+    # The tab's shared model is the extension's IsprojDoc, with exactly the schema's roots and Y types.
+    roots = page.evaluate("""() => { const doc = window.jupyterapp.shell.currentWidget.context.model.sharedModel;
+        return Object.fromEntries(Object.entries(doc.roots).map(([name, root]) =>
+            [name, doc.ydoc.share.get(name) !== root ? 'not the document root'
+                   : typeof root.push === 'function' ? 'Array' : typeof root.set === 'function' ? 'Map' : '?'])); }""")
+    assert roots == {name: kind.__name__ for name, kind in ROOTS.items()}
     page.wait_for_function("() => document.querySelector('.is-lab-studio-tab .is-canvas')?.dataset.connection === 'connected'")
     shot(page, "double_click")
     item.click(button="right")
@@ -193,6 +210,8 @@ def test_double_click_opens_a_studio_tab_and_open_with_offers_the_json_editor(ta
     page.context.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_tabs_edits_reach_a_node_client_and_the_log_and_the_node_clients_layer_reaches_the_tab(tab_lab, browser,
                                                                                                  tmp_path):
     folder = make_project(tab_lab, "Travels")
@@ -205,7 +224,7 @@ def test_a_tabs_edits_reach_a_node_client_and_the_log_and_the_node_clients_layer
     tab.locator("[data-layer-id]", has_text="from-node").wait_for(timeout=30_000)
     # A stroke on "ink" (through the room) and a new layer (through the tab's HTTP backend).
     tab.locator("[data-layer-id]", has_text="ink").click()
-    tab.locator("[data-tool='brush']").click()
+    tab.locator(".is-tool[data-tool='brush']").click()
     stroke(page, tab, [(40, 40), (120, 90), (200, 120)])
     tab.locator("[data-action='add-paint']").click()
     tab.locator("[data-layer-id]", has_text=re.compile("Paint")).wait_for(timeout=30_000)  # the name, not the kind
@@ -222,13 +241,15 @@ def test_a_tabs_edits_reach_a_node_client_and_the_log_and_the_node_clients_layer
     page.context.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_viewers_tab_cannot_change_the_document(tab_lab, browser):
     folder = make_project(tab_lab, "Viewed", roles={"bo": "viewer"})
     page = new_page(browser)
     open_lab(page, tab_lab, "bo", "Viewed/project.isproj")
     tab = studio(page)
     tab.locator("[data-layer-id]", has_text="ink").click()
-    tab.locator("[data-tool='brush']").click()
+    tab.locator(".is-tool[data-tool='brush']").click()
     stroke(page, tab, [(40, 40), (160, 160)])
     tab.locator("[data-action='add-paint']").click()
     # The call is refused by the server with the reason, shown in the tab.
@@ -246,3 +267,79 @@ def test_a_viewers_tab_cannot_change_the_document(tab_lab, browser):
     assert [layer["name"] for layer in layers] == ["ink"] and layers[0]["strokes"] == []
     page.context.close()
     other.context.close()
+
+
+# Mounts the widget bundle's canvas on a JupyterLab page as a notebook view would (documentPath absolute, as
+# the Canvas widget's `document_path`), with no kernel behind its channel: only the room can feed it.
+MOUNT = """async ({documentPath, dropBridge, slot}) => {
+    if (dropBridge) delete globalThis[Symbol.for('imagestudio.rooms')];
+    const config = JSON.parse(document.getElementById('jupyter-config-data').textContent);
+    const base = new URL(config.baseUrl, location.href);
+    const module = await import(new URL('imagestudio/static/canvas.js', base).href);
+    if (!document.querySelector('link[data-test-css]')) {  // the widget's stylesheet, as anywidget adds it
+        const link = Object.assign(document.createElement('link'), {rel: 'stylesheet',
+                                   href: new URL('imagestudio/static/studio.css', base).href});
+        link.dataset.testCss = '1';
+        document.head.append(link);
+        await new Promise((resolve) => { link.onload = resolve; link.onerror = resolve; });
+    }
+    const host = document.createElement('div');
+    host.className = 'test-host';
+    host.dataset.slot = String(slot);
+    host.style.cssText = 'position:fixed;top:30px;left:10px;width:1360px;height:820px;z-index:100000;' +
+        'background:white;overflow:hidden';
+    document.body.append(host);
+    const refuse = async (what) => { throw new Error(`no kernel behind this view (${what})`); };
+    const channel = {request: refuse, call: refuse, on: () => () => undefined, send: () => undefined};
+    module.mountCanvas(host, {channel, documentPath, transportChoice: 'room', height: 600});
+}"""
+
+INK_STROKES = """(el) => { const doc = el.imagestudioView.sync.doc;
+    const ink = doc.getArray('layers').toArray().find((l) => l.get('name') === 'ink');
+    return ink ? ink.get('strokes').length : -1; }"""
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_notebook_views_join_the_room_through_the_bridge_or_their_own_provider(tab_lab, browser, tmp_path):
+    folder = make_project(tab_lab, "Views")
+    document = str(folder.resolve() / "project.isproj")
+    pages, views = [], []
+    for drop_bridge in (False, True):  # the extension's bridge; then no extension: the view's own provider
+        page = new_page(browser)
+        open_lab(page, tab_lab, "dee", "")
+        page.wait_for_function("() => window.jupyterapp && window[Symbol.for('imagestudio.rooms')]", timeout=90_000)
+        page.evaluate(MOUNT, {"documentPath": document, "dropBridge": drop_bridge, "slot": 0})
+        pages.append(page)
+        views.append(page.locator(".test-host[data-slot='0'] .is-canvas"))
+    for page, view in zip(pages, views):
+        view.locator("canvas.is-screen[data-ready='1']").wait_for(timeout=60_000)
+        assert view.get_attribute("data-transport") == "room"
+        page.wait_for_function("(el) => el.dataset.connection === 'connected'", arg=view.element_handle(), timeout=30_000)
+        # Presence carries Jupyter's identity of the user (JupyterLab's user manager, or /api/me).
+        user = view.evaluate("(el) => el.imagestudioView.transport.awareness.getLocalState().user")
+        assert user and user["username"] == "dee" and user["color"], user
+    node = watcher(tab_lab, "Views/project.isproj", "ana", tmp_path,
+                   {"add": ["from-node"], "wait_for": ["from-node"], "strokes": {"ink": 2}, "timeout_ms": 90000})
+    for view in views:
+        view.locator("[data-layer-id]", has_text="from-node").wait_for(timeout=30_000)
+    for index, (page, view) in enumerate(zip(pages, views)):  # each view's stroke reaches the other, node and log
+        view.locator("[data-layer-id]", has_text="ink").click()
+        view.locator(".is-tool[data-tool='brush']").click()
+        stroke(page, view, [(40, 40 + 80 * index), (150, 60 + 80 * index), (260, 80 + 80 * index)])
+        other = views[1 - index]
+        wait_until(lambda: other.evaluate(INK_STROKES) == index + 1, message=f"view {index}'s stroke in the other view")
+    out, err = node.communicate(timeout=120)
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["complete"] and seen["strokes"]["ink"] == 2, (seen, err[-2000:])
+    wait_until(lambda: len(next(l for l in read_layers(folder) if l["name"] == "ink")["strokes"]) == 2,
+               timeout=30, message="both views' strokes in the project's log")
+    shot(pages[0], "notebook_view_bridge")
+    shot(pages[1], "notebook_view_own_provider")
+    # A document outside the server root has no room here: the view falls back to the kernel relay.
+    pages[1].evaluate(MOUNT, {"documentPath": str(tmp_path / "Elsewhere" / "project.isproj"), "dropBridge": True,
+                              "slot": 1})
+    outside = pages[1].locator(".test-host[data-slot='1'] .is-canvas")
+    pages[1].wait_for_function("(el) => el.dataset.transport === 'kernel'", arg=outside.element_handle(), timeout=30_000)
+    for page in pages:
+        page.context.close()

@@ -54,14 +54,30 @@ class StudioPanel extends Widget {
       if (typeof module.mountCanvas !== "function") {
         throw new Error("this build of the Image Studio canvas has no mountCanvas; rebuild it (make install)");
       }
-      const height = Math.max(360, this.node.clientHeight - 8 || 640);
       this.mounted = module.mountCanvas(this.node, {
-        channel: new HttpChannel(settings, context.path), documentPath: context.path, height });
+        channel: new HttpChannel(settings, context.path), documentPath: context.path, height: this.bodyHeight });
+      this.fitEditor();
     }).catch((error) => {
       console.error("Image Studio:", error);
       this.node.textContent = `The Studio could not open ${context.path}: ${error?.message ?? error}`;
       this.node.dataset.error = "1";
     });
+  }
+
+  private bodyHeight = 560;
+
+  /** Size the editor's body so that its toolbar, canvas and status line fill the tab without scrolling. */
+  private fitEditor(): void {
+    const root = this.node.querySelector<HTMLElement>(".is-canvas");
+    if (!root || !this.node.clientHeight) return;
+    const chrome = root.offsetHeight - this.bodyHeight;
+    this.bodyHeight = Math.max(240, this.node.clientHeight - chrome - 4);
+    root.style.setProperty("--is-height", `${this.bodyHeight}px`);  // the canvas's own height option, live
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    this.fitEditor();
   }
 
   dispose(): void {
