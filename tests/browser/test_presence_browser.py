@@ -269,7 +269,7 @@ from imagestudio_nb.widgets import Canvas
 project = Project.create({name!r}, width=512, height=384, owner="ana")
 project.add_layer("image", name="Photo", asset=project.assets.add(np.full((192, 256, 3), 235, np.uint8)).hash)
 project.flush()
-canvas = Canvas(project, transport="room", height=440)
+canvas = Canvas(project, transport={transport!r}, height=440)
 canvas
 '''
 
@@ -307,24 +307,25 @@ def lab_page(browser, presence_lab):
     shutdown_kernels(presence_lab)
 
 
-def test_presence_in_the_real_canvas_bar_pointer_selection_and_follow(lab_page, presence_lab):
+@pytest.mark.parametrize("transport", ["room", "kernel"])
+def test_presence_in_the_real_canvas_bar_pointer_selection_and_follow(lab_page, presence_lab, transport):
     from tests.browser.lab import doc_to_screen, run_all, wait_for_canvas, write_notebook
 
     name = "Real" + secrets.token_hex(3)
-    notebook = write_notebook(presence_lab.root, f"{name}.ipynb", [CANVAS_CELL.format(name=name)])
+    notebook = write_notebook(presence_lab.root, f"{name}.ipynb", [CANVAS_CELL.format(name=name, transport=transport)])
     ana = lab_page("ana", notebook)
     run_all(ana)
     ana_canvas = wait_for_canvas(ana)
     bo = lab_page("bo", notebook)
     bo_canvas = wait_for_canvas(bo)
     for canvas in (ana_canvas, bo_canvas):
-        wait_until(lambda: canvas.get_attribute("data-transport") == "room", timeout=20,
-                   message="the view in the project's room")
+        wait_until(lambda: canvas.get_attribute("data-transport") == transport, timeout=20,
+                   message=f"the view on the {transport} transport")
     bars = {user: wait_for_chips(canvas, {"ana", "bo"}, timeout=20)
             for user, canvas in (("ana", ana_canvas), ("bo", bo_canvas))}
     assert bars["ana"]["ana"]["me"] and bars["bo"]["bo"]["me"] and not bars["bo"]["ana"]["me"]
     assert bars["bo"]["ana"]["colour"] == "#d62728" and bars["ana"]["bo"]["colour"] == "#1f77b4"
-    bo_canvas.screenshot(path=str(SCREENSHOTS / "real-canvas-bo-bar.png"))
+    bo_canvas.screenshot(path=str(SCREENSHOTS / f"real-canvas-bo-bar-{transport}.png"))
 
     # ana points at (400, 300) of the document: bo sees her red arrow there.
     ana_canvas.locator("canvas.is-screen").scroll_into_view_if_needed()
@@ -335,7 +336,7 @@ def test_presence_in_the_real_canvas_bar_pointer_selection_and_follow(lab_page, 
         view = canvas_view(bo_canvas)
         sx, sy = view["ox"] + x * view["zoom"], view["oy"] + y * view["zoom"]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / f"{name}.png").write_bytes(screen.screenshot())
+        (SCREENSHOTS / f"{name}-{transport}.png").write_bytes(screen.screenshot())
         return colour_count(screenshot_array(screen), RED, (sx, sy, sx + 12, sy + 18))
 
     wait_until(lambda: arrow_pixels(400, 300, "real-canvas-pointer") > 40, timeout=10,
@@ -349,7 +350,7 @@ def test_presence_in_the_real_canvas_bar_pointer_selection_and_follow(lab_page, 
     def outline_pixels():
         view = canvas_view(bo_canvas)
         image = screenshot_array(screen)
-        (SCREENSHOTS / "real-canvas-selection.png").write_bytes(screen.screenshot())
+        (SCREENSHOTS / f"real-canvas-selection-{transport}.png").write_bytes(screen.screenshot())
         points = [(128, 0), (128, 192), (0, 96), (256, 96)]
         return [colour_count(image, RED, (view["ox"] + x * view["zoom"] - 3, view["oy"] + y * view["zoom"] - 3,
                                           view["ox"] + x * view["zoom"] + 4, view["oy"] + y * view["zoom"] + 4))
@@ -368,7 +369,7 @@ def test_presence_in_the_real_canvas_bar_pointer_selection_and_follow(lab_page, 
     wait_until(lambda: same(canvas_view(bo_canvas), canvas_view(ana_canvas)), timeout=10,
                message="bo's real canvas following ana's zoom")
     assert bo_canvas.locator("[data-role=following]").inner_text().startswith("Following Ana Lima")
-    bo_canvas.screenshot(path=str(SCREENSHOTS / "real-canvas-following.png"))
+    bo_canvas.screenshot(path=str(SCREENSHOTS / f"real-canvas-following-{transport}.png"))
     # bo's own zoom ends follow mode; ana's next zoom leaves bo's view where it is.
     bo_canvas.locator("[data-action=zoom-out]").click()
     wait_until(lambda: bo_canvas.locator("[data-role=following]").is_hidden(), timeout=5,
