@@ -11,7 +11,7 @@ import { LayersPanel } from "./layers_panel";
 import { Identity, Presence, fetchIdentity } from "./presence";
 import { tryJoinRoom } from "./room";
 import { Brush, ToolHost, Tools } from "./tools";
-import { ConnectionState, DocTransport } from "./transport";
+import { ConnectionState, DocTransport, ViewConnection } from "./transport";
 import { StatusLine, announceSelection, button, collapsible, download, el, guarded, isolateClicks, labelled,
   newViewId, onSelection, registerPageView, select } from "./ui";
 import { DocSync, Y } from "./ysync";
@@ -63,6 +63,7 @@ class CanvasView implements ToolHost {
   readonly channel: ViewChannel;
   readonly documentPath: string;
   transport: DocTransport | null = null;
+  private connection: ViewConnection | null = null;
   presence: Presence | null = null;
   private identity: Promise<Identity>;
   private layersPanel: LayersPanel;
@@ -115,7 +116,6 @@ class CanvasView implements ToolHost {
     this.tools.bindPointer();
     this.bindKeys();
     this.bindPresencePointer();
-    this.bindNetwork();
     const onDoc = () => this.docChanged();
     this.sync.layers.observeDeep(onDoc);
     this.sync.meta.observe(onDoc);
@@ -153,85 +153,32 @@ class CanvasView implements ToolHost {
   // --- transport -----------------------------------------------------------------------------------
   /** Join the project's room, else fall back to the kernel relay; then show the connection and presence. */
   private async connect(): Promise<void> {
-    const choice = this.options.transportChoice || "auto";
-    let transport: DocTransport | null = this.options.transport || null;
-    if (!transport && choice !== "kernel" && this.documentPath) {
-      try {
-        transport = await tryJoinRoom(this.sync.doc, this.documentPath);
-      } catch (error) {
-        console.warn("imagestudio: joining the project's room failed; using the kernel relay", error);
-        transport = null;
-      }
-      if (!transport && choice === "room") this.status.error("This page has no collaborative room for the project; using the kernel.");
-    }
-    if (!transport) transport = new KernelTransport(this.options.channel, this.sync.doc, this.viewId, this.sync.origin);
-    else this.followOwnKernelChanges();
-    if (this.disposed) { transport.dispose(); return; }
-    this.attach(transport);
+    this.connection = new ViewConnection({
+      doc: this.sync.doc, documentPath: this.documentPath, choice: this.options.transportChoice || "auto",
+      given: this.options.transport, joinRoom: tryJoinRoom,
+      kernel: () => new KernelTransport(this.options.channel, this.sync.doc, this.viewId, this.sync.origin),
+      onAttach: (transport) => {
+        this.transport = transport;
+        this.root.dataset.transport = transport.kind;
+        if (transport.kind === "room") this.followOwnKernelChanges();
+        this.presence?.dispose();
+        this.presence = new Presence(transport.awareness, this.presenceHost(), this.identity);
+        this.presenceSlot.replaceChildren(this.presence.bar);
+      },
+      onState: (state, kind) => {
+        this.root.dataset.connection = state;
+        this.badge.dataset.state = state;
+        this.badge.textContent = `● ${CONNECTION_LABEL[state]}`;
+        this.badge.title = `${kind === "room" ? "Project room" : "Kernel relay"}: ${CONNECTION_LABEL[state]}`;
+      },
+      onFallback: () => this.status.error("This page has no collaborative room for the project; using the kernel."),
+    });
+    const transport = await this.connection.start();
+    if (!transport) return;
     await transport.synced;
     if (this.disposed) return;
     this.synced = true;
     this.docChanged();
-  }
-
-  private detachTransport: (() => void) | null = null;
-  /** The browser says it has no network (a socket may look open for half a minute more). */
-  private browserOffline = typeof navigator !== "undefined" && navigator.onLine === false;
-  private rejoining = false;
-
-  /** Use `transport` from now on: its connection state on the badge, presence on its awareness. */
-  private attach(transport: DocTransport): void {
-    this.detachTransport?.();
-    this.presence?.dispose();
-    this.transport = transport;
-    this.root.dataset.transport = transport.kind;
-    const stopListening = transport.onConnection(() => this.showConnection());
-    this.detachTransport = () => stopListening();
-    this.presence = new Presence(transport.awareness, this.presenceHost(), this.identity);
-    this.presenceSlot.replaceChildren(this.presence.bar);
-    this.showConnection();
-  }
-
-  private showConnection(): void {
-    const transport = this.transport;
-    const state: ConnectionState = this.browserOffline ? "offline" : this.rejoining ? "connecting" : transport?.connection() ?? "connecting";
-    this.root.dataset.connection = state;
-    this.badge.dataset.state = state;
-    this.badge.textContent = `● ${CONNECTION_LABEL[state]}`;
-    this.badge.title = `${transport?.kind === "room" ? "Project room" : "Kernel relay"}: ${CONNECTION_LABEL[state]}`;
-  }
-
-  /** Network gone and back: show it at once, and sync both ways right away (edits made offline merge). */
-  private bindNetwork(): void {
-    const offline = () => { this.browserOffline = true; this.showConnection(); };
-    const online = () => { this.browserOffline = false; this.showConnection(); this.reconnect().catch((error) => this.status.error(error)); };
-    window.addEventListener("offline", offline);
-    window.addEventListener("online", online);
-    this.disposers.push(() => window.removeEventListener("offline", offline), () => window.removeEventListener("online", online));
-  }
-
-  /**
-   * A socket that lived through an outage may be half dead for half a minute: the kernel relay resyncs by
-   * state vector now; a room this view joined itself is joined again (a fresh join syncs both ways, so the
-   * strokes drawn offline reach everyone). A transport the caller passed in is the caller's to manage.
-   */
-  private async reconnect(): Promise<void> {
-    const transport = this.transport;
-    if (!transport || this.disposed) return;
-    if (transport instanceof KernelTransport) { await transport.resync(); return; }
-    if (transport === this.options.transport || transport.kind !== "room" || this.rejoining) return;
-    this.rejoining = true;
-    this.showConnection();
-    try {
-      const fresh = await tryJoinRoom(this.sync.doc, this.documentPath);
-      if (!fresh) return;
-      if (this.disposed || this.transport !== transport) { fresh.dispose(); return; }
-      this.attach(fresh);
-      transport.dispose();
-    } finally {
-      this.rejoining = false;
-      this.showConnection();
-    }
   }
 
   /**
@@ -239,7 +186,11 @@ class CanvasView implements ToolHost {
    * view's calls caused also come over the comm tagged with its id: applied with its origin, they are its
    * own to undo (applying an update twice is harmless in Yjs).
    */
+  private followingKernel = false;
+
   private followOwnKernelChanges(): void {
+    if (this.followingKernel) return;
+    this.followingKernel = true;
     this.disposers.push(this.options.channel.on("y-update", (msg, buffers) => {
       if (msg.view === this.viewId && buffers[0]) Y.applyUpdate(this.sync.doc, buffers[0], this.sync.origin);
     }));
@@ -317,23 +268,13 @@ class CanvasView implements ToolHost {
 
   // --- soft delete and per-view undo -----------------------------------------------------------------
   private async removeLayer(id: string): Promise<void> {
-    const map = this.sync.findLayer(id);
-    if (!map) return;
-    const user = (await this.identity).username || "guest";
-    this.sync.edit(() => {
-      map.set("deleted", true);
-      map.set("deleted_by", user);
-      map.set("deleted_at", new Date().toISOString().replace(/\.\d{3}Z$/, "Z"));
-    });
+    if (!this.sync.softDelete(id, (await this.identity).username || "guest")) return;
     if (this.selectedId === id) this.setSelected(null);
     this.status.info("Layer deleted: restore it from “Deleted layers”, or Undo.", 6000);
   }
 
   private restoreLayer(id: string): void {
-    const map = this.sync.findLayer(id);
-    if (!map) return;
-    this.sync.edit(() => { for (const key of ["deleted", "deleted_by", "deleted_at"]) map.delete(key); });
-    this.setSelected(id);
+    if (this.sync.restore(id)) this.setSelected(id);
   }
 
   private undo(): void {
@@ -557,10 +498,8 @@ class CanvasView implements ToolHost {
     this.resize.disconnect();
     for (const dispose of this.disposers) dispose();
     if (this.frame) cancelAnimationFrame(this.frame);
-    this.detachTransport?.();
     this.presence?.dispose();
-    // A transport the caller passed in (the Studio tab's) is the caller's to close.
-    if (this.transport && this.transport !== this.options.transport) this.transport.dispose();
+    this.connection?.dispose();  // closes the transport unless the caller passed it in (the Studio tab's)
     this.sync.dispose();
   }
 }

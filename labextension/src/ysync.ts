@@ -32,6 +32,26 @@ export class DocSync {
     this.doc.transact(change, this.origin);
   }
 
+  /** Delete a layer softly (DESIGN.md D6): flagged, drawn by nobody, its strokes kept, restorable; false when unknown. */
+  softDelete(id: string, user: string): boolean {
+    const map = this.findLayer(id);
+    if (!map) return false;
+    this.edit(() => {
+      map.set("deleted", true);
+      map.set("deleted_by", user);
+      map.set("deleted_at", new Date().toISOString().replace(/\.\d{3}Z$/, "Z"));
+    });
+    return true;
+  }
+
+  /** Bring a deleted layer back where it was, with every stroke made on it meanwhile. */
+  restore(id: string): boolean {
+    const map = this.findLayer(id);
+    if (!map) return false;
+    this.edit(() => { for (const key of ["deleted", "deleted_by", "deleted_at"]) map.delete(key); });
+    return true;
+  }
+
   findLayer(id: string | null): Y.Map<any> | undefined {
     if (!id) return undefined;
     for (const layer of this.layers) if (layer.get("id") === id) return layer;

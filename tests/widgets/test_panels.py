@@ -316,3 +316,34 @@ def test_a_preset_can_be_added_to_a_tuned_chain_instead_of_replacing_it(project)
     assert replaced[0]["filter"] == "black_white" and len(replaced) == len(merged) - 1
     _call(panel, outbox, "cancel")
     assert panel.chain == []  # nothing was applied: back to the layer's stored chain
+
+
+def test_filter_panel_follows_the_layer_its_pages_canvas_selected(project):
+    panel = FilterPanel(project)
+    outbox = Outbox(panel)
+    assert panel.document_path == str(project.path.resolve() / "project.isproj")
+    layer = project.add_layer("image", asset=project.asset, filters=[{"filter": "sepia", "params": {"amount": 1}}])
+    _call(panel, outbox, "follow", layer=layer)
+    assert panel.layer == layer and panel.chain[0]["filter"] == "sepia"
+    _call(panel, outbox, "follow", layer=None)
+    assert panel.layer is None and panel.chain == []
+
+
+def test_generated_layers_go_above_the_views_selection_and_a_views_call_is_its_own_to_undo(project):
+    canvas = Canvas(project)
+    low = project.add_layer("image", name="Low", asset=project.asset)
+    high = project.add_layer("image", name="High", asset=project.asset)
+    canvas.selected_layer = high  # the notebook's own selection; the view's (sent with the call) wins
+    panel = PromptPanel(project, canvas=canvas)
+    outbox = Outbox(panel)
+    canvas_outbox = Outbox(canvas)
+    message(panel, {"type": "call", "id": 3, "view": "view-b", "method": "generate",
+                    "args": {"prompt": "a small boat", "model": "local", "options": {"size": "256x256", "seed": 4},
+                             "layer": low}})
+    assert "error" not in outbox.last_reply()[0]
+    names = [layer["name"] for layer in project.layers()]
+    assert names == ["Low", "a small boat", "High"]
+    # The kernel's changes for that call reached the canvas's views tagged with the calling view.
+    assert {content["view"] for content, _ in canvas_outbox.of_type("y-update")} == {"view-b"}
+    # The notebook's undo takes back the notebook's own last edit (High), never the view's generation.
+    assert project.undo() and [layer["name"] for layer in project.layers()] == ["Low", "a small boat"]
