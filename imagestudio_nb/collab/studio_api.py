@@ -31,7 +31,7 @@ from ..project.roles import role_of
 
 log = logging.getLogger(__name__)
 
-#: Message types a tab may send, and the roles that may send them (``None``: any role).
+#: Message types any role may send (besides ``role``: which role the server gives the caller).
 READS = frozenset({"asset", "layer-raster"})
 #: Roles whose calls may change the project (everything a Canvas call does writes to it or its folder).
 WRITERS = frozenset({"owner", "editor"})
@@ -131,17 +131,18 @@ class StudioBackend:
         from ..widgets._base import Reply
 
         kind = message["type"]
-        if kind not in READS and kind != "call":
-            raise InvalidArgumentError(f"a Studio tab may send {sorted(READS | {'call'})}, not {kind!r}")
+        if kind not in READS and kind not in ("call", "role"):
+            raise InvalidArgumentError(f"a Studio tab may send {sorted(READS | {'call', 'role'})}, not {kind!r}")
         canvas = self.canvas(project_folder(self.root, document_path))
-        if kind == "call":
-            role = role_of(canvas.project.roles(), username)
-            if not may_write_contents:
-                role = "viewer"  # the Jupyter server itself does not let this user write files
-            if role not in WRITERS:
-                who = f"{username!r} is a {role}" if username else f"a {role}"
-                raise PermissionDeniedError(f"{who} of this project and cannot call {message.get('method')!r}; "
-                                            "ask an owner for the editor role")
+        role = role_of(canvas.project.roles(), username)
+        if not may_write_contents:
+            role = "viewer"  # the Jupyter server itself does not let this user write files
+        if kind == "role":  # what the tab shows: the role this server enforces, computed here and only here
+            return {"type": "reply", "result": {"role": role, "username": username, "writes": role in WRITERS}}, []
+        if kind == "call" and role not in WRITERS:
+            who = f"{username!r} is a {role}" if username else f"a {role}"
+            raise PermissionDeniedError(f"{who} of this project and cannot call {message.get('method')!r}; "
+                                        "ask an owner for the editor role")
         handler = getattr(canvas, "_msg_" + kind.replace("-", "_"))
         outcome = handler(message, buffers)
         if isinstance(outcome, Reply):

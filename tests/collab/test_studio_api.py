@@ -128,6 +128,14 @@ def test_every_role_reads_assets_and_rasters(studio_lab, project):
     assert status == 200 and reply["mime"] and len(buffers) == 1 and buffers[0]
 
 
+def test_the_server_tells_each_caller_the_role_it_enforces(studio_lab, project):
+    expected = {"ana": ("owner", True), "bo": ("viewer", False), "cy": ("commenter", False),
+                "dee": ("editor", True), "eve": ("viewer", False)}  # eve: Jupyter denies her "write"
+    for user, (role, writes) in expected.items():
+        status, reply, _ = post(studio_lab, user, project["path"], {"type": "role"})
+        assert status == 200 and reply["result"] == {"role": role, "username": user, "writes": writes}, reply
+
+
 def test_viewers_and_commenters_calls_are_refused_and_change_nothing(studio_lab, project):
     before = layer_names(project["folder"])
     for user, role in (("bo", "viewer"), ("cy", "commenter")):

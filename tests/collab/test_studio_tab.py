@@ -248,6 +248,9 @@ def test_a_viewers_tab_cannot_change_the_document(tab_lab, browser):
     page = new_page(browser)
     open_lab(page, tab_lab, "bo", "Viewed/project.isproj")
     tab = studio(page)
+    banner = page.locator(".is-lab-studio-tab .is-lab-readonly")
+    banner.wait_for(timeout=30_000)  # the tab says so before anything is tried
+    assert "bo is a viewer" in banner.inner_text() and banner.get_attribute("data-writes") == "false"
     tab.locator("[data-layer-id]", has_text="ink").click()
     tab.locator(".is-tool[data-tool='brush']").click()
     stroke(page, tab, [(40, 40), (160, 160)])
@@ -260,6 +263,8 @@ def test_a_viewers_tab_cannot_change_the_document(tab_lab, browser):
     other = new_page(browser)
     open_lab(other, tab_lab, "ana", "Viewed/project.isproj")
     editor_tab = studio(other)
+    other.wait_for_function("() => document.querySelector('.is-lab-studio-tab .is-lab-readonly')?.dataset.writes === 'true'")
+    assert not other.locator(".is-lab-studio-tab .is-lab-readonly").is_visible()
     other.wait_for_timeout(1500)
     assert editor_tab.locator("[data-layer-id]").all_inner_texts() and \
         [t for t in editor_tab.locator("[data-layer-id]").all_inner_texts() if "Paint" in t] == []

@@ -54,9 +54,16 @@ class StudioPanel extends Widget {
       if (typeof module.mountCanvas !== "function") {
         throw new Error("this build of the Image Studio canvas has no mountCanvas; rebuild it (make install)");
       }
-      this.mounted = module.mountCanvas(this.node, {
-        channel: new HttpChannel(settings, context.path), documentPath: context.path, height: this.bodyHeight });
+      const channel = new HttpChannel(settings, context.path);
+      this.node.append(this.banner);
+      this.mounted = module.mountCanvas(this.node, { channel, documentPath: context.path, height: this.bodyHeight });
       this.fitEditor();
+      // Say so when this user may not change the project: the server refuses their edits (the role it enforces).
+      const roles = context.model.sharedModel.roots.roles;
+      const showRole = () => channel.request("role").then(([reply]) => this.showRole(reply.result)).catch(() => undefined);
+      roles.observe(showRole);
+      this.stopRoles = () => roles.unobserve(showRole);
+      void showRole();
     }).catch((error) => {
       console.error("Image Studio:", error);
       this.node.textContent = `The Studio could not open ${context.path}: ${error?.message ?? error}`;
@@ -65,12 +72,26 @@ class StudioPanel extends Widget {
   }
 
   private bodyHeight = 560;
+  private banner = Object.assign(document.createElement("div"), { className: "is-lab-readonly", hidden: true });
+  private stopRoles = () => undefined as void;
+
+  private showRole(info: { role: string; username: string | null; writes: boolean }): void {
+    this.banner.dataset.role = info.role;
+    this.banner.hidden = info.writes;
+    this.banner.dataset.writes = String(info.writes);
+    this.banner.textContent = info.writes ? "" : `View only: ${info.username ?? "you"} ${info.role === "viewer" ?
+      "is a viewer" : `is a ${info.role}`} of this project, so changes made here are not saved (the server ` +
+      "refuses them). Ask an owner for the editor role.";
+    Object.assign(this.banner.style, { padding: "4px 8px", margin: "2px 0 4px", borderRadius: "4px",
+      background: "#fef3c7", color: "#78350f", border: "1px solid #f59e0b", fontSize: "12px" });
+    this.fitEditor();
+  }
 
   /** Size the editor's body so that its toolbar, canvas and status line fill the tab without scrolling. */
   private fitEditor(): void {
     const root = this.node.querySelector<HTMLElement>(".is-canvas");
     if (!root || !this.node.clientHeight) return;
-    const chrome = root.offsetHeight - this.bodyHeight;
+    const chrome = root.offsetHeight - this.bodyHeight + (this.banner.hidden ? 0 : this.banner.offsetHeight + 6);
     this.bodyHeight = Math.max(240, this.node.clientHeight - chrome - 4);
     root.style.setProperty("--is-height", `${this.bodyHeight}px`);  // the canvas's own height option, live
   }
@@ -83,6 +104,7 @@ class StudioPanel extends Widget {
   dispose(): void {
     if (this.isDisposed) return;
     this.removeRoom();
+    this.stopRoles();
     this.mounted?.dispose();
     super.dispose();
   }
