@@ -40,6 +40,10 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 CLIENTS, RATE, SECONDS = 10, 10, 10
 BIG_LAYERS = 500
 STOCK = ["--ServerApp.jpserver_extensions", "imagestudio_nb.widgets.server=False"]
+#: BENCH_NAGLE=1 adds a third server: the package's settings with TCP_NODELAY off (what the extension changes).
+NAGLE = os.environ.get("BENCH_NAGLE") == "1"
+#: Which measures to run (default all): pair, join, ten.
+MEASURES = set(os.environ.get("BENCH_MEASURES", "pair,join,ten").split(","))
 
 
 def node(mode: str, lab, path: str, options: dict) -> subprocess.Popen:
@@ -99,21 +103,28 @@ def run(configs: dict) -> dict:
                                                    "join": [], "loss": [], "cpu": []} for label in configs}
     for round_ in range(ROUNDS):
         for label, (lab, root) in configs.items():  # alternate: both servers see the same load over the run
-            pair = answer(node("pair", lab, make_project(root, f"Pair{round_}"), {"count": 150, "pings": 80}))
-            figures[label]["one_way"] += pair["one_way"]
-            figures[label]["round_trip"] += pair["round_trip"]
-            figures[label]["loss"].append(("pair", pair["sent"], len(pair["one_way"])))
-            joins = answer(node("join", lab, f"Big{round_}/project.isproj", {"repeat": 12, "layers": BIG_LAYERS}))
-            joins = joins["join_ms"]
-            figures[label]["join_first"].append(joins.pop(0))  # a fresh project: this join opens its room
-            figures[label]["join"] += joins
-            load = ten_clients(lab, root, f"Load{round_}")
-            figures[label]["ten"] += load["latencies"]
-            figures[label]["cpu"].append(load["server_cpu_ms_per_update"])
-            figures[label]["loss"].append(("ten", load["expected_arrivals"], len(load["latencies"]),
-                                           load["made"], load["counts"], load["unique"], load["in_log"]))
+            run_measures(figures[label], lab, root, round_)
             print(f"round {round_ + 1} {label}: load average {os.getloadavg()[0]:.1f}", flush=True)
     return figures
+
+
+def run_measures(figures: dict, lab, root: Path, round_: int) -> None:
+    if "pair" in MEASURES:
+        pair = answer(node("pair", lab, make_project(root, f"Pair{round_}"), {"count": 150, "pings": 80}))
+        figures["one_way"] += pair["one_way"]
+        figures["round_trip"] += pair["round_trip"]
+        figures["loss"].append(("pair", pair["sent"], len(pair["one_way"])))
+    if "join" in MEASURES:
+        joins = answer(node("join", lab, f"Big{round_}/project.isproj", {"repeat": 12, "layers": BIG_LAYERS}))
+        joins = joins["join_ms"]
+        figures["join_first"].append(joins.pop(0))  # a fresh project: this join opens its room
+        figures["join"] += joins
+    if "ten" in MEASURES:
+        load = ten_clients(lab, root, f"Load{round_}")
+        figures["ten"] += load["latencies"]
+        figures["cpu"].append(load["server_cpu_ms_per_update"])
+        figures["loss"].append(("ten", load["expected_arrivals"], len(load["latencies"]),
+                                load["made"], load["counts"], load["unique"], load["in_log"]))
 
 
 def report(figures: dict, loads: list[float]) -> None:
@@ -127,9 +138,14 @@ def report(figures: dict, loads: list[float]) -> None:
     print(f"{'measure':44s} {'package p50/p95 ms':>20s} {'stock p50/p95 ms':>20s} {'p95 stock/package':>18s}  target")
     for title, key, target, limit in rows:
         a, b = package[key], stock[key]
+        if not a:
+            continue
         verdict = "" if limit is None else ("met" if p95(a) < limit else "MISSED")
         print(f"{title:44s} {statistics.median(a):9.2f}/{p95(a):9.2f} {statistics.median(b):9.2f}/{p95(b):9.2f} "
               f"{p95(b) / p95(a):17.2f}x  {target} {verdict} (n={len(a)}/{len(b)})")
+        if "package, Nagle" in figures:
+            c = figures["package, Nagle"][key]
+            print(f"{'  the same, package with TCP_NODELAY off':44s} {statistics.median(c):9.2f}/{p95(c):9.2f}")
     for label, data in figures.items():
         print(f"{label}: server CPU per stroke in the ten-client phase (its fan-out to nine included): "
               + ", ".join(f"{ms:.2f} ms" for ms in data["cpu"]))
@@ -150,12 +166,13 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="bench-collab-"))
     configs = {}
     try:
-        for label in ("package", "stock"):
-            root = base / label / "root"
+        for label in ("package", "stock", *(["package, Nagle"] if NAGLE else [])):
+            root = base / label.replace(", ", "-") / "root"
             root.mkdir(parents=True)
-            for round_ in range(ROUNDS):
-                make_project(root, f"Big{round_}", BIG_LAYERS)
-            extra = server_settings(root) if label == "package" else STOCK
+            if "join" in MEASURES:
+                for round_ in range(ROUNDS):
+                    make_project(root, f"Big{round_}", BIG_LAYERS)
+            extra = {"package": server_settings(root), "stock": STOCK}.get(label, [*server_settings(root), *STOCK])
             configs[label] = (start_jupyter_lab(root, extra_args=extra), root)
             log = configs[label][0].log.read_text()
             assert ("TCP_NODELAY" in log) == (label == "package"), f"{label} server: TCP_NODELAY setting not as meant"
