@@ -348,3 +348,28 @@ def test_notebook_views_join_the_room_through_the_bridge_or_their_own_provider(t
     pages[1].wait_for_function("(el) => el.dataset.transport === 'kernel'", arg=outside.element_handle(), timeout=30_000)
     for page in pages:
         page.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_notebook_view_shares_the_open_tabs_room_and_outlives_the_tab(tab_lab, browser):
+    folder = make_project(tab_lab, "Outlives")
+    page = new_page(browser)
+    open_lab(page, tab_lab, "ana", "Outlives/project.isproj")
+    studio(page)
+    page.evaluate(MOUNT, {"documentPath": str(folder.resolve() / "project.isproj"), "dropBridge": False, "slot": 0})
+    view = page.locator(".test-host[data-slot='0'] .is-canvas")
+    view.locator("canvas.is-screen[data-ready='1']").wait_for(timeout=60_000)
+    rooms = "() => { const r = window[Symbol.for('imagestudio.rooms')]; return [r.onTab.size, r.own.size]; }"
+    assert page.evaluate(rooms) == [2, 0]  # the tab's canvas and the notebook view, both on the tab's shared model
+    page.evaluate("""() => { for (const w of window.jupyterapp.shell.widgets('main'))
+                               if (w.node.classList.contains('is-lab-studio-tab')) w.close(); }""")
+    page.wait_for_function(f"() => ({rooms})().join() === '0,1'", timeout=30_000)  # moved to a room of its own
+    page.wait_for_function("(el) => el.dataset.connection === 'connected'", arg=view.element_handle(), timeout=30_000)
+    view.locator("[data-layer-id]", has_text="ink").click()
+    view.locator(".is-tool[data-tool='brush']").click()
+    stroke(page, view, [(40, 40), (150, 90), (260, 120)])
+    wait_until(lambda: len(next(l for l in read_layers(folder) if l["name"] == "ink")["strokes"]) == 1,
+               timeout=30, message="the notebook view's stroke in the log after the tab closed")
+    shot(page, "outlives_tab")
+    page.context.close()

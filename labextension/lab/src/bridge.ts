@@ -34,15 +34,30 @@ export class Rooms implements RoomsBridge {
     return this.user.ready.then(() => (this.user.identity as unknown as Record<string, unknown>) ?? null);
   }
 
-  /** A Studio tab's room for `path` (views of that path use it while the tab is open). */
+  /**
+   * A Studio tab's room for `path` (views of that path share it while the tab is open). When the tab closes,
+   * the views still linked to it move to a room of their own, so a notebook canvas outlives the tab.
+   */
   addTab(path: string, room: Room): () => void {
     this.tabs.set(path, room);
-    return () => { if (this.tabs.get(path) === room) this.tabs.delete(path); };
+    return () => {
+      if (this.tabs.get(path) !== room) return;
+      this.tabs.delete(path);
+      for (const moving of [...this.onTab].filter((l) => l.room === room)) moving.moveTo(this.ownLink(path, moving.peer));
+    };
   }
 
   join(path: string, peer: RoomPeer): RoomLink {
     const tab = this.tabs.get(path);
-    if (tab) return link(tab, peer, () => undefined);
+    if (!tab) return this.ownLink(path, peer);
+    const movable = new MovableLink(tab, peer, link(tab, peer, () => undefined), () => this.onTab.delete(movable));
+    this.onTab.add(movable);
+    return movable;
+  }
+
+  private onTab = new Set<MovableLink>();
+
+  private ownLink(path: string, peer: RoomPeer): RoomLink {
     let entry = this.own.get(path);
     if (!entry) {
       const opened = openRoom(path, this.serverSettings, this.user);
@@ -58,6 +73,31 @@ export class Rooms implements RoomsBridge {
       }
     });
   }
+}
+
+/** A view's link to a tab's room that can move to another room (the view's doc already holds everything). */
+class MovableLink implements RoomLink {
+  readonly synced: Promise<void>;
+  private lastAwareness: Uint8Array | null = null;
+
+  constructor(public room: Room | null, readonly peer: RoomPeer, private inner: RoomLink, private forget: () => void) {
+    this.synced = inner.synced;
+  }
+
+  moveTo(next: RoomLink): void {
+    this.inner.leave();
+    this.inner = next;
+    this.room = null;
+    this.forget();
+    this.peer.connection("connecting");
+    // The new room's first sync hands its state to the view; the view's presence goes there too.
+    next.synced.then(() => { if (this.lastAwareness && this.inner === next) next.awareness(this.lastAwareness); })
+      .catch(() => this.peer.connection("offline"));
+  }
+
+  update(update: Uint8Array): void { this.inner.update(update); }
+  awareness(update: Uint8Array): void { this.lastAwareness = update; this.inner.awareness(update); }
+  leave(): void { this.forget(); this.inner.leave(); }
 }
 
 /** The client ids an awareness update carries. */
