@@ -174,6 +174,22 @@ def test_an_editor_calls_the_canvas_and_the_change_reaches_the_log(studio_lab, p
     assert status == 400 and "no action" in reply["error"]
 
 
+def test_an_editors_upload_travels_as_a_binary_buffer_and_becomes_a_layer(studio_lab, project):
+    picture = png((10, 120, 200), (24, 20))
+    status, reply, _ = post(studio_lab, "ana", project["path"],
+                            {"type": "call", "method": "add_image_file", "args": {"name": "sky.png"}}, [picture])
+    assert status == 200, reply
+    status, reply, buffers = post(studio_lab, "bo", project["path"], {"type": "layer-raster", "layer": reply["result"]})
+    assert status == 200 and buffers and reply["mime"]
+    opened = Project.open(project["folder"])
+    layer = next(l for l in opened.layers() if l["name"] == "sky")
+    opened.close()
+    status, reply, buffers = post(studio_lab, "bo", project["path"], {"type": "asset", "hash": layer["asset"]})
+    assert status == 200 and buffers == [picture]
+    status, reply, buffers = post(studio_lab, "bo", project["path"], {"type": "layer-raster", "layer": "l_missing"})
+    assert status in (400, 404) and buffers == [] and "l_missing" in reply["error"]
+
+
 def test_a_role_changed_after_the_first_call_is_enforced_at_once(studio_lab, project, monkeypatch):
     status, _, _ = post(studio_lab, "cy", project["path"], {"type": "asset", "hash": project["asset"]})
     assert status == 200
