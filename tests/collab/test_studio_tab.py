@@ -346,6 +346,13 @@ def test_notebook_views_join_the_room_through_the_bridge_or_their_own_provider(t
                               "slot": 1})
     outside = pages[1].locator(".test-host[data-slot='1'] .is-canvas")
     pages[1].wait_for_function("(el) => el.dataset.transport === 'kernel'", arg=outside.element_handle(), timeout=30_000)
+    # A file the server has no room for (the session request fails): the same, through the bridge or not.
+    missing = str(tab_lab.root.resolve() / "Missing" / "project.isproj")
+    for page, drop_bridge in zip(pages, (False, True)):
+        page.evaluate(MOUNT, {"documentPath": missing, "dropBridge": drop_bridge, "slot": 2})
+        view = page.locator(".test-host[data-slot='2'] .is-canvas")
+        page.wait_for_function("(el) => el.dataset.transport === 'kernel'", arg=view.element_handle(), timeout=30_000)
+    assert pages[0].evaluate("() => window[Symbol.for('imagestudio.rooms')].own.size") == 1  # the failed room let go
     for page in pages:
         page.context.close()
 
