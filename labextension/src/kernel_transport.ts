@@ -37,6 +37,8 @@ export class KernelTransport implements DocTransport {
   private disposers: (() => void)[] = [];
   private applying = false;
   private syncing: Promise<void> | null = null;
+  private outstanding: Promise<[Message, Uint8Array[]]> | null = null;
+  private everSynced = false;
   private pendingResync = 0;
   private timer = 0;
   private firstSync!: () => void;
@@ -119,8 +121,10 @@ export class KernelTransport implements DocTransport {
     this.stats.resyncs++;
     this.syncing = (async () => {
       try {
-        const [, buffers] = await withTimeout(
-          this.channel.request("y-sync", { view: this.view }, [Y.encodeStateVector(this.doc)]), this.timeout);
+        // A busy kernel answers late: wait for the request already sent rather than queue another full state.
+        this.outstanding ??= this.channel.request("y-sync", { view: this.view }, [Y.encodeStateVector(this.doc)])
+          .finally(() => { this.outstanding = null; });
+        const [, buffers] = await withTimeout(this.outstanding, this.timeout);
         const wasOffline = this.state !== "connected";
         if (buffers[0]) this.apply(buffers[0], REMOTE);
         if (buffers[1]) {
@@ -128,13 +132,15 @@ export class KernelTransport implements DocTransport {
           if (missing.length > 2) { this.stats.sentMissing++; this.channel.send({ type: "y-update", view: this.view }, [missing]); }
         }
         this.setState("connected");
+        this.everSynced = true;
         this.firstSync();
         if (wasOffline && this.awareness.getLocalState()) {
           // Back after a gap: announce presence again (others may have timed it out).
           this.awareness.setLocalState(this.awareness.getLocalState());
         }
       } catch {
-        this.setState("offline");
+        // Before the first answer the kernel may just be busy running the notebook's next cells.
+        if (this.everSynced) this.setState("offline");
       } finally {
         this.syncing = null;
       }
