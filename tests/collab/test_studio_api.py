@@ -190,6 +190,17 @@ def test_an_editors_upload_travels_as_a_binary_buffer_and_becomes_a_layer(studio
     assert status in (400, 404) and buffers == [] and "l_missing" in reply["error"]
 
 
+def test_export_renders_with_python_for_editors_and_writes_nothing_for_viewers(studio_lab, project):
+    exports = project["folder"] / "exports"
+    status, reply, _ = post(studio_lab, "bo", project["path"], {"type": "call", "method": "export", "args": {}})
+    assert status == 403 and not exports.exists()  # an export writes into the project folder
+    status, reply, buffers = post(studio_lab, "ana", project["path"],
+                                  {"type": "call", "method": "export", "args": {"format": "png"}})
+    assert status == 200 and reply["result"]["mime"] == "image/png"
+    image = Image.open(io.BytesIO(buffers[0]))
+    assert image.size == (64, 48) and (exports / reply["result"]["filename"]).read_bytes() == buffers[0]
+
+
 def test_a_role_changed_after_the_first_call_is_enforced_at_once(studio_lab, project, monkeypatch):
     status, _, _ = post(studio_lab, "cy", project["path"], {"type": "asset", "hash": project["asset"]})
     assert status == 200
