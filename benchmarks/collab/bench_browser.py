@@ -37,6 +37,9 @@ from tests.servers import start_jupyter_lab  # noqa: E402
 STROKES = int(os.environ.get("BENCH_STROKES", "30"))
 KERNEL_STROKES = int(os.environ.get("BENCH_KERNEL_STROKES", "60"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+#: "room" (default: the views join the project's room) or "kernel" (the views ask for the kernel relay, D2's
+#: fallback without a collaborative server; the kernel's strokes then reach the views over the comm).
+TRANSPORT = os.environ.get("BENCH_TRANSPORT", "room")
 STOCK = ["--ServerApp.jpserver_extensions", "imagestudio_nb.widgets.server=False"]
 
 # Stamps every stroke that enters this view's document: its key (first point), when, and whether it is local.
@@ -85,7 +88,9 @@ def execute(page, code: str, timeout: float = 180) -> None:
         const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
         const future = kernel.requestExecute({ code, store_history: false });
         let error = null;
-        future.onIOPub = (msg) => { if (msg.header.msg_type === 'error') error = msg.content.ename + ': ' + msg.content.evalue; };
+        future.onIOPub = (msg) => {
+            if (msg.header.msg_type === 'error') error = msg.content.ename + ': ' + msg.content.evalue;
+        };
         const reply = await future.done;
         return error || reply.content.status;
     }""", code)
@@ -96,8 +101,8 @@ def measure(browser, lab, label: str) -> dict:
     name = f"Latency {label}"  # label: configuration and round
     # The project in the notebook's folder (the server root), by its absolute path: the room serves it.
     notebook = write_notebook(lab.root, f"latency_{label.replace(' ', '_')}.ipynb",
-                              [CANVAS_NOTEBOOK.format(name=name, transport="auto",
-                                                      workspace=", workspace=__import__('os').getcwd()")])
+                              [CANVAS_NOTEBOOK.format(name=name, workspace=", workspace=__import__('os').getcwd()",
+                                                      transport="auto" if TRANSPORT == "room" else TRANSPORT)])
     context_a = browser.new_context(viewport={"width": 1500, "height": 1100})
     context_b = browser.new_context(viewport={"width": 1500, "height": 1100})
     try:
@@ -107,9 +112,9 @@ def measure(browser, lab, label: str) -> dict:
         a = wait_for_canvas(page_a)
         open_notebook(page_b, lab, notebook)
         b = wait_for_canvas(page_b)
-        wait_until(lambda: view_state(a)["transport"] == "room" and view_state(b)["transport"] == "room"
+        wait_until(lambda: view_state(a)["transport"] == TRANSPORT and view_state(b)["transport"] == TRANSPORT
                    and view_state(a)["connection"] == view_state(b)["connection"] == "connected",
-                   timeout=60, message="both views connected to the room")
+                   timeout=60, message=f"both views connected ({TRANSPORT})")
         a.evaluate(MARK)
         b.evaluate(MARK)
         select_layer(a, view_state(a), "Ink")
@@ -160,7 +165,8 @@ def main() -> None:
                 root = base / label / "root"
                 root.mkdir(parents=True)
                 os.environ["IMAGESTUDIO_WORKSPACE"] = str(base / label / "workspace")  # the notebook names its own
-                extra = ["--LabApp.expose_app_in_browser=True", *(server_settings(root) if label == "package" else STOCK)]
+                settings = server_settings(root) if label == "package" else STOCK
+                extra = ["--LabApp.expose_app_in_browser=True", *settings]
                 labs[label] = start_jupyter_lab(root, extra_args=extra)
                 assert ("TCP_NODELAY" in labs[label].log.read_text()) == (label == "package")
             for round_ in range(ROUNDS):
@@ -174,10 +180,11 @@ def main() -> None:
             browser.close()
             for lab in labs.values():
                 lab.stop()
-    print(f"\nload average (1 min): {', '.join(f'{x:.1f}' for x in loads)} (2 cores, shared)")
+    print(f"\ntransport {TRANSPORT}; load average (1 min): {', '.join(f'{x:.1f}' for x in loads)} (2 cores, shared)")
     print(f"{'measure':36s} {'package p50/p95 ms':>20s} {'stock p50/p95 ms':>20s} {'p95 stock/package':>18s}  target")
     for title, key, limit in (("browser -> browser, a stroke", "browser", 50.0),
-                              ("kernel -> browser (log, room)", "kernel", 100.0)):
+                              (f"kernel -> browser ({'log, room' if TRANSPORT == 'room' else 'comm relay'})",
+                               "kernel", 100.0)):
         a, b = figures["package"][key], figures["stock"][key]
         print(f"{title:36s} {statistics.median(a):9.1f}/{p95(a):9.1f} {statistics.median(b):9.1f}/{p95(b):9.1f} "
               f"{p95(b) / p95(a):17.2f}x  p95 < {limit:.0f} ms {'met' if p95(a) < limit else 'MISSED'} "

@@ -101,8 +101,11 @@ def ten_clients(lab, root: Path, name: str) -> dict:
 def run(configs: dict) -> dict:
     figures: dict[str, dict[str, list]] = {label: {"one_way": [], "round_trip": [], "ten": [], "join_first": [],
                                                    "join": [], "loss": [], "cpu": []} for label in configs}
+    labels = list(configs)
     for round_ in range(ROUNDS):
-        for label, (lab, root) in configs.items():  # alternate: both servers see the same load over the run
+        # Alternate, and rotate who goes first: every server sees the same load over the run.
+        for label in labels[round_ % len(labels):] + labels[:round_ % len(labels)]:
+            lab, root = configs[label]
             run_measures(figures[label], lab, root, round_)
             print(f"round {round_ + 1} {label}: load average {os.getloadavg()[0]:.1f}", flush=True)
     return figures

@@ -24,7 +24,7 @@ SERVER_EXTENSIONS = {
     "imagestudio_nb.collab.enforce": "project roles enforced in .isproj rooms",
 }
 
-#: jupyter-collaboration settings (``YDocExtension``) that ``imagestudio lab`` sets; the store's path is ``ystore_path``.
+#: jupyter-collaboration settings (``YDocExtension``) that ``imagestudio lab`` sets (the store: ``ystore_path``).
 COLLABORATION_SETTINGS = {
     # The room writes project.isproj from the server's event loop, after this many seconds without a
     # change (each change restarts the wait). The update log is the truth (D1), so the file can wait for

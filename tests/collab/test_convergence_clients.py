@@ -4,9 +4,9 @@ A real JupyterLab with jupyter-collaboration; three plain Yjs clients in node (y
 users) adding layers and strokes in the project's room; a kernel-like Python process holding ``Project``
 (writing through the update log) adding layers and strokes and deleting one of its layers; and the CLI
 (``imagestudio project merge`` of a suggestion with layers of its own, ``imagestudio layer add``, ``remove``
-and ``move``, ``imagestudio project comment``), all at the same time. Every party must end with the same layers, in the same order, with the same strokes
-in the same order, and exactly what was made: nothing lost, nothing doubled. So must the room's file on
-disk and a fresh ``Project.open``.
+and ``move``, ``imagestudio project comment``), all at the same time. Every party must end with the same
+layers, in the same order, with the same strokes in the same order, and exactly what was made: nothing
+lost, nothing doubled. So must the room's file on disk and a fresh ``Project.open``.
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ def test_node_clients_a_kernel_and_the_cli_converge_with_nothing_lost_or_doubled
     layer_names = ["base", *(f"{p}-L{i}" for p in [*NODE_PARTIES, "K"] for i in range(LAYERS_EACH)),
                    *(f"F-L{i}" for i in range(FORK_LAYERS)), *(f"CLI-L{i}" for i in range(CLI_LAYERS))]
     stroke_ids = [first + i for first in [*(f for _, f in NODE_PARTIES.values()), KERNEL_FIRST_ID]
-                  for i in range(STROKES_EACH + 2 * LAYERS_EACH)] + [FORK_FIRST_ID + i for i in range(2 * FORK_LAYERS)]
+                  for i in range(STROKES_EACH + 2 * LAYERS_EACH)]
+    stroke_ids += [FORK_FIRST_ID + i for i in range(2 * FORK_LAYERS)]
     assert convergence_problems(finals, layer_names, stroke_ids) == []
     reference = finals["Project.open"]
     assert counts_of(reference) == EXPECTED
@@ -204,9 +205,10 @@ def test_node_clients_a_kernel_and_the_cli_converge_with_nothing_lost_or_doubled
         own = [sid for sid in base_strokes if first <= sid < first + 10000]
         assert own == sorted(own) and len(own) == STROKES_EACH
     print("converged:", {party: counts_of(state) for party, state in finals.items()})
-    print("edit windows (s from the start):", {party: [round((t - start_at * 1000) / 1000, 2) for t in window]
-                                               for party, window in [*windows.items(), ("cli", (cli_runs[0][0], cli_runs[-1][1])),
-                                                                     ("cli add", cli_runs[0]), ("cli merge", cli_runs[1])]})
+    shown = [*windows.items(), ("cli", (cli_runs[0][0], cli_runs[-1][1])), ("cli add", cli_runs[0]),
+             ("cli merge", cli_runs[1])]
+    print("edit windows (s from the start):",
+          {party: [round((t - start_at * 1000) / 1000, 2) for t in window] for party, window in shown})
 
 
 def convergence_problems(finals: dict[str, dict], layer_names: list[str], stroke_ids: list[int]) -> list[str]:
