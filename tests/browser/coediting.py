@@ -49,16 +49,26 @@ def live_names(state: dict) -> list[str]:
 
 
 def open_second_view(page, lab, notebook: str, shots=None):
-    """The same notebook (same kernel) in another browser context: its Canvas output renders a second view."""
+    """The same notebook (same kernel) in another browser context: its Canvas output renders a second view.
+
+    JupyterLab's widget manager sometimes renders the output before it has loaded the kernel's widget models
+    ("widget model not found", an ipywidgets race when a second front end joins a running kernel); the page is
+    then reloaded once, as a person would.
+    """
     messages: list[str] = []
     page.on("console", lambda msg: messages.append(f"{msg.type}: {msg.text}"))
     open_notebook(page, lab, notebook)
-    try:
-        return wait_for_canvas(page)
-    except Exception:
-        if shots is not None:
-            page.screenshot(path=str(shots / "second-view-failed.png"))
-        raise AssertionError(f"the second view never drew; its console said: {messages[-15:]}") from None
+    for attempt in range(2):
+        try:
+            return wait_for_canvas(page, timeout=45_000)
+        except Exception:
+            if attempt == 0 and any("widget model not found" in m for m in messages):
+                messages.clear()
+                open_notebook(page, lab, notebook)
+                continue
+            if shots is not None:
+                page.screenshot(path=str(shots / "second-view-failed.png"))
+            raise AssertionError(f"the second view never drew; its console said: {messages[-15:]}") from None
 
 
 def drag(page, canvas, points) -> None:
