@@ -21,6 +21,13 @@ export interface LayersHost {
   cutOut(masks: string[]): void;
 }
 
+/** "by ana, 14:02" (the time in the viewer's clock), for a deleted layer's row. */
+function deletedWhen(layer: LayerView): string {
+  const at = layer.deleted_at ? new Date(layer.deleted_at) : null;
+  const time = at && !isNaN(at.getTime()) ? at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  return [layer.deleted_by ? `by ${layer.deleted_by}` : "", time].filter(Boolean).join(", ");
+}
+
 export class LayersPanel {
   readonly node = el("div", { class: "is-layers" });
   private list = el("ol", { class: "is-layer-list" });
@@ -116,10 +123,10 @@ export class LayersPanel {
     this.deletedCount.textContent = `(${deleted.length})`;
     const newest = [...deleted].sort((a, b) => String(b.deleted_at).localeCompare(String(a.deleted_at)));
     this.deletedList.replaceChildren(...newest.map((layer) => el("li", { class: "is-deleted-layer", "data-layer-id": layer.id },
-      el("span", { class: "is-layer-name", text: layer.name }),
-      el("span", { class: "is-muted", text: layer.deleted_by ? ` by ${layer.deleted_by}` : "",
-        title: layer.deleted_at ? `deleted ${layer.deleted_at}` : "" }),
-      button("Restore", () => this.host.restore(layer.id), { "data-action": "restore", title: "Bring the layer back where it was" }))));
+      el("span", { class: "is-layer-name", text: layer.name, title: layer.name }),
+      button("Restore", () => this.host.restore(layer.id), { "data-action": "restore", title: "Bring the layer back where it was" }),
+      el("span", { class: "is-muted is-deleted-meta", text: deletedWhen(layer),
+        title: `deleted${layer.deleted_by ? ` by ${layer.deleted_by}` : ""}${layer.deleted_at ? ` at ${layer.deleted_at}` : ""}` }))));
   }
 
   private indexOf(id: string): number {

@@ -13,7 +13,7 @@ import pytest
 
 from tests.browser.coediting import (CANVAS_NOTEBOOK, layer_named, live_names, open_second_view, select_layer, stroke,
                                      view_state)
-from tests.browser.lab import open_notebook, run_all, wait_for_canvas, wait_until, write_notebook
+from tests.browser.lab import open_notebook, read_project, run_all, wait_for_canvas, wait_until, write_notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -97,3 +97,35 @@ def test_strokes_drawn_offline_merge_within_a_second_of_reconnecting(lab, page, 
     assert b.locator("[data-role=connection]").inner_text().endswith("connected")
     second.screenshot(path=str(SHOTS / "room-reconnected-b.png"))
     print(f"offline strokes: reconnected {reconnected - back:.2f} s after going online, merged {merged - reconnected:.2f} s later")
+
+
+def test_a_layer_deleted_while_someone_paints_on_it_offline_keeps_their_stroke_and_comes_back(lab, page, second_context):
+    name = "Room delete"
+    a, b, second = _room_views(lab, page, second_context, name)
+    wait_until(lambda: view_state(a)["transport"] == view_state(b)["transport"] == "room", message="both in the room")
+    select_layer(a, view_state(a), "Ink")
+    select_layer(b, view_state(b), "Ink")
+    # B paints on Ink while offline; meanwhile A deletes Ink.
+    second_context.set_offline(True)
+    wait_until(lambda: view_state(b)["connection"] == "offline", message="B offline")
+    _dismiss_dialogs(second)
+    stroke(second, b, 150)
+    a.locator("[data-action=delete]").click()
+    wait_until(lambda: layer_named(view_state(a), "Ink")["deleted"], message="A deleted Ink")
+    assert not layer_named(view_state(b), "Ink")["deleted"] and layer_named(view_state(b), "Ink")["strokes"] == 1
+    second_context.set_offline(False)
+    # Both views converge: Ink deleted, B's stroke kept in it; B's view lists it under Deleted layers.
+    wait_until(lambda: layer_named(view_state(b), "Ink")["deleted"], timeout=15, message="the delete reached B")
+    wait_until(lambda: layer_named(view_state(a), "Ink")["strokes"] == 1, timeout=15, message="B's stroke reached A")
+    assert live_names(view_state(a)) == live_names(view_state(b)) == ["Photo"]
+    assert view_state(b)["selected"] is None  # B's selection went with the layer
+    saved = wait_until(lambda: (ink := next(l for l in read_project(lab.root, name)["layers"] if l["name"] == "Ink"))
+                       and ink.get("deleted") and len(ink["strokes"]) == 1 and ink, timeout=30, message="saved")
+    assert saved["deleted_by"]
+    _dismiss_dialogs(second)  # JupyterLab's own "server unreachable" dialog from the outage
+    b.locator("[data-role=deleted-layers] summary").click()
+    second.screenshot(path=str(SHOTS / "room-deleted-b.png"))
+    b.locator("[data-role=deleted-layers] [data-action=restore]").click()
+    wait_until(lambda: live_names(view_state(a)) == ["Photo", "Ink"], message="restored in A")
+    assert layer_named(view_state(a), "Ink")["strokes"] == 1
+    page.screenshot(path=str(SHOTS / "room-restored-a.png"))
