@@ -140,7 +140,8 @@ class Canvas(StudioWidget):
 
     # --- actions (the browser calls these; so can a notebook) ----------------------------------------
     def select(self, layer_id: str | None) -> None:
-        """Select a layer (``None`` for none)."""
+        """Select a layer (``None`` for none) for this notebook's own calls; each browser view keeps its own
+        selection (DESIGN.md D2), so the views do not follow it."""
         if layer_id is not None:
             self.project.layer(layer_id)
         self.selected_layer = layer_id
@@ -216,7 +217,8 @@ class Canvas(StudioWidget):
     def remove_background(self, layer_ids: str | list[str] | None = None, *, method: str = "auto") -> list[str]:
         """Cut the background out of image layers (default: the selected one) as mask layers linked to them
         (``imagestudio_nb.remove_background``; the pixels stay as they are); selects the last mask and the
-        mask tool, whose add/remove strokes keep or remove more. Returns the mask layers' ids."""
+        mask tool (here, and in the browser view that asked), whose add/remove strokes keep or remove more.
+        Returns the mask layers' ids."""
         from .cutout import cut_out_layers
 
         ids = [layer_ids] if isinstance(layer_ids, str) else list(layer_ids or [])
