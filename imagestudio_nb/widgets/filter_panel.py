@@ -49,7 +49,7 @@ class FilterPanel(StudioWidget):
     """
 
     _esm = bundle("filter_panel")
-    _calls = frozenset({"apply", "cancel", "load_preset", "save_preset", "follow"})
+    _calls = frozenset({"apply", "cancel", "load_preset", "save_preset"})
 
     filters = traitlets.List().tag(sync=True)
     presets = traitlets.List().tag(sync=True)
@@ -106,16 +106,17 @@ class FilterPanel(StudioWidget):
         self._stored = list(layer.get("filters") or [])
         self.chain = list(self._stored)
 
-    def _target(self) -> dict:
-        if not self.layer:
+    def _target(self, layer_id: str | None = None) -> dict:
+        layer_id = layer_id or self.layer
+        if not layer_id:
             raise InvalidArgumentError("no layer to filter: select an image, paint or text layer on the canvas")
-        layer = self.project.layer(self.layer)
+        layer = self.project.layer(layer_id)
         if layer["kind"] == "mask":
             raise InvalidArgumentError(f"layer {layer['name']!r} is a mask; filters apply to image, paint and text layers")
         return layer
 
-    def _source_pixels(self):
-        layer = self._target()
+    def _source_pixels(self, layer_id: str | None = None):
+        layer = self._target(layer_id)
         key = json.dumps([layer["id"], layer.get("kind"), layer.get("asset"), layer.get("strokes"), layer.get("text")],
                          sort_keys=True, default=str)
         if key != self._source_key:
@@ -134,19 +135,19 @@ class FilterPanel(StudioWidget):
         super().close()
 
     # --- public actions --------------------------------------------------------------------------------
-    def preview(self, chain: list | None = None, *, max_side: int = DEFAULT_PREVIEW_SIDE) -> bytes:
+    def preview(self, chain: list | None = None, *, max_side: int = DEFAULT_PREVIEW_SIDE, layer: str | None = None) -> bytes:
         """Encoded preview of the layer with ``chain`` (default: the panel's), at most ``max_side`` pixels long
         (``imaging.chains.render_preview``): JPEG, or PNG when the layer has transparency (a paint or text
         layer, a cut-out), which JPEG would show as black. ``preview_format()`` says which."""
         from ..imaging.chains import render_preview
 
-        return render_preview(self._source_pixels(), self.chain if chain is None else chain,
-                              max_side=int(max_side), format=self.preview_format(), quality=85,
+        return render_preview(self._source_pixels(layer), self.chain if chain is None else chain,
+                              max_side=int(max_side), format=self.preview_format(layer), quality=85,
                               load_asset=lambda h: self.project.assets.read_array(h, mode="RGBA"))
 
-    def preview_format(self) -> str:
+    def preview_format(self, layer: str | None = None) -> str:
         """``"png"`` when the layer's pixels have any transparency, else ``"jpeg"`` (smaller and faster)."""
-        pixels = self._source_pixels()
+        pixels = self._source_pixels(layer)
         if self._source_key != self._alpha_key:
             self._alpha_key = self._source_key
             self._has_alpha = pixels.shape[2] == 4 and bool((pixels[..., 3] < 255).any())
@@ -192,26 +193,49 @@ class FilterPanel(StudioWidget):
         if not isinstance(chain, list):
             raise InvalidArgumentError("a preview needs a chain (a list of steps)")
         side = content.get("max_side") or DEFAULT_PREVIEW_SIDE
-        data = self.preview(chain, max_side=max(16, min(4096, int(side))))
-        return Reply(None, [data], seq=content.get("seq"), mime=f"image/{self.preview_format()}",
+        layer = content.get("layer") or None  # the browser view's own layer (views do not share it)
+        data = self.preview(chain, max_side=max(16, min(4096, int(side))), layer=layer)
+        return Reply(None, [data], seq=content.get("seq"), mime=f"image/{self.preview_format(layer)}",
                      kernel_ms=round((time.perf_counter() - started) * 1000, 2))
 
-    def _call_apply(self, buffers, chain: list | None = None) -> list:
-        if chain is not None:
-            self.chain = chain
-        return self.apply()
+    # A browser view sends its own layer and chain: the calls answer it without changing the panel's traits,
+    # which are the notebook's (another person's view on the same kernel keeps what it is editing).
+    def _msg_layer_info(self, content: dict, buffers: list[bytes]) -> dict:
+        layer_id = content.get("layer")
+        if not layer_id:
+            return {"layer": None, "name": "", "filters": []}
+        layer = self.project.layer(str(layer_id))
+        return {"layer": layer["id"], "name": f"{layer['name']} ({layer['kind']})", "filters": list(layer.get("filters") or [])}
 
-    def _call_follow(self, buffers, layer: str | None = None) -> None:
-        """The browser's canvas on the same page selected ``layer`` (selection is each view's own)."""
-        self.layer = layer or None
+    def _call_apply(self, buffers, chain: list | None = None, layer: str | None = None) -> list:
+        from ..imaging.chains import validate_chain
 
-    def _call_cancel(self, buffers) -> list:
-        return self.cancel()
+        if layer is None:
+            if chain is not None:
+                self.chain = chain
+            return self.apply()
+        target = self._target(layer)
+        checked = validate_chain(self.chain if chain is None else chain)
+        self.project.update_layer(target["id"], filters=checked)
+        return checked
 
-    def _call_load_preset(self, buffers, name: str, merge: bool = False) -> list:
-        return self.load_preset(name, merge=bool(merge))
+    def _call_cancel(self, buffers, layer: str | None = None) -> list:
+        if layer is None:
+            return self.cancel()
+        return list(self._target(layer).get("filters") or [])
+
+    def _call_load_preset(self, buffers, name: str, merge: bool = False, chain: list | None = None) -> list:
+        from ..imaging.presets import get_preset
+
+        if chain is None:
+            return self.load_preset(name, merge=bool(merge))
+        steps = list(get_preset(name)["chain"])
+        return [*chain, *steps] if merge else steps
 
     def _call_save_preset(self, buffers, name: str, chain: list | None = None) -> None:
-        if chain is not None:
-            self.chain = chain
-        self.save_preset(name)
+        from ..imaging.presets import list_presets, save_preset
+
+        if chain is None:
+            return self.save_preset(name)
+        save_preset(name, chain, description="", overwrite=True)
+        self.presets = list_presets()

@@ -70,12 +70,12 @@ class FilterPanelView {
     const documentPath = model.get("document_path") || "";
     if (documentPath) {
       this.disposers.push(onSelection(documentPath, (detail) => {
-        if (detail.layer !== (this.model.get("layer") ?? null)) guarded(this.status, () => this.channel.call("follow", { layer: detail.layer }));
+        if (detail.layer !== this.layer) this.follow(detail.layer);
       }));
     }
     // The first layout (and any later growth) decides the preview's resolution: ask again when it grows.
     const resize = new ResizeObserver(() => {
-      if (this.model.get("layer") && this.boxSide() > this.lastSide * 1.25) this.requestPreview(performance.now());
+      if (this.layer && this.boxSide() > this.lastSide * 1.25) this.requestPreview(performance.now());
     });
     resize.observe(this.previewBox);
     this.disposers.push(() => resize.disconnect());
@@ -93,24 +93,39 @@ class FilterPanelView {
     return ((this.model.get("filters") || []) as FilterSchema[]).find((f) => f.name === name);
   }
 
+  // The layer and the chain being edited are this view's own (DESIGN.md D2): they start from what the notebook
+  // set and follow what the notebook sets later, but this view's edits never change the shared traits.
+  private layer: string | null = null;
+  private layerName = "";
+
+  /** What the notebook set (the Python panel's layer and chain). */
   private fromModel(): void {
-    this.chain = JSON.parse(JSON.stringify(this.model.get("chain") || []));
+    this.show(this.model.get("layer") ?? null, this.model.get("layer_name") || "", this.model.get("chain") || []);
+  }
+
+  private show(layer: string | null, name: string, chain: Step[]): void {
+    this.layer = layer;
+    this.layerName = name;
+    this.chain = JSON.parse(JSON.stringify(chain));
     this.selectedStep = Math.min(this.selectedStep, Math.max(0, this.chain.length - 1));
-    const name = this.model.get("layer_name");
     this.title.textContent = name ? `Layer: ${name}` : "Select a layer on the canvas to filter it.";
     this.renderChain();
-    if (this.model.get("layer")) this.requestPreview(performance.now());
+    if (layer) this.requestPreview(performance.now());
   }
 
-  private syncModel(): void {
-    this.model.set("chain", JSON.parse(JSON.stringify(this.chain)));
-    this.model.save_changes();
+  /** This page's canvas selected `layer`: edit its stored chain. */
+  private async follow(layer: string | null): Promise<void> {
+    this.layer = layer;
+    const reply = await guarded(this.status, () => this.channel.request("layer-info", { layer }));
+    if (!reply || this.layer !== layer) return;
+    const info = reply[0].result;
+    this.selectedStep = 0;
+    this.show(info.layer, info.name, info.filters);
   }
 
-  /** The chain changed: redraw the controls if its shape changed, ask for a preview, and sync on commit. */
-  private changed(structural: boolean, commit = true, started = performance.now()): void {
+  /** The chain changed: redraw the controls if its shape changed, and ask for a preview. */
+  private changed(structural: boolean, _commit = true, started = performance.now()): void {
     if (structural) this.renderChain();
-    if (commit) this.syncModel();
     this.requestPreview(started);
   }
 
@@ -202,8 +217,8 @@ class FilterPanelView {
 
   // --- preview ---------------------------------------------------------------------------------------
   private requestPreview(started: number): void {
-    if (!this.model.get("layer")) return;
-    if (String(this.model.get("layer_name") || "").endsWith("(mask)")) {  // nothing to filter: say so, no error
+    if (!this.layer) return;
+    if (this.layerName.endsWith("(mask)")) {  // nothing to filter: say so, no error
       this.status.info(MASK_HINT);
       return;
     }
@@ -221,7 +236,7 @@ class FilterPanelView {
     try {
       const side = Math.min(this.boxSide() || 512, 2048);
       this.lastSide = side;
-      const [msg, buffers] = await this.channel.request("preview", { seq, chain: request.chain, max_side: side });
+      const [msg, buffers] = await this.channel.request("preview", { seq, chain: request.chain, max_side: side, layer: this.layer });
       const bitmap = await bytesToBitmap(buffers[0], msg.mime);
       if (seq > this.painted) {
         this.painted = seq;
@@ -240,7 +255,7 @@ class FilterPanelView {
       bitmap.close();
     } catch (error) {
       // A reply about a layer that is no longer the panel's (the selection moved on) is old news.
-      if (!String(this.model.get("layer_name") || "").endsWith("(mask)")) this.status.error(error);
+      if (!this.layerName.endsWith("(mask)")) this.status.error(error);
     } finally {
       this.inFlight = false;
       if (this.pending) this.pump();
@@ -249,12 +264,14 @@ class FilterPanelView {
 
   // --- actions ---------------------------------------------------------------------------------------
   private async apply(): Promise<void> {
-    const chain = await guarded(this.status, () => this.channel.call("apply", { chain: this.chain }));
+    const chain = await guarded(this.status, () => this.channel.call("apply", { chain: this.chain, layer: this.layer }));
+    if (chain) this.show(this.layer, this.layerName, chain);
     if (chain) this.status.info(`Applied ${chain.length} filter${chain.length === 1 ? "" : "s"} to the layer.`, 4000);
   }
 
   private async cancel(): Promise<void> {
-    await guarded(this.status, () => this.channel.call("cancel"));
+    const chain = await guarded(this.status, () => this.channel.call("cancel", { layer: this.layer }));
+    if (chain) this.show(this.layer, this.layerName, chain);
   }
 
   /** A preset over an empty chain loads; over a tuned chain it first says what it brings and asks
@@ -263,8 +280,9 @@ class FilterPanelView {
     const preset = ((this.model.get("presets") || []) as any[]).find((p) => p.name === name);
     const load = async (merge: boolean) => {
       this.presetChoice.replaceChildren();
-      await guarded(this.status, () => this.channel.call("load_preset", { name, merge }));
+      const chain = await guarded(this.status, () => this.channel.call("load_preset", { name, merge, chain: this.chain }));
       this.selectedStep = 0;
+      if (chain) this.show(this.layer, this.layerName, chain);
     };
     if (!this.chain.length) return load(false);
     const what = preset ? `${preset.steps} step${preset.steps === 1 ? "" : "s"}: ${preset.description}` : "";

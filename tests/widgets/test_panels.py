@@ -318,15 +318,25 @@ def test_a_preset_can_be_added_to_a_tuned_chain_instead_of_replacing_it(project)
     assert panel.chain == []  # nothing was applied: back to the layer's stored chain
 
 
-def test_filter_panel_follows_the_layer_its_pages_canvas_selected(project):
+def test_a_views_filter_edits_name_their_layer_and_leave_the_notebooks_panel_alone(project):
     panel = FilterPanel(project)
     outbox = Outbox(panel)
     assert panel.document_path == str(project.path.resolve() / "project.isproj")
-    layer = project.add_layer("image", asset=project.asset, filters=[{"filter": "sepia", "params": {"amount": 1}}])
-    _call(panel, outbox, "follow", layer=layer)
-    assert panel.layer == layer and panel.chain[0]["filter"] == "sepia"
-    _call(panel, outbox, "follow", layer=None)
+    sepia = [{"filter": "sepia", "params": {"amount": 1}}]
+    layer = project.add_layer("image", name="Photo", asset=project.asset, filters=sepia)
+    message(panel, {"type": "layer-info", "id": 2, "layer": layer})
+    assert outbox.last_reply()[0]["result"] == {"layer": layer, "name": "Photo (image)", "filters": sepia}
+    message(panel, {"type": "preview", "id": 3, "seq": 1, "max_side": 32, "layer": layer, "chain": []})
+    assert outbox.last_reply()[1][0][:2] == b"\xff\xd8"
+    merged = _call(panel, outbox, "load_preset", name="B&W", merge=True, chain=sepia)[0]["result"]
+    assert merged[0] == sepia[0] and merged[1]["filter"] == "black_white"
+    assert _call(panel, outbox, "apply", chain=merged, layer=layer)[0]["result"] == merged
+    assert project.layer(layer)["filters"] == merged
+    assert _call(panel, outbox, "cancel", layer=layer)[0]["result"] == merged
+    # None of it touched the notebook's own panel state.
     assert panel.layer is None and panel.chain == []
+    message(panel, {"type": "preview", "id": 4, "seq": 2, "chain": []})
+    assert "no layer to filter" in outbox.last_reply()[0]["error"]
 
 
 def test_generated_layers_go_above_the_views_selection_and_a_views_call_is_its_own_to_undo(project):
