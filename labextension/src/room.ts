@@ -9,6 +9,7 @@ import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwareness
 import { WebsocketProvider } from "y-websocket";
 import * as decoding from "lib0/decoding";
 import { ConnectionState, DocTransport, REMOTE } from "./transport";
+import { sendOnlyOwnAwareness } from "./awareness_echo";
 
 /** Where the JupyterLab extension publishes its bridge (a registered symbol: both bundles see the same one). */
 export const BRIDGE_KEY = Symbol.for("imagestudio.rooms");
@@ -233,6 +234,7 @@ function ownLink(settings: PageSettings, path: string, peer: RoomPeer): RoomLink
     if (settings.token) params.token = settings.token;
     provider = new WebsocketProvider(base, `${session.format}:${session.type}:${session.fileId}`, inner,
       { params, awareness, disableBc: true });
+    sendOnlyOwnAwareness(provider);
     provider.on("status", ({ status }: { status: string }) =>
       peer.connection(status === "connected" ? "connected" : status === "connecting" ? "connecting" : "offline"));
     await new Promise<void>((resolve) => {

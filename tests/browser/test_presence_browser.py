@@ -413,3 +413,52 @@ def test_jupyterlab_colour_variables_are_resolved_on_each_page(pages, project):
     fallback = wait_for_chips(unthemed, {"ana", "bo", "dee"})["dee"]
     assert fallback["colour"].startswith("#") and fallback["colour"] != "#2ca02c"
     assert fallback["background"] != "rgba(0, 0, 0, 0)"
+
+
+def test_a_view_in_the_room_sends_only_its_own_presence_not_an_echo_of_others(browser, presence_lab):
+    """y-websocket forwards every awareness change, also those it received; the views' providers send only their own,
+    so presence traffic grows with the people present, not with its square."""
+    from types import SimpleNamespace
+
+    from tests.browser.lab import doc_to_screen, open_notebook, run_all, shutdown_kernels, wait_for_canvas, write_notebook
+
+    name = "Echo" + secrets.token_hex(3)
+    notebook = write_notebook(presence_lab.root, f"{name}.ipynb", [CANVAS_CELL.format(name=name, transport="room")])
+    sent: dict[str, list[bytes]] = {}
+    pages, contexts = {}, []
+    try:
+        for user in ("ana", "bo", "cy"):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            contexts.append(context)
+            page = context.new_page()
+            sent[user] = []
+            # y-websocket's messages in the project's room: an awareness message starts with the byte 1.
+            page.on("websocket", lambda ws, user=user: "isproj" in ws.url and ws.on(
+                "framesent", lambda payload: sent[user].append(payload)
+                if isinstance(payload, bytes) and payload[:1] == b"\x01" else None))
+            open_notebook(page, SimpleNamespace(url=presence_lab.url, token=TOKENS[user]), notebook)
+            pages[user] = page
+            if user == "ana":  # the others open a notebook whose canvas is already shown
+                run_all(page)
+                wait_for_canvas(page)
+        canvases = {user: wait_for_canvas(page) for user, page in pages.items()}
+        for canvas in canvases.values():
+            wait_for_chips(canvas, {"ana", "bo", "cy"}, timeout=30)
+        time.sleep(1.0)
+        before = {user: len(frames) for user, frames in sent.items()}
+        ana = pages["ana"]
+        canvases["ana"].locator("canvas.is-screen").scroll_into_view_if_needed()
+        x, y = doc_to_screen(ana, canvases["ana"], 100, 100)
+        ana.mouse.move(x, y)
+        ana.mouse.move(x + 300, y + 200, steps=60)
+        time.sleep(1.0)
+        during = {user: len(frames) - before[user] for user, frames in sent.items()}
+        print(f"presence frames sent while ana moved her pointer: {during}")
+        assert sum(len(frames) for frames in sent.values()) > 0, "no room websocket was seen"
+        assert during["ana"] >= 5, during
+        # bo and cy renew their own state at most once here, and never pass ana's moves on.
+        assert during["bo"] <= 1 and during["cy"] <= 1, during
+    finally:
+        for context in contexts:
+            context.close()
+        shutdown_kernels(presence_lab)

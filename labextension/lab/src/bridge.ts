@@ -10,6 +10,7 @@ import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwareness
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import type { RoomLink, RoomPeer, RoomsBridge } from "../../src/room";
+import { sendOnlyOwnAwareness } from "../../src/awareness_echo";
 import { CONTENT_TYPE, IsprojDoc } from "./model";
 
 type State = "connecting" | "connected" | "offline";
@@ -177,6 +178,7 @@ function openRoom(path: string, settings: ServerConnection.ISettings, user: User
     provider = new WebsocketProvider(URLExt.join(settings.wsUrl, "api/collaboration/room"),
       `${session.format}:${session.type}:${session.fileId}`, doc.ydoc,
       { params, awareness: doc.awareness as unknown as Awareness, disableBc: true });
+    sendOnlyOwnAwareness(provider);
     tracker.follow(provider);
     await new Promise<void>((resolve) => {
       const onSync = (isSynced: boolean) => { if (isSynced) { provider?.off("sync", onSync); resolve(); } };
