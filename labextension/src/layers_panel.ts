@@ -71,6 +71,12 @@ export class LayersPanel {
       }, { "data-action": "delete", title: "Delete the selected layer (it can be restored below; Undo brings it back too)" }),
     );
     this.node.append(this.list, actions, this.props, this.deletedBox);
+    this.props.addEventListener("focusout", (e) => {
+      if (this.propsDeferred && !this.props.contains(e.relatedTarget as Node | null)) {
+        this.propsDeferred = false;
+        this.update(this.layers, this.lastDeleted);
+      }
+    });
   }
 
   private uploadButton(): HTMLElement {
@@ -88,9 +94,14 @@ export class LayersPanel {
 
   private rowsSignature = "";
   private propsSignature = "";
+  private propsLayer: string | null = null;
+  private propsDeferred = false;
+
+  private lastDeleted: LayerView[] = [];
 
   update(layers: LayerView[], deleted: LayerView[] = []): void {
     this.layers = layers;
+    this.lastDeleted = deleted;
     this.updateDeleted(deleted);
     const selected = this.getSelected();
     // Rows are rebuilt only when they would look different, so a double-click survives a selection change.
@@ -107,8 +118,15 @@ export class LayersPanel {
     const props = JSON.stringify(layer ? [[...this.marked], layer.text, layer.id, layer.name, layer.kind, layer.opacity, layer.blend_mode, layer.mask,
       !!layer.transform.crop, layers.filter((l) => l.kind === "mask").map((l) => [l.id, l.name])] : null);
     if (props !== this.propsSignature) {
-      this.propsSignature = props;
-      this.renderProps(layer);
+      // A field of this layer's properties is being edited (here, or a change arrives from someone else):
+      // redrawing now would throw away what is typed, so wait until the focus leaves the properties.
+      if (layer && layer.id === this.propsLayer && this.props.contains(document.activeElement)) {
+        this.propsDeferred = true;
+      } else {
+        this.propsSignature = props;
+        this.propsLayer = layer?.id ?? null;
+        this.renderProps(layer);
+      }
     }
   }
 
