@@ -63,6 +63,20 @@ def test_two_browsers_on_one_kernel_see_each_others_edits_and_keep_their_own_vie
     assert abs(next(l for l in _saved(lab, name) if l["name"] == "Photo")["transform"]["x"] - 60) < 3 or \
         wait_until(lambda: abs(next(l for l in _saved(lab, name) if l["name"] == "Photo")["transform"]["x"] - 60) < 3,
                    message="B's move saved")
+    # And B paints, A moves: each direction once more.
+    select_layer(b, state_b, "Ink")
+    stroke(second_page, b, 300)
+    wait_until(lambda: layer_named(view_state(a), "Ink")["strokes"] == 2, message="B's stroke in A's view")
+    select_layer(a, state_a, "Photo")
+    a.locator(".is-tool[data-tool=move]").click()
+    drag(page, a, [(250, 200), (230, 200), (210, 200)])
+    wait_until(lambda: abs((layer_named(view_state(b), "Photo")["x"] or 0) - 20) < 3, message="A's move in B's view")
+    assert layer_named(view_state(b), "Ink")["strokes"] == 2
+    # Back to the tools of the checks below: A on Ink with the brush, B on Photo with move.
+    select_layer(a, state_a, "Ink")
+    a.locator(".is-tool[data-tool=brush]").click()
+    select_layer(b, state_b, "Photo")
+    b.locator(".is-tool[data-tool=move]").click()
     # B zooms in; each view keeps its own tool, selection and zoom.
     b.locator("[data-action=zoom-in]").click()
     state_a, state_b = view_state(a), view_state(b)
