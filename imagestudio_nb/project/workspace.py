@@ -24,7 +24,7 @@ def workspace_path(workspace: str | Path | None = None) -> Path:
         from ..config import load_config
 
         workspace = load_config().workspace
-    path = Path(workspace).expanduser()
+    path = Path(workspace).expanduser().resolve()  # absolute: a project folder under "." is not a name
     path.mkdir(parents=True, exist_ok=True)
     return path
 

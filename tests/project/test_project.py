@@ -209,3 +209,11 @@ def test_a_deleted_mask_layer_masks_nothing_until_it_is_restored(workspace):
     assert unmasked[..., 3].min() == 255 and masked[..., 3].max() < 255
     project.restore_layer(mask)
     assert np.array_equal(project.render(), masked)
+
+
+def test_create_in_a_relative_workspace_opens_the_project_made_there(workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    project = Project.create("Here", workspace=".")
+    assert project.path == tmp_path / "Here" and project.path.is_absolute()
+    assert Project.open("Here", workspace=".").path == project.path
+    assert not (workspace / "Here").exists()  # not the configured workspace
