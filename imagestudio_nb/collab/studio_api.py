@@ -23,11 +23,12 @@ import logging
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from ..errors import ImageStudioError, InvalidArgumentError, NotFoundError, PermissionDeniedError
-from ..project.roles import role_of
+from ..project.roles import role_of, who_is
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +141,13 @@ class StudioBackend:
         if kind == "role":  # what the tab shows: the role this server enforces, computed here and only here
             return {"type": "reply", "result": {"role": role, "username": username, "writes": role in WRITERS}}, []
         if kind == "call" and role not in WRITERS:
-            who = f"{username!r} is a {role}" if username else f"a {role}"
+            who = who_is(username, role)
             raise PermissionDeniedError(f"{who} of this project and cannot call {message.get('method')!r}; "
                                         "ask an owner for the editor role")
         handler = getattr(canvas, "_msg_" + kind.replace("-", "_"))
-        outcome = handler(message, buffers)
+        # The change is the caller's, not this server process's user's: their role, their name in the log.
+        with canvas.project.as_user(username) if username else nullcontext():
+            outcome = handler(message, buffers)
         if isinstance(outcome, Reply):
             return {"type": "reply", "result": outcome.result, **outcome.fields}, outcome.buffers
         return {"type": "reply", "result": outcome}, []

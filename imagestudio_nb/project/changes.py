@@ -207,6 +207,32 @@ class Changes:
         finally:
             self._acting_for = previous
 
+    @contextmanager
+    def as_user(self, username: str) -> Iterator[Project]:
+        """Make the changes inside the block as ``username``: their role is checked and the log names them.
+
+        For a server acting for the person who asked (a Studio tab's calls), where the process's own user is
+        not that person. Changes only; reads are the same for everyone.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from imagestudio_nb import Project
+        >>> p = Project.create("AsUser", workspace=tempfile.mkdtemp())  # its creator is the owner
+        >>> _ = p.set_role("*", "viewer"), p.set_role("bo", "editor")
+        >>> with p.as_user("bo"):
+        ...     _ = p.add_layer("paint", name="Bo's")
+        >>> p.log.rows()[-1].user
+        'bo'
+        """
+        if not username or not isinstance(username, str):
+            raise InvalidArgumentError(f"as_user needs a username, not {username!r}")
+        previous, self._store.user = self._store.user, username
+        try:
+            yield self
+        finally:
+            self._store.user = previous
+
     def apply_update(self, update: bytes, *, origin: str | None = None) -> None:
         """Apply a binary Y update from another view and commit it to the log.
 

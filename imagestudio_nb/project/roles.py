@@ -51,12 +51,22 @@ def role_of(roles: dict[str, Any], username: str | None) -> str:
     return role if role in ROLES else DEFAULT_ROLE
 
 
+def who_is(username: str | None, role: str) -> str:
+    """The start of a refusal: ``'bo' is an editor`` (or ``an editor`` when nobody is named).
+
+    >>> who_is("bo", "owner"), who_is(None, "viewer")
+    ("'bo' is an owner", 'a viewer')
+    """
+    article = "an" if role[:1] in "aeiou" else "a"
+    return f"{username!r} is {article} {role}" if username else f"{article} {role}"
+
+
 def refusal(role: str, roots: set[str] | frozenset[str], username: str | None) -> str | None:
     """Why ``role`` may not change ``roots`` (one line), or ``None`` when it may."""
     forbidden = set(roots) - WRITABLE[role]
     if not forbidden:
         return None
-    who = f"{username!r} is a {role}" if username else f"a {role}"
+    who = who_is(username, role)
     if role == "viewer":
         return f"{who} of this project and cannot change it; ask an owner for the editor role"
     if role == "commenter":

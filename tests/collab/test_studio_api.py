@@ -266,3 +266,28 @@ def test_the_widget_bundle_is_served_to_tabs_and_nothing_else(studio_lab):
             urllib.request.urlopen(urllib.request.Request(f"{studio_lab.url}/imagestudio/static/{name}",
                                                           headers=headers), timeout=30)
         assert refused.value.code == 404
+
+
+def test_a_call_is_made_as_the_person_who_asked_not_as_the_server(studio_lab, monkeypatch):
+    """Everyone but ana and bo is a viewer here: the server process's own user would be refused, and the log
+    must name who made each change."""
+    monkeypatch.setenv("IMAGESTUDIO_USER", "ana")
+    p = Project.create("AsCaller", workspace=studio_lab.root, width=32, height=32)
+    p.set_role("*", "viewer")
+    p.set_role("bo", "editor")
+    p.close()
+    monkeypatch.delenv("IMAGESTUDIO_USER")
+    for user in ("bo", "ana"):
+        status, reply, _ = post(studio_lab, user, "AsCaller/project.isproj",
+                                {"type": "call", "method": "add_layer", "args": {"kind": "paint", "name": f"by {user}"}})
+        assert status == 200, reply
+    status, reply, _ = post(studio_lab, "dee", "AsCaller/project.isproj",
+                            {"type": "call", "method": "add_layer", "args": {"kind": "paint", "name": "by dee"}})
+    assert status == 403 and "viewer" in reply["error"]
+    reopened = Project.open(p.path)
+    try:
+        rows = [row for row in reopened.log.rows() if row.origin != "create"]
+        assert [row.user for row in rows][-2:] == ["bo", "ana"]
+        assert [l["name"] for l in reopened.layers()] == ["by bo", "by ana"]
+    finally:
+        reopened.close()
