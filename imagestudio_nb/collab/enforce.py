@@ -19,6 +19,7 @@ from typing import Any
 from pycrdt import Decoder, Encoder, Map
 
 from ..project.roles import UpdateGate, role_of
+from ..project.ydoc import note_author
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ async def verdict(handler: Any, message: bytes) -> str | None:
     if gate is None or gate.doc is not doc:
         gate = room._imagestudio_gate = UpdateGate(doc)
     reason = gate.check(update, role, username)
+    if reason is None and username:
+        note_author(update, username)  # the room's log row for this change names them
     TIMINGS.append(time.perf_counter() - started)
     del TIMINGS[:-10000]
     return reason

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,7 +27,7 @@ YIsproj = None
 
 import jupyter_ydoc  # noqa: E402
 from jupyter_ydoc.ybasedoc import YBaseDoc  # noqa: E402
-from pycrdt import Awareness, Doc  # noqa: E402
+from pycrdt import Awareness, Decoder, Doc, get_state  # noqa: E402
 
 from .document import ROOTS, doc_to_data, dumps_canonical, loads_document  # noqa: E402
 from .merge import merge_data  # noqa: E402
@@ -40,6 +41,45 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = float(os.environ.get("IMAGESTUDIO_ROOM_POLL_SECONDS", "0.05"))
 #: The lease kernels honour: renewed every third of it while the room is open.
 LEASE_SECONDS = 10.0
+
+#: Who sent the changes of each Yjs client id into this server's rooms, as the roles extension
+#: (collab/enforce.py) lets an update in: the log then names the person behind a room's change. Bounded.
+_authors: OrderedDict[int, str] = OrderedDict()
+_AUTHORS_KEPT = 4096
+
+
+def _client_ids(update: bytes) -> list[int]:
+    """The Yjs client ids whose changes ``update`` carries (from its state vector)."""
+    decoder = Decoder(get_state(update))
+    clients = []
+    for _ in range(decoder.read_var_uint()):
+        clients.append(decoder.read_var_uint())
+        decoder.read_var_uint()  # the clock
+    return clients
+
+
+def note_author(update: bytes, username: str) -> None:
+    """Remember that ``username`` sent ``update`` (its client ids), for the log rows of the room's changes.
+
+    Examples
+    --------
+    >>> from pycrdt import Array, Doc
+    >>> doc = Doc(); doc.get("layers", type=Array).append("x")
+    >>> note_author(doc.get_update(), "bo"); author_of(doc.get_update())
+    'bo'
+    """
+    for client in _client_ids(update):
+        _authors[client] = username
+        _authors.move_to_end(client)
+    while len(_authors) > _AUTHORS_KEPT:
+        _authors.popitem(last=False)
+
+
+def author_of(update: bytes) -> str | None:
+    """Who sent ``update`` (several people joined by ", "), or ``None`` when nobody was noted for it."""
+    names = sorted({_authors[client] for client in _client_ids(update) if client in _authors})
+    return ", ".join(names) or None
+
 
 # Folders whose room document was created, by project id: the loader's throwaway document (which has no
 # path) finds the log through this when the room initialises from the file.
@@ -162,7 +202,7 @@ class YIsproj(YBaseDoc):
         if len(update) <= 2 or bytes(event.before_state) in (b"", b"\x00"):
             return
         try:
-            self._log.append(update, origin="room")
+            self._log.append(update, origin="room", user=author_of(update))
         except Exception as exc:  # the room keeps the change; the next save of the file carries it
             log.error("could not append a room change to %s: %s", self._log.path, exc)
 

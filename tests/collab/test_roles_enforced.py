@@ -19,6 +19,7 @@ from imagestudio_nb.collab.room import _WebsocketChannel, open_collaboration_ses
 from imagestudio_nb.errors import InvalidArgumentError, PermissionDeniedError
 from imagestudio_nb.project import Project
 from imagestudio_nb.project.document import layer_to_y, new_layer
+from imagestudio_nb.project.ydoc import _client_ids
 from tests.collab.conftest import USERS, run_in_thread
 
 pytestmark = pytest.mark.slow
@@ -178,3 +179,38 @@ def test_the_cli_sets_roles_and_refuses_a_viewer_with_exit_code_11(workspace):
         "ask an owner for the editor role"]
     shown = cli("bo", "project", "role", "Cli", "--json")
     assert json.loads(shown.stdout) == {"roles": {"ana": "owner", "bo": "viewer"}, "you": "viewer"}
+
+
+def test_the_log_names_who_made_each_change_in_the_room(multiuser_lab):
+    """The room appends its clients' changes to the project's log with the sender's name (timeline, audit)."""
+    os.environ["IMAGESTUDIO_USER"] = "ana"
+    try:
+        project = Project.create("WhoDidIt", workspace=multiuser_lab.root)
+        project.set_role("cy", "commenter")
+        project.close()
+    finally:
+        del os.environ["IMAGESTUDIO_USER"]
+    path = "WhoDidIt/project.isproj"
+
+    def add(name):
+        def action(doc):
+            with doc.transaction():
+                doc.get("layers", type=Array).append(layer_to_y(new_layer("paint", name=name)))
+        return action
+
+    def comment(doc):
+        with doc.transaction():
+            doc.get("comments", type=Array).append(Map({"id": "c_by_cy", "text": "nice", "author": "cy"}))
+
+    run_in_thread(lambda: _as_user(multiuser_lab, path, "bo", add("by bo")))
+    run_in_thread(lambda: _as_user(multiuser_lab, path, "ana", add("by ana")))
+    run_in_thread(lambda: _as_user(multiuser_lab, path, "cy", comment))
+    time.sleep(0.5)
+    reopened = Project.open(multiuser_lab.root / "WhoDidIt")
+    try:
+        # Rows that add content carry the sender's client id; rows of deletions alone carry none (and no name).
+        rooms = [(row.user, _client_ids(row.data)) for row in reopened.log.rows() if row.origin == "room"]
+        assert [user for user, clients in rooms if clients] == ["bo", "ana", "cy"], rooms
+        assert [l["name"] for l in reopened.layers()] == ["by bo", "by ana"]
+    finally:
+        reopened.close()
