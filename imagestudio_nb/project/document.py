@@ -127,9 +127,36 @@ def fill_doc(doc: Doc, data: dict[str, Any]) -> None:
                 shared.extend([convert(item) for item in items] if convert else list(items))
 
 
+def stack_key(layer: Any, index: int) -> tuple[float, int]:
+    """Where a layer sits in the stack: its ``z``, else its place in the document's array (ties: the array).
+
+    A layer's place is a number, not its position in the array, so that moving a layer changes one field:
+    moving it in the array (a delete and an insert of a copy) loses what others add to it meanwhile.
+    The Studio front end orders layers with the same rule (labextension/src/ysync.ts, ``inStackOrder``).
+    """
+    z = layer.get("z") if hasattr(layer, "get") else None
+    if isinstance(z, bool) or not isinstance(z, (int, float)):
+        z = index
+    return float(z), index
+
+
+def in_stack_order(layers: list[Any]) -> list[Any]:
+    """Layers (dicts or Y maps) bottom first, by :func:`stack_key`.
+
+    Examples
+    --------
+    >>> [l["id"] for l in in_stack_order([{"id": "a", "z": 5}, {"id": "b"}, {"id": "c", "z": 0.5}])]
+    ['c', 'b', 'a']
+    """
+    keyed = sorted(((stack_key(layer, i), i) for i, layer in enumerate(layers)))
+    return [layers[i] for _, i in keyed]
+
+
 def doc_to_data(doc: Doc) -> dict[str, Any]:
-    """The document as plain data (integers restored), suitable for canonical JSON."""
-    return restore_ints({root: doc.get(root, type=kind).to_py() or empty_root(root) for root, kind in ROOTS.items()})
+    """The document as plain data (integers restored), suitable for canonical JSON; layers bottom first."""
+    data = restore_ints({root: doc.get(root, type=kind).to_py() or empty_root(root) for root, kind in ROOTS.items()})
+    data["layers"] = in_stack_order(data["layers"])
+    return data
 
 
 def new_doc(data: dict[str, Any]) -> Doc:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Map
 
 from ..errors import InvalidArgumentError, NotFoundError, UnsupportedParameterError
-from .document import BLEND_MODES, LAYER_KINDS, layer_to_y, new_id, new_layer, now_iso, restore_ints
+from .document import (BLEND_MODES, LAYER_KINDS, in_stack_order, layer_to_y, new_id, new_layer, now_iso,
+                       restore_ints, stack_key)
 
 if TYPE_CHECKING:
     from .project import Project
@@ -31,7 +32,7 @@ def _find_layer(self: Project, layer_id: str) -> tuple[int, Map]:
 def layers(self: Project, *, include_deleted: bool = False) -> list[dict[str, Any]]:
     """The layers as plain data, bottom first; deleted ones (see ``remove_layer``) only with ``include_deleted``."""
     self.refresh()
-    every = restore_ints(self._layers.to_py() or [])
+    every = in_stack_order(restore_ints(self._layers.to_py() or []))
     return every if include_deleted else [layer for layer in every if not layer.get("deleted")]
 
 def deleted_layers(self: Project) -> list[dict[str, Any]]:
@@ -51,12 +52,29 @@ def deleted_layers(self: Project) -> list[dict[str, Any]]:
     """
     return [layer for layer in self.layers(include_deleted=True) if layer.get("deleted")]
 
-def _array_index(self: Project, index: int) -> int:
-    """The position in the document's array of position ``index`` among the layers that are not deleted."""
-    live = [i for i, layer in enumerate(self._layers) if not layer.get("deleted")]
-    if index < len(live):
-        return live[max(0, index)]
-    return len(self._layers)
+#: Closer than this, two neighbours' places leave no room between them: the stack is renumbered first.
+_MIN_GAP = 1e-6
+
+
+def _place_at(self: Project, index: int | None, moving: str | None = None) -> float:
+    """The ``z`` that puts a layer at ``index`` among the shown layers (``moving`` left out), on top for None.
+
+    Between its neighbours' places, so that no other layer changes; when they are too close, every layer is
+    given a whole-number place first (in the same change).
+    """
+    keyed = [(stack_key(layer, i), layer) for i, layer in enumerate(self._layers)]
+    keyed.sort(key=lambda pair: pair[0])
+    live = [(key[0], layer) for key, layer in keyed if not layer.get("deleted") and layer["id"] != moving]
+    if index is None or index >= len(live):
+        return (max(key[0] for key, _ in keyed) + 1.0) if keyed else 0.0
+    index = max(0, index)
+    upper = live[index][0]
+    lower = live[index - 1][0] if index > 0 else upper - 2.0
+    if upper - lower < _MIN_GAP:
+        for place, (_, layer) in enumerate(keyed):
+            layer["z"] = float(place)
+        return _place_at(self, index, moving)
+    return (lower + upper) / 2
 
 def layer(self: Project, layer_id: str) -> dict[str, Any]:
     """One layer as plain data."""
@@ -86,10 +104,8 @@ def add_layer(self: Project, kind: str = "image", *, name: str | None = None, as
         asset = self.assets.resolve(asset)
     layer = new_layer(kind, name=name, asset=asset, **props)
     with self._change():
-        if index is None:
-            self._layers.append(layer_to_y(layer))
-        else:
-            self._layers.insert(_array_index(self, index), layer_to_y(layer))
+        layer["z"] = _place_at(self, index)
+        self._layers.append(layer_to_y(layer))
     return layer["id"]
 
 def update_layer(self: Project, layer_id: str, **props: Any) -> dict[str, Any]:
@@ -146,19 +162,22 @@ def restore_layer(self: Project, layer_id: str) -> None:
                 del layer[key]
 
 def move_layer(self: Project, layer_id: str, index: int) -> None:
-    """Move a layer to position ``index`` among the layers shown (0 is the bottom)."""
+    """Move a layer to position ``index`` among the layers shown (0 is the bottom).
+
+    Only the layer's place (``z``) changes: strokes someone adds to it while it moves are kept.
+    """
     with self._change():
-        current, found = self._find_layer(layer_id)
-        data = restore_ints(found.to_py())
-        del self._layers[current]
-        self._layers.insert(_array_index(self, index), layer_to_y(data))
+        _, found = self._find_layer(layer_id)
+        found["z"] = _place_at(self, index, moving=layer_id)
 
 def duplicate_layer(self: Project, layer_id: str, *, name: str | None = None) -> str:
     """Copy a layer just above itself and return the copy's id."""
     copy_id = new_id("l")
     with self._change():
-        index, found = self._find_layer(layer_id)
+        _, found = self._find_layer(layer_id)
         data = restore_ints(found.to_py())
-        data.update(id=copy_id, name=name or f"{data['name']} copy")
-        self._layers.insert(index + 1, layer_to_y(data))
+        shown = [layer["id"] for layer in in_stack_order(list(self._layers)) if not layer.get("deleted")]
+        above = shown.index(layer_id) + 1 if layer_id in shown else None
+        data.update(id=copy_id, name=name or f"{data['name']} copy", z=_place_at(self, above))
+        self._layers.append(layer_to_y(data))
     return copy_id

@@ -14,7 +14,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map
 
-from .document import comment_to_y, layer_to_y, restore_ints
+from .document import comment_to_y, in_stack_order, layer_to_y, restore_ints
 
 _MISSING = object()
 
@@ -75,8 +75,9 @@ def _merge_fields(ymap: Map, new: dict[str, Any], base: dict[str, Any] | None) -
 
 def _merge_layer(ymap: Map, new: dict[str, Any], base: dict[str, Any] | None) -> bool:
     changed = False
-    plain = {k: v for k, v in new.items() if k not in ("transform", "strokes")}
-    plain_base = {k: v for k, v in base.items() if k not in ("transform", "strokes")} if base else None
+    # A layer's place (z) follows the file's order of layers (_fix_stack_order), not a number someone left there.
+    plain = {k: v for k, v in new.items() if k not in ("transform", "strokes", "z")}
+    plain_base = {k: v for k, v in base.items() if k not in ("transform", "strokes", "z")} if base else None
     for key, value in plain.items():
         if plain_base is not None and plain_base.get(key, _MISSING) == value:
             continue
@@ -135,8 +136,41 @@ def _merge_items(array: Array, new: list[dict[str, Any]], base: list[dict[str, A
             array.insert(insert_at, to_y(item) if to_y else item)
             positions = {_plain(x).get("id"): i for i, x in enumerate(array)}
             changed = True
-    changed |= _fix_order(array, new_ids, to_y)
+    if merge_one is _merge_layer:
+        changed |= _fix_stack_order(array, new, base)
+    else:
+        changed |= _fix_order(array, new_ids, to_y)
     return changed
+
+
+def _fix_stack_order(array: Array, new: list[dict[str, Any]], base: list[dict[str, Any]] | None) -> bool:
+    """Give layers the file's stack order by their places (``z``), never by moving them in the array (a move
+    there is a delete and an insert, and loses what others add to the layer meanwhile).
+
+    With a ``base``, only a file that reordered layers (or added one without a place) reorders the document:
+    others may have moved layers since the snapshot the file was written from.
+    """
+    new_ids = [item.get("id") for item in new]
+    rank = {item_id: i for i, item_id in enumerate(new_ids)}
+    stack = [_plain(layer).get("id") for layer in in_stack_order(list(array))]
+    ranked = [item_id for item_id in stack if item_id in rank]
+    if ranked == sorted(ranked, key=rank.__getitem__):
+        return False
+    if base is not None:
+        base_ids = [item.get("id") for item in base]
+        unplaced = [item for item in new if item.get("id") not in set(base_ids) and "z" not in item]
+        if not unplaced and [i for i in base_ids if i in rank] == [i for i in new_ids if i in set(base_ids)]:
+            return False
+    desired = [item_id for item_id in new_ids if item_id in set(stack)]
+    for position, item_id in enumerate(stack):  # others' layers the file does not have: above their neighbour
+        if item_id not in rank:
+            below = stack[position - 1] if position else None
+            desired.insert(desired.index(below) + 1 if below in desired else 0, item_id)
+    by_id = {_plain(layer).get("id"): layer for layer in array}
+    for place, item_id in enumerate(desired):
+        if by_id[item_id].get("z") != float(place):
+            by_id[item_id]["z"] = float(place)
+    return True
 
 
 def _insert_position(array: Array, before_ids: list[Any]) -> int:

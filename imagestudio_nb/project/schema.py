@@ -153,6 +153,7 @@ class Layer(TypedDict):
     mask: NotRequired[Text | None]
     text: NotRequired[TextContent | None]
     source: NotRequired[Text | None]
+    z: NotRequired[Number]  # its place in the stack (a move changes only this); the array's order without it
     # Soft delete: a deleted layer stays in the stack (restorable; strokes others add meanwhile are kept).
     deleted: NotRequired[Flag]
     deleted_by: NotRequired[Text | None]

@@ -86,7 +86,7 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any], a: str = "old", b: 
     changed = {}
     for layer_id in old_layers.keys() & new_layers.keys():
         fields = sorted(k for k in set(old_layers[layer_id]) | set(new_layers[layer_id])
-                        if old_layers[layer_id].get(k) != new_layers[layer_id].get(k))
+                        if k != "z" and old_layers[layer_id].get(k) != new_layers[layer_id].get(k))  # z: reordered
         if fields:
             changed[layer_id] = fields
     common_old = [i for i in old_layers if i in new_layers]

@@ -299,7 +299,7 @@ class CanvasView implements ToolHost {
     if (this.autoFit && (meta.width !== this.compositor.canvasWidth || meta.height !== this.compositor.canvasHeight)) this.fitted = false;
     this.compositor.canvasWidth = meta.width;
     this.compositor.canvasHeight = meta.height;
-    const all = this.sync.layers.toArray().map(readLayer);
+    const all = this.sync.stack().map(readLayer);
     this.layers = all.filter((l) => !l.deleted);
     this.deletedLayers = all.filter((l) => l.deleted);
     if (this.synced && this.selectedId && !this.layers.some((l) => l.id === this.selectedId)) {

@@ -26,6 +26,11 @@ export class DocSync {
     return this.doc.getMap("meta");
   }
 
+  /** The layers bottom first (see `inStackOrder`). */
+  stack(): Y.Map<any>[] {
+    return inStackOrder(this.layers.toArray());
+  }
+
   /** Make an edit as this view: one transaction with the view's origin, one undo step. */
   edit(change: () => void): void {
     this.undoManager.stopCapturing();
@@ -62,6 +67,20 @@ export class DocSync {
     this.undoManager.destroy();
     this.doc.destroy();
   }
+}
+
+/**
+ * Layers bottom first: by their place `z`, else by their position in the array (ties: the array). A move
+ * changes only `z`, so strokes others add to a layer while it moves are kept. The same rule as the Python
+ * reference, imagestudio_nb.project.document.stack_key (one rule, needed on both sides to draw the stack).
+ */
+export function inStackOrder<T extends { get(key: string): unknown }>(layers: T[]): T[] {
+  const key = (layer: T, index: number) => {
+    const z = layer.get("z");
+    return typeof z === "number" && Number.isFinite(z) ? z : index;
+  };
+  return layers.map((layer, index) => ({ layer, index, z: key(layer, index) }))
+    .sort((a, b) => a.z - b.z || a.index - b.index).map((entry) => entry.layer);
 }
 
 export { Y };

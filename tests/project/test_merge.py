@@ -52,6 +52,7 @@ def test_json_edited_elsewhere_is_applied_on_top_of_the_saved_history(workspace)
 def test_a_file_that_reorders_layers_is_merged_in_the_files_order(workspace):
     # The mutation script found that inverting the order repair in merge.py failed no test.
     from imagestudio_nb.project.document import new_doc
+    from imagestudio_nb.project.document import in_stack_order
     from imagestudio_nb.project.merge import merge_data
 
     project = Project.create("Order")
@@ -60,6 +61,9 @@ def test_a_file_that_reorders_layers_is_merged_in_the_files_order(workspace):
     doc = new_doc(data)
     reordered = {**data, "layers": [data["layers"][i] for i in (2, 0, 3, 1)]}  # C A D B
     assert merge_data(doc, reordered)
-    assert [layer["name"] for layer in doc.get("layers", type=Array).to_py()] == ["C", "A", "D", "B"]
-    assert [layer["id"] for layer in doc.get("layers", type=Array).to_py()] == [ids[i] for i in (2, 0, 3, 1)]
+    stack = in_stack_order(doc.get("layers", type=Array).to_py())
+    assert [layer["name"] for layer in stack] == ["C", "A", "D", "B"]
+    assert [layer["id"] for layer in stack] == [ids[i] for i in (2, 0, 3, 1)]
+    # By their places: no layer was deleted and inserted again (that loses what others add to it meanwhile).
+    assert [layer["id"] for layer in doc.get("layers", type=Array).to_py()] == ids
     assert not merge_data(doc, reordered)  # merging the same file again changes nothing

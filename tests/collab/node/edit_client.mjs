@@ -31,10 +31,17 @@ const syncedMs = Date.now() - started;
 const layers = doc.getArray('layers');
 const comments = doc.getArray('comments');
 
+/** Layers bottom first, by the documented rule (docs/coediting.md): their place `z`, else the array's order. */
+function inStack(all) {
+  const place = (layer, index) => (typeof layer.get('z') === 'number' ? layer.get('z') : index);
+  return all.map((layer, index) => ({ layer, index, z: place(layer, index) }))
+    .sort((a, b) => a.z - b.z || a.index - b.index).map((entry) => entry.layer);
+}
+
 /** What every party must agree on: layers in order (name, deleted, stroke ids in order) and comments. */
 function stateOf() {
   return {
-    layers: layers.toArray().map((layer) => [layer.get('name'), Boolean(layer.get('deleted')),
+    layers: inStack(layers.toArray()).map((layer) => [layer.get('name'), Boolean(layer.get('deleted')),
       (layer.get('strokes')?.toArray() ?? []).map((stroke) => Math.round(stroke.points[0]))]),
     comments: comments.toArray().map((comment) => (comment instanceof Y.Map ? comment.get('text') : comment.text)),
   };
