@@ -27,7 +27,7 @@ class View(Protocol):
 
 
 def acting_for(project, view: str | None):
-    """``project.on_behalf_of(view)`` when a view caused the change (and the project offers it), else nothing.
+    """``project.on_behalf_of(view)`` when a view caused the change, else nothing (the notebook's own change).
 
     Examples
     --------
@@ -41,10 +41,7 @@ def acting_for(project, view: str | None):
     >>> p.undo(), [l["name"] for l in p.layers()]
     (True, ['From a view'])
     """
-    on_behalf_of = getattr(project, "on_behalf_of", None)
-    if not view or on_behalf_of is None:
-        return nullcontext(project)
-    return on_behalf_of(str(view))
+    return project.on_behalf_of(str(view)) if view else nullcontext(project)
 
 
 class DocRelay:
