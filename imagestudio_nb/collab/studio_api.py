@@ -18,6 +18,7 @@ binary buffer its 4-byte length and bytes (:func:`pack`, :func:`unpack`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import struct
@@ -118,12 +119,11 @@ class StudioBackend:
     def canvas(self, folder: Path):
         """The server's ``Canvas`` on the project in ``folder`` (opened once, then kept)."""
         from ..project import Project
-        from ..widgets.canvas import Canvas
 
         with self._lock:
             canvas = self._canvases.get(folder)
             if canvas is None:
-                canvas = self._canvases[folder] = Canvas(Project.open(folder))
+                canvas = self._canvases[folder] = _served_canvas_class()(Project.open(folder))
             return canvas
 
     def handle(self, document_path: str, username: str | None, may_write_contents: bool,
@@ -145,12 +145,20 @@ class StudioBackend:
             raise PermissionDeniedError(f"{who} of this project and cannot call {message.get('method')!r}; "
                                         "ask an owner for the editor role")
         handler = getattr(canvas, "_msg_" + kind.replace("-", "_"))
+        canvas.outbox.clear()
         # The change is the caller's, not this server process's user's: their role, their name in the log.
         with canvas.project.as_user(username) if username else nullcontext():
             outcome = handler(message, buffers)
-        if isinstance(outcome, Reply):
-            return {"type": "reply", "result": outcome.result, **outcome.fields}, outcome.buffers
-        return {"type": "reply", "result": outcome}, []
+        reply, out = ({"type": "reply", "result": outcome.result, **outcome.fields}, list(outcome.buffers)) \
+            if isinstance(outcome, Reply) else ({"type": "reply", "result": outcome}, [])
+        # The document changes the call made for the asking view travel back with the reply (after its own
+        # buffers): the tab applies them as its own edits, so its Undo takes back the layer its call added.
+        view = message.get("view")
+        mine = [update for update, cause in canvas.outbox if view and cause == view]
+        canvas.outbox.clear()
+        if mine:
+            reply["updates"] = len(mine)
+        return reply, out + mine
 
     def close(self) -> None:
         with self._lock:
@@ -162,6 +170,25 @@ class StudioBackend:
             except Exception:  # closing at shutdown: log, never block the server's exit
                 log.exception("could not close the Studio canvas of %s", canvas.project.path)
         self.executor.shutdown(wait=False)
+
+
+@functools.cache
+def _served_canvas_class():
+    """``Canvas`` as the server holds it: no kernel comm, so the updates it would send are kept for the reply."""
+    from ..widgets.canvas import Canvas
+
+    class ServedCanvas(Canvas):
+        def __init__(self, project, **kwargs: Any):
+            self.outbox: list[tuple[bytes, str | None]] = []
+            super().__init__(project, **kwargs)
+
+        def send_update(self, update: bytes, view: str | None = None) -> None:
+            self.outbox.append((update, view))
+
+        def send_awareness(self, update: bytes, view: str | None) -> None:
+            pass  # presence travels through the room
+
+    return ServedCanvas
 
 
 def status_of(exc: BaseException) -> int:

@@ -291,3 +291,25 @@ def test_a_call_is_made_as_the_person_who_asked_not_as_the_server(studio_lab, mo
         assert [l["name"] for l in reopened.layers()] == ["by bo", "by ana"]
     finally:
         reopened.close()
+
+
+def test_a_calls_changes_come_back_to_the_view_that_asked_so_its_undo_covers_them(studio_lab, project):
+    """The tab applies these with its own origin (its Y UndoManager tracks it); other views get them from the room."""
+    from pycrdt import Array, Doc
+
+    before = Project.open(project["folder"])
+    state = before.doc.get_update()
+    before.close()
+    status, reply, buffers = post(studio_lab, "dee", project["path"],
+                                  {"type": "call", "method": "add_layer", "args": {"kind": "paint", "name": "dee's own"},
+                                   "view": "view-of-dee"})
+    assert status == 200 and reply["updates"] >= 1 and len(buffers) == reply["updates"], reply
+    doc = Doc()
+    doc.apply_update(state)
+    for update in buffers:
+        doc.apply_update(update)
+    assert "dee's own" in [layer["name"] for layer in doc.get("layers", type=Array).to_py()]
+    # Without a view (or for another view's changes) nothing comes back: they are not the caller's to undo.
+    status, reply, buffers = post(studio_lab, "dee", project["path"],
+                                  {"type": "call", "method": "add_layer", "args": {"kind": "paint", "name": "no view"}})
+    assert status == 200 and "updates" not in reply and buffers == []

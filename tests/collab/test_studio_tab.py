@@ -243,6 +243,32 @@ def test_a_tabs_edits_reach_a_node_client_and_the_log_and_the_node_clients_layer
 
 @pytest.mark.slow
 @pytest.mark.browser
+def test_a_tabs_undo_takes_back_the_layer_its_own_call_added_and_nobody_elses(tab_lab, browser, tmp_path):
+    folder = make_project(tab_lab, "TabUndo")
+    page = new_page(browser)
+    open_lab(page, tab_lab, "ana", "TabUndo/project.isproj")
+    tab = studio(page)
+    # Someone else (a node client as dee) adds a layer; then this tab adds one through its HTTP backend.
+    node = watcher(tab_lab, "TabUndo/project.isproj", "dee", tmp_path,
+                   {"add": ["dee's"], "wait_for": ["dee's"], "timeout_ms": 60000})
+    out, err = node.communicate(timeout=90)
+    assert json.loads(out.strip().splitlines()[-1])["complete"], err[-2000:]
+    tab.locator("[data-layer-id]", has_text="dee's").wait_for(timeout=30_000)
+    tab.locator("[data-action='add-paint']").click()
+    tab.locator("[data-layer-id]", has_text=re.compile("Paint")).wait_for(timeout=30_000)
+    undo = tab.locator("[data-action='undo']")
+    wait_until(lambda: undo.is_enabled(), timeout=10, message="the tab's Undo enabled by its own call")
+    undo.click()
+    wait_until(lambda: {l["name"] for l in read_layers(folder)} == {"ink", "dee's"}, timeout=30,
+               message="the tab's layer undone in the log, dee's kept")
+    tab.locator("[data-layer-id]", has_text=re.compile("Paint")).wait_for(state="detached", timeout=10_000)
+    wait_until(lambda: not undo.is_enabled(), timeout=10, message="nothing else is the tab's to undo")
+    shot(page, "undo_own_call")
+    page.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_viewers_tab_cannot_change_the_document(tab_lab, browser):
     folder = make_project(tab_lab, "Viewed", roles={"bo": "viewer"})
     page = new_page(browser)

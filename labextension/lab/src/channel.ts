@@ -45,6 +45,7 @@ export class StudioError extends Error {
 /** What the canvas needs of its backend (canvas.ts's ChannelLike), over HTTP for one project document. */
 export class HttpChannel {
   private url: string;
+  private handlers = new Map<string, Set<Handler>>();
 
   constructor(private settings: ServerConnection.ISettings, documentPath: string) {
     this.url = URLExt.join(settings.baseUrl, "imagestudio/studio") + `?path=${encodeURIComponent(documentPath)}`;
@@ -65,6 +66,14 @@ export class HttpChannel {
         "imagestudio_nb.collab.studio_api server extension enabled?", reply.status);
     }
     if (!reply.ok || message.error) throw new StudioError(message.error || `HTTP ${reply.status}`, reply.status);
+    // The document changes a call made for this view come last, as the kernel's tagged pushes would: the
+    // canvas applies them with its own origin, so its Undo covers them (studio_api.StudioBackend.handle).
+    const updates = Number(message.updates) || 0;
+    if (updates > 0) {
+      for (const update of out.splice(out.length - updates, updates)) {
+        for (const handler of this.handlers.get("y-update") || []) handler({ type: "y-update", view: fields.view }, [update]);
+      }
+    }
     return [message, out];
   }
 
@@ -73,9 +82,11 @@ export class HttpChannel {
     return reply.result;
   }
 
-  /** The server pushes nothing over HTTP: the document travels through the room. */
-  on(_type: string, _handler: Handler): () => void {
-    return () => undefined;
+  /** Pushes come only with replies over HTTP (the changes a call made for this view); the rest is the room's. */
+  on(type: string, handler: Handler): () => void {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type)!.add(handler);
+    return () => this.handlers.get(type)!.delete(handler);
   }
 
   send(msg: Message, buffers: Buffers = []): void {
