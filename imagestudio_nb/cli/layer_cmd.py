@@ -12,7 +12,7 @@ import typer
 
 from ._output import JsonOption, print_json, print_table
 
-layer_app = typer.Typer(help="List, add, remove (restorably), restore and move layers.", no_args_is_help=True)
+layer_app = typer.Typer(help="List, add, remove (restorably), restore, purge and move layers.", no_args_is_help=True)
 
 
 @layer_app.command("list")
@@ -62,6 +62,16 @@ def restore(project: str, layer_id: str):
 
     Project.open(project).restore_layer(layer_id)
     print(f"restored layer {layer_id}")
+
+
+@layer_app.command("purge")
+def purge(project: str, layer_ids: Annotated[Optional[list[str]], typer.Argument(help="Deleted layers to remove "
+                                                                                 "for good (default: all).")] = None):
+    """Remove deleted layers for good (they can no longer be restored)."""
+    from ..project import Project
+
+    purged = Project.open(project).purge_deleted_layers(layer_ids or None)
+    print(f"purged {len(purged)} deleted layer(s)" + (f": {', '.join(purged)}" if purged else ""))
 
 
 @layer_app.command("move")

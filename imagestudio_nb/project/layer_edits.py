@@ -161,6 +161,21 @@ def restore_layer(self: Project, layer_id: str) -> None:
             if key in layer:
                 del layer[key]
 
+def purge_deleted_layers(self: Project, layer_ids: list[str] | None = None) -> list[str]:
+    """Remove deleted layers for good (all, or those in ``layer_ids``): they can no longer be restored, and
+    the images only they used can then be cleaned up (``clean_assets`` does this first). Returns their ids."""
+    with self._change():
+        purged = []
+        for index in range(len(self._layers) - 1, -1, -1):
+            layer = self._layers[index]
+            if layer.get("deleted") and (layer_ids is None or layer["id"] in layer_ids):
+                purged.append(layer["id"])
+                del self._layers[index]
+        for layer in self._layers:  # a mask that is gone for good masks nothing
+            if layer.get("mask") in purged:
+                layer["mask"] = None
+    return purged[::-1]
+
 def move_layer(self: Project, layer_id: str, index: int) -> None:
     """Move a layer to position ``index`` among the layers shown (0 is the bottom).
 

@@ -130,14 +130,15 @@ def export(self: Project, archive: str | Path) -> Path:
     return export_archive(self, Path(archive))
 
 
-def references(self: Project) -> set[str]:
-    """Hashes of assets referenced by any layer, generation or checkpoint."""
+def references(self: Project, *, include_deleted_layers: bool = True) -> set[str]:
+    """Hashes of assets referenced by any layer (deleted ones too, by default: they can be restored),
+    generation or checkpoint."""
     refs: set[str] = set()
 
     def from_layers(layers: list[dict[str, Any]]) -> None:
         refs.update(layer["asset"] for layer in layers if layer.get("asset"))
 
-    from_layers(self.layers(include_deleted=True))  # a deleted layer can be restored: its image stays
+    from_layers(self.layers(include_deleted=include_deleted_layers))
     for record in self.generations():
         refs.update(record.get("assets") or [])
         refs.update((record.get("request") or {}).get("images") or [])
@@ -154,11 +155,16 @@ def references(self: Project) -> set[str]:
 
 
 def clean_assets(self: Project, *, dry_run: bool = True) -> list[dict[str, Any]]:
-    """Remove assets no layer, generation or checkpoint references; with ``dry_run`` only list them."""
-    keep = self.references()
+    """Remove assets no layer, generation or checkpoint references; with ``dry_run`` only list them.
+
+    Cleaning up empties the deleted layers too (``purge_deleted_layers``: they can no longer be restored), so
+    the images only they used go with it.
+    """
+    keep = self.references(include_deleted_layers=False)
     unreferenced = [info for info in self.assets.list() if info.hash not in keep]
     if not dry_run:
         with self.batch():
+            self.purge_deleted_layers()
             for info in unreferenced:
                 self.assets._remove(info.hash)
     return [info.as_dict() for info in unreferenced]

@@ -336,7 +336,8 @@ class Project(Changes):
         return self.doc.get("layers", type=Array)
 
     from .layer_edits import (_find_layer, add_layer, add_stroke, deleted_layers, duplicate_layer,  # noqa: E402
-                              layer, layers, move_layer, remove_layer, restore_layer, update_layer)
+                              layer, layers, move_layer, purge_deleted_layers, remove_layer, restore_layer,
+                              update_layer)
 
     def undo(self) -> bool:
         """Undo the last change to layers, meta or comments; ``False`` when there is nothing to undo."""

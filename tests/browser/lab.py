@@ -141,11 +141,25 @@ def screenshot_array(locator) -> np.ndarray:
 
 
 def read_project(workspace: Path, name: str):
-    """The project as saved on disk, read in this (the test's) process."""
+    """The project as saved on disk, read in this (the test's) process.
+
+    The saved file's text, unless a writer is between truncating and writing it (jupyter_server writes a room's
+    file in place, so a reader can see it empty or half-written: DESIGN.md's facts); then the project as its
+    update log has it, which is what the file is a snapshot of.
+    """
+    from imagestudio_nb.errors import DocumentFormatError
+    from imagestudio_nb.project import Project
     from imagestudio_nb.project.document import loads_document
 
     text = (workspace / name / "project.isproj").read_text(encoding="utf-8")
-    return loads_document(text)
+    try:
+        return loads_document(text)
+    except DocumentFormatError:
+        project = Project.open(workspace / name)
+        try:
+            return project.to_data()
+        finally:
+            project.close()
 
 
 def wait_until(predicate, *, timeout: float = 20, interval: float = 0.1, message: str = "condition"):

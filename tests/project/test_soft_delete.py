@@ -107,3 +107,30 @@ def test_on_behalf_of_needs_a_view_id(workspace):
     with pytest.raises(InvalidArgumentError, match="view id"):
         with project.on_behalf_of(""):
             pass
+
+
+def test_cleaning_up_empties_the_deleted_layers_and_frees_their_images(workspace):
+    import numpy as np
+
+    project = Project.create("Tidy", width=8, height=8)
+    kept = project.add_layer("image", asset=project.assets.add(np.zeros((8, 8, 3), np.uint8)).hash)
+    gone_asset = project.assets.add(np.full((8, 8, 3), 200, np.uint8)).hash
+    gone = project.add_layer("image", asset=gone_asset)
+    project.remove_layer(gone)
+    assert gone_asset in project.references()  # restorable: its image is kept...
+    assert [a["hash"] for a in project.clean_assets(dry_run=True)] == [gone_asset]  # ...until cleaning up
+    assert project.deleted_layers()  # a dry run changes nothing
+    project.clean_assets(dry_run=False)
+    assert project.deleted_layers() == [] and [l["id"] for l in project.layers()] == [kept]
+    assert gone_asset not in {info.hash for info in project.assets.list()}
+
+
+def test_purging_removes_only_deleted_layers(workspace):
+    project = Project.create("Purge")
+    a, b, c = (project.add_layer("paint", name=n) for n in "abc")
+    project.remove_layer(a)
+    project.remove_layer(c)
+    assert project.purge_deleted_layers([c]) == [c]
+    assert [l["id"] for l in project.deleted_layers()] == [a]
+    assert project.purge_deleted_layers() == [a] and [l["id"] for l in project.layers()] == [b]
+    assert project.purge_deleted_layers([b]) == []  # a layer shown is never purged
