@@ -71,10 +71,22 @@ def _run_with(path: Path, breakage: str, timeout: int = 600) -> str:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    import psutil
+
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(breakage))
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+
+    def stop_what_the_kernel_started(**_):
+        # A notebook stopped part-way never reaches the cell that stops its servers (Azurite, JupyterLab).
+        provisioner = client.km.provisioner
+        pid = getattr(provisioner, "pid", None) or getattr(getattr(provisioner, "process", None), "pid", None)
+        if pid:
+            for child in psutil.Process(pid).children(recursive=True):
+                child.kill()
+
+    client.on_cell_error = stop_what_the_kernel_started
     with pytest.raises(CellExecutionError) as failure:
         client.execute()
     return str(failure.value)
