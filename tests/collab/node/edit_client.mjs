@@ -9,6 +9,7 @@
 // A stroke is known by its first coordinate (points[0]), unique per party and stroke.
 // Prints one JSON line: {"state": {...} (see stateOf), "denials": [...], "synced_ms": n}.
 import * as Y from 'yjs';
+import { paintLayer } from './paint_layer.mjs';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
 
@@ -45,19 +46,6 @@ function stateOf() {
       (layer.get('strokes')?.toArray() ?? []).map((stroke) => Math.round(stroke.points[0]))]),
     comments: comments.toArray().map((comment) => (comment instanceof Y.Map ? comment.get('text') : comment.text)),
   };
-}
-
-function paintLayer(name) {
-  // The fields the Python API gives a paint layer.
-  const layer = new Y.Map();
-  const transform = new Y.Map();
-  for (const [k, v] of Object.entries({ x: 0, y: 0, scale_x: 1, scale_y: 1, rotation: 0, crop: null })) transform.set(k, v);
-  const id = 'l_' + Math.random().toString(16).slice(2, 14).padEnd(12, '0');
-  for (const [k, v] of Object.entries({ id, name, kind: 'paint', asset: null, visible: true, locked: false,
-    opacity: 1, blend_mode: 'normal', filters: [], mask: null })) layer.set(k, v);
-  layer.set('transform', transform);
-  layer.set('strokes', new Y.Array());
-  return layer;
 }
 
 let nextId = script.first_id;

@@ -3,6 +3,7 @@
 // SCRIPT_JSON: {"add": ["name", ...], "pause_ms": 100, "wait_for": ["name", ...], "timeout_ms": 30000}
 // Prints one JSON line: {"names": [...], "denials": [...], "arrivals": {name: ms after start}}.
 import * as Y from 'yjs';
+import { paintLayer } from './paint_layer.mjs';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
 
@@ -26,22 +27,9 @@ const started = Date.now();
 const arrivals = {};
 layers.observe(() => { for (const name of names()) if (!(name in arrivals)) arrivals[name] = Date.now() - started; });
 
-function newLayer(name) {
-  // The same fields the Python API gives a paint layer.
-  const layer = new Y.Map();
-  const transform = new Y.Map();
-  for (const [k, v] of Object.entries({ x: 0, y: 0, scale_x: 1, scale_y: 1, rotation: 0, crop: null })) transform.set(k, v);
-  const id = 'l_' + Math.random().toString(16).slice(2, 14).padEnd(12, '0');
-  for (const [k, v] of Object.entries({ id, name, kind: 'paint', asset: null, visible: true, locked: false,
-    opacity: 1, blend_mode: 'normal', filters: [], mask: null })) layer.set(k, v);
-  layer.set('transform', transform);
-  layer.set('strokes', new Y.Array());
-  return layer;
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 for (const name of script.add || []) {
-  layers.push([newLayer(name)]);
+  layers.push([paintLayer(name)]);
   await sleep(script.pause_ms ?? 100);
 }
 const deadline = Date.now() + (script.timeout_ms ?? 30000);
