@@ -76,6 +76,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _check_entry(info: zipfile.ZipInfo, max_entry_bytes: int) -> None:
     name = info.filename
+    if not name:  # a damaged central directory can name an entry ""; zipfile's own is_dir() fails on it
+        raise UnsafeArchiveError("archive has an entry without a name")
     mode = (info.external_attr >> 16) & 0o170000
     if mode == stat.S_IFLNK:
         raise UnsafeArchiveError(f"archive entry {name!r} is a symbolic link; links are refused")

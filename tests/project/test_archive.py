@@ -64,7 +64,7 @@ def _zip_with(path, entries, *, symlink=None):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("project.isproj", '{"meta": {"schema_version": 1, "name": "Evil", "id": "x"}}')
         for name, data in entries.items():
-            zf.writestr(name, data)
+            zf.writestr(zipfile.ZipInfo(name), data)  # a ZipInfo: writestr(str) itself fails on the name ""
         if symlink:
             info = zipfile.ZipInfo(symlink)
             info.external_attr = (stat.S_IFLNK | 0o777) << 16
@@ -78,6 +78,7 @@ def _zip_with(path, entries, *, symlink=None):
     ({"/etc/cron.d/evil": b"x"}, None, "outside the target"),
     ({}, "assets/link.png", "symbolic link"),
     ({"run.sh": b"#!/bin/sh"}, None, "not part of a project"),
+    ({"": b"x"}, None, "without a name"),  # a damaged directory can say so; zipfile's is_dir() raised IndexError
     ({"assets/" + "0" * 64 + ".png": b"not the content the name promises"}, None, "does not match"),
 ])
 def test_import_refuses_unsafe_archives_and_leaves_nothing(workspace, tmp_path, entries, symlink, message):

@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -248,16 +247,23 @@ def _mutate_bytes(rng: random.Random, raw: bytes) -> bytes:
     return bytes(data)
 
 
+#: Rounds of the fuzz test (``IMAGESTUDIO_FUZZ_ROUNDS`` for a longer hunt).
+FUZZ_ROUNDS = int(os.environ.get("IMAGESTUDIO_FUZZ_ROUNDS", "800"))
+
+
 def test_fuzzed_archives_import_cleanly_or_raise_a_data_error(valid_archive, tmp_path):
-    """A seeded mutation loop, bounded in time: every outcome is a project or one of our DataErrors."""
+    """A seeded mutation loop: every outcome is a project or one of our DataErrors.
+
+    A fixed number of rounds, not a time budget, so every machine tries as many. The archive mutated is a
+    fresh export (new ids and times), so the seed does not replay a run exactly: a failing round's archive
+    stays in ``tmp_path`` as ``fuzz<N>.zip``. CI once met an entry named "" (zipfile's own ``is_dir`` fails
+    on it; ``test_archive.py`` now has that case); ``IMAGESTUDIO_FUZZ_ROUNDS`` runs a longer hunt.
+    """
     rng = random.Random(20261206)
     raw = valid_archive.read_bytes()
     entries = _entries(valid_archive)
     outcomes: dict[str, int] = {}
-    deadline = time.monotonic() + 5
-    iteration = 0
-    while time.monotonic() < deadline or iteration < 40:
-        iteration += 1
+    for iteration in range(1, FUZZ_ROUNDS + 1):
         archive = tmp_path / f"fuzz{iteration}.zip"
         if rng.random() < 0.5:
             archive.write_bytes(_mutate_bytes(rng, raw))
@@ -282,8 +288,8 @@ def test_fuzzed_archives_import_cleanly_or_raise_a_data_error(valid_archive, tmp
                 outcomes["render refused"] = outcomes.get("render refused", 0) + 1
             outcomes["imported"] = outcomes.get("imported", 0) + 1
         archive.unlink()
-    print(f"{iteration} fuzzed archives: {outcomes}")
-    assert iteration >= 40 and outcomes.get("UnsafeArchiveError") and outcomes.get("DocumentFormatError")
+    print(f"{FUZZ_ROUNDS} fuzzed archives: {outcomes}")
+    assert outcomes.get("UnsafeArchiveError") and outcomes.get("DocumentFormatError") and outcomes.get("imported")
 
 
 @pytest.mark.parametrize("case", ["truncated", "nan"])
