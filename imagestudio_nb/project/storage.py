@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,23 @@ def _file_stamp(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
+def _weak_observer(store: ProjectStore):
+    """``store._on_transaction`` without a strong reference to the store.
+
+    pycrdt keeps a document's observers on the Rust side, where Python's collector cannot see the cycle
+    document -> observer -> store -> document. With a bound method there, every project dropped without
+    ``close()`` stayed alive with its log's three file handles for the life of the process (an import loop
+    ran out of file descriptors).
+    """
+    ref = weakref.ref(store)
+
+    def on_transaction(event: Any) -> None:
+        target = ref()
+        if target is not None:
+            target._on_transaction(event)
+    return on_transaction
+
+
 class ProjectStore:
     """The log connection, what this process has merged, and the changes it has not committed yet."""
 
@@ -68,7 +86,7 @@ class ProjectStore:
         self._json_stamp = _file_stamp(folder / DOCUMENT_NAME)
         self.file_damaged = False  # set when project.isproj must be rewritten from the log
         self.readonly = False  # a folder this process cannot write: reads work, changes are refused
-        self._subscription = doc.observe(self._on_transaction)
+        self._subscription = doc.observe(_weak_observer(self))
 
     # --- loading ---------------------------------------------------------------------------------
     @classmethod

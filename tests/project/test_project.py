@@ -217,3 +217,33 @@ def test_create_in_a_relative_workspace_opens_the_project_made_there(workspace, 
     assert project.path == tmp_path / "Here" and project.path.is_absolute()
     assert Project.open("Here", workspace=".").path == project.path
     assert not (workspace / "Here").exists()  # not the configured workspace
+
+
+def _open_handles(path) -> int:
+    """How many of this process's file descriptors are open on ``path``."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}") == str(path)
+        except OSError:  # closed while listing
+            pass
+    return count
+
+
+def test_a_project_dropped_without_close_releases_its_log(workspace):
+    """Ten thousand imports in one process ran out of file descriptors: each dropped project kept its log open."""
+    import gc
+
+    from imagestudio_nb.project.persistence import WRITER
+
+    project = Project.create("Dropped")
+    project.add_layer("paint", name="Ink")
+    WRITER.flush(project.path)  # the snapshot writer's own connection to the log: one, kept for a while
+    # Each connection has its own handle on the write-ahead log. (Not counted on project.ylog itself:
+    # SQLite defers closing that one while another connection of the process has the file open.)
+    wal_file = project.path / "project.ylog-wal"
+    assert _open_handles(wal_file) == 2  # the project's connection and the writer's
+    del project
+    gc.collect()
+    assert _open_handles(wal_file) == 1
+    assert [layer["name"] for layer in Project.open("Dropped").layers()] == ["Ink"]
