@@ -68,6 +68,13 @@ def _weak_observer(store: ProjectStore):
     return on_transaction
 
 
+def _unobserve(doc: Doc, subscription: Any) -> None:
+    try:
+        doc.unobserve(subscription)
+    except Exception:  # pycrdt refuses a subscription it no longer has
+        pass
+
+
 class ProjectStore:
     """The log connection, what this process has merged, and the changes it has not committed yet."""
 
@@ -86,7 +93,9 @@ class ProjectStore:
         self._json_stamp = _file_stamp(folder / DOCUMENT_NAME)
         self.file_damaged = False  # set when project.isproj must be rewritten from the log
         self.readonly = False  # a folder this process cannot write: reads work, changes are refused
-        self._subscription = doc.observe(_weak_observer(self))
+        # Taken back when the store is closed or collected: the document's own observer record refers to the
+        # document (pycrdt), so a document still observed is never freed either.
+        self._unobserve = weakref.finalize(self, _unobserve, doc, doc.observe(_weak_observer(self)))
 
     # --- loading ---------------------------------------------------------------------------------
     @classmethod
@@ -277,10 +286,7 @@ class ProjectStore:
 
     def close(self) -> None:
         self.closed = True
-        try:
-            self.doc.unobserve(self._subscription)
-        except Exception:
-            pass
+        self._unobserve()
         self.log.close()
 
 

@@ -233,6 +233,7 @@ def _open_handles(path) -> int:
 def test_a_project_dropped_without_close_releases_its_log(workspace):
     """Ten thousand imports in one process ran out of file descriptors: each dropped project kept its log open."""
     import gc
+    import weakref
 
     from imagestudio_nb.project.persistence import WRITER
 
@@ -243,7 +244,9 @@ def test_a_project_dropped_without_close_releases_its_log(workspace):
     # SQLite defers closing that one while another connection of the process has the file open.)
     wal_file = project.path / "project.ylog-wal"
     assert _open_handles(wal_file) == 2  # the project's connection and the writer's
+    document = weakref.ref(project.doc)
     del project
     gc.collect()
     assert _open_handles(wal_file) == 1
+    assert document() is None  # and the document with it (an observer pycrdt holds had kept it)
     assert [layer["name"] for layer in Project.open("Dropped").layers()] == ["Ink"]
