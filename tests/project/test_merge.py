@@ -67,3 +67,30 @@ def test_a_file_that_reorders_layers_is_merged_in_the_files_order(workspace):
     # By their places: no layer was deleted and inserted again (that loses what others add to it meanwhile).
     assert [layer["id"] for layer in doc.get("layers", type=Array).to_py()] == ids
     assert not merge_data(doc, reordered)  # merging the same file again changes nothing
+
+
+def test_merging_many_layers_reads_ids_not_whole_layers(monkeypatch):
+    """Loading a 500-layer file into an empty room took 20 s: every insert converted every layer, strokes and
+    all, to Python to find ids. Counted, not timed: the layers' conversions must not grow with their square."""
+    from pycrdt import Map
+
+    from imagestudio_nb.project.document import doc_to_data, new_document_data
+    from imagestudio_nb.project.merge import merge_data
+
+    data = new_document_data("Many")
+    data["layers"] = [{"id": f"L{i}", "kind": "paint", "name": f"Layer {i}", "z": float(i),
+                       "strokes": [{"tool": "brush", "size": 5, "color": "#333333", "points": [i, 1, i + 9, 7]}]}
+                      for i in range(200)]
+    conversions = [0]
+    to_py = Map.to_py
+
+    def counted(self):
+        conversions[0] += 1
+        return to_py(self)
+    monkeypatch.setattr(Map, "to_py", counted)
+    doc = Doc()
+    assert merge_data(doc, data, origin="load")
+    merged = conversions[0]
+    monkeypatch.setattr(Map, "to_py", to_py)
+    assert [layer["id"] for layer in doc_to_data(doc)["layers"]] == [f"L{i}" for i in range(200)]
+    assert merged < 200, merged  # was 200 * 201 (each layer, at each insert), and as often again for positions
