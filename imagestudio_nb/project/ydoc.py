@@ -84,6 +84,10 @@ def author_of(update: bytes) -> str | None:
 # Folders whose room document was created, by project id: the loader's throwaway document (which has no
 # path) finds the log through this when the room initialises from the file.
 _folders_by_id: dict[str, Path] = {}
+#: The same, by the SHA-256 of the project file's text when the room bound to it: a file the log itself
+#: wrote is then loaded from the log without being parsed (35 ms of a 500-layer room's first join).
+_folders_by_text: OrderedDict[str, Path] = OrderedDict()
+_TEXTS_KEPT = 256
 
 
 def server_root() -> Path:
@@ -123,6 +127,23 @@ def _log_state(folder: Path, content: dict[str, Any] | None) -> bytes:
                 doc.unobserve(subscription)
                 for change in changes:
                     log_.append(change, origin="file")
+        return doc.get_update()
+    finally:
+        log_.close()
+
+
+def _snapshot_state(folder: Path, sha: str) -> bytes | None:
+    """The log's state when it recorded a snapshot of this hash (``None`` when it did not, or has no log)."""
+    if not (folder / LOG_NAME).is_file():
+        return None
+    log_ = UpdateLog(folder)
+    try:
+        if log_.snapshot(sha) is None:
+            return None
+        updates, _ = log_.read_all()
+        doc = Doc()
+        for update in updates:
+            doc.apply_update(update)
         return doc.get_update()
     finally:
         log_.close()
@@ -172,6 +193,12 @@ class YIsproj(YBaseDoc):
         meta_id = _meta_id(folder)
         if meta_id:
             _folders_by_id[meta_id] = folder
+        try:
+            _folders_by_text[text_sha((folder / document.name).read_text(encoding="utf-8"))] = folder
+            while len(_folders_by_text) > _TEXTS_KEPT:
+                _folders_by_text.popitem(last=False)
+        except (OSError, UnicodeDecodeError):  # no file yet, or not text: set() parses what it is given
+            pass
         self._log_subscription = self._ydoc.observe(self._on_transaction)
         try:
             loop = asyncio.get_running_loop()
@@ -257,6 +284,12 @@ class YIsproj(YBaseDoc):
 
     def set(self, value: str) -> None:
         """Load JSON text: from the project's log when it has one, merging only what the text changes."""
+        if self._empty():
+            folder = self._folder or _folders_by_text.get(text_sha(value))
+            state = _snapshot_state(folder, text_sha(value)) if folder is not None else None
+            if state is not None:  # a file the log wrote: the log holds all of it, and what came after
+                self._ydoc.apply_update(state)
+                return
         data = loads_document(value, source=self.path or "isproj document")
         if self._empty():
             # The first load (often into the loader's throwaway document, which has no path): start from
