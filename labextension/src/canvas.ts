@@ -35,6 +35,8 @@ const TOOL_OPTIONS: Record<string, string[]> = {
   text: ["font-size", "color"], eyedropper: ["color"],
 };
 const MIN_ZOOM = 0.1, MAX_ZOOM = 8;
+/** The tools that change nothing in the document: a view-only canvas keeps these. */
+const VIEWING_TOOLS: string[] = ["pan", "eyedropper"];
 
 const CONNECTION_LABEL: Record<ConnectionState, string> = { connecting: "connecting…", connected: "connected", offline: "offline" };
 
@@ -81,6 +83,8 @@ class CanvasView implements ToolHost {
   // This view's own state (DESIGN.md D2): never shared with other views.
   private selectedId: string | null = null;
   private toolName: Tool = "move";
+  /** Why this view may not edit (shown when an edit is tried), or null. */
+  private readOnly: string | null = null;
   private brushState: Brush = { ...DEFAULT_BRUSH };
   private fitted = false;
   private synced = false;
@@ -90,6 +94,7 @@ class CanvasView implements ToolHost {
   private zoomLabel = el("span", { class: "is-value", "data-role": "zoom" });
   private badge = el("span", { class: "is-connection", "data-role": "connection", title: "Connection of this view" });
   private undoButton!: HTMLButtonElement;
+  private exportButton!: HTMLButtonElement;
   private redoButton!: HTMLButtonElement;
   private resize: ResizeObserver;
   private disposers: (() => void)[] = [];
@@ -254,10 +259,23 @@ class CanvasView implements ToolHost {
 
   setTool(tool: string): void {
     if (!(TOOL_NAMES as readonly string[]).includes(tool)) return;
+    if (this.readOnly && !VIEWING_TOOLS.includes(tool)) { this.status.error(this.readOnly); return; }
     this.toolName = tool as Tool;
     this.root.dataset.tool = tool;
     this.presence?.viewChanged();
     this.docChanged();
+  }
+
+  /** View only (the reason, shown when an edit is tried) or editable (`null`). The server refuses such a
+   * user's changes whatever the view does; this keeps them from drawing what would never be kept. */
+  setReadOnly(reason: string | null): void {
+    this.readOnly = reason;
+    if (reason) this.root.dataset.readonly = "true";
+    else delete this.root.dataset.readonly;
+    for (const [tool, node] of this.toolButtons) node.disabled = !!reason && !VIEWING_TOOLS.includes(tool);
+    this.layersPanel.node.inert = !!reason;  // its buttons and fields all change the document
+    this.exportButton.disabled = !!reason;  // an export is saved in the project's folder: refused too
+    if (reason && !VIEWING_TOOLS.includes(this.tool)) this.setTool("pan");
   }
 
   setBrush(changes: Record<string, unknown>): void {
@@ -369,7 +387,7 @@ class CanvasView implements ToolHost {
       this.undoButton = button("Undo", () => this.undo(), { title: "Undo your last change (Ctrl+Z); others' changes stay", "data-action": "undo" }),
       this.redoButton = button("Redo", () => this.redo(), { title: "Redo (Ctrl+Shift+Z)", "data-action": "redo" }),
       this.exportFormat, this.exportQuality,
-      button("Export", () => this.export(), { title: "Render with Python, save in the project's exports/ folder (never over an earlier export) and download", "data-action": "export" }));
+      this.exportButton = button("Export", () => this.export(), { title: "Render with Python, save in the project's exports/ folder (never over an earlier export) and download", "data-action": "export" }));
     return [tools, el("div", { class: "is-toolbar" }, brush, this.presenceSlot, this.badge, view)];
   }
 
@@ -507,11 +525,12 @@ class CanvasView implements ToolHost {
 /**
  * Mount the canvas editor in `host` (the Studio tab does this with its HTTP channel and room transport).
  * Without a transport it joins the project's room, else falls back to the kernel relay over `channel`.
+ * `setReadOnly(reason)` makes it a viewer's: `null` gives the editing tools back.
  */
-export function mountCanvas(host: HTMLElement, options: CanvasOptions): { dispose(): void } {
+export function mountCanvas(host: HTMLElement, options: CanvasOptions): { dispose(): void; setReadOnly(reason: string | null): void } {
   const view = new CanvasView(options);
   host.append(view.root);
-  return { dispose: () => { view.dispose(); view.root.remove(); } };
+  return { dispose: () => { view.dispose(); view.root.remove(); }, setReadOnly: (reason) => view.setReadOnly(reason) };
 }
 
 // The anywidget module: one Channel per model (made in `initialize`, so no message is lost before the first

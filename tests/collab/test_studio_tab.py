@@ -277,23 +277,36 @@ def test_a_viewers_tab_cannot_change_the_document(tab_lab, browser):
     banner = page.locator(".is-lab-studio-tab .is-lab-readonly")
     banner.wait_for(timeout=30_000)  # the tab says so before anything is tried
     assert "bo is a viewer" in banner.inner_text() and banner.get_attribute("data-writes") == "false"
-    tab.locator("[data-layer-id]", has_text="ink").click()
-    tab.locator(".is-tool[data-tool='brush']").click()
-    stroke(page, tab, [(40, 40), (160, 160)])
-    tab.locator("[data-action='add-paint']").click()
-    # The call is refused by the server with the reason, shown in the tab.
-    page.wait_for_function("() => /viewer/.test(document.querySelector('.is-lab-studio-tab .is-canvas').innerText)",
-                           timeout=30_000)
-    shot(page, "viewer_refused")
+    # The canvas is view only: the editing tools and export are off; panning, zooming and the colour picker stay.
+    page.wait_for_function("() => document.querySelector('.is-lab-studio-tab .is-canvas')?.dataset.readonly === 'true'")
+    assert tab.locator(".is-tool[data-tool='brush']").is_disabled()
+    assert tab.locator("[data-action='export']").is_disabled()  # an export is written into the project
+    assert tab.locator(".is-tool[data-tool='pan']").is_enabled() and tab.get_attribute("data-tool") == "pan"
+    assert tab.locator(".is-layers").evaluate("(el) => el.inert")
+    tab.locator("canvas.is-screen").focus()
+    page.keyboard.press("b")  # the brush's shortcut: refused, with the reason
+    assert tab.get_attribute("data-tool") == "pan" and "View only" in tab.locator(".is-status").last.inner_text()
+    stroke(page, tab, [(40, 40), (160, 160)])  # pans the view, paints nothing
+    shot(page, "viewer_view_only")
+    # Whatever the page does, the server refuses: a call (403, with the reason) and a change made straight in
+    # the view's own document (the room's role check drops it).
+    refused = tab.evaluate("""(el) => el.imagestudioView.channel.call('add_layer', {kind: 'paint', name: 'Sneaky'})
+        .then(() => 'accepted', (error) => String(error.message || error))""")
+    assert refused != "accepted" and "editor" in refused, refused
+    tab.evaluate("""(el) => { const doc = el.imagestudioView.sync.doc;
+        const ink = doc.getArray('layers').toArray().find((l) => l.get('name') === 'ink');
+        ink.get('strokes').push([{tool: 'brush', size: 5, color: '#ff0000', points: [1, 2, 3, 4]}]); }""")
     # An editor's tab opened afterwards (fresh from the room) and the log hold neither the stroke nor a layer.
     other = new_page(browser)
     open_lab(other, tab_lab, "ana", "Viewed/project.isproj")
     editor_tab = studio(other)
     other.wait_for_function("() => document.querySelector('.is-lab-studio-tab .is-lab-readonly')?.dataset.writes === 'true'")
     assert not other.locator(".is-lab-studio-tab .is-lab-readonly").is_visible()
+    assert editor_tab.get_attribute("data-readonly") is None and editor_tab.locator(".is-tool[data-tool='brush']").is_enabled()
+    assert editor_tab.locator("[data-action='export']").is_enabled()
     other.wait_for_timeout(1500)
     assert editor_tab.locator("[data-layer-id]").all_inner_texts() and \
-        [t for t in editor_tab.locator("[data-layer-id]").all_inner_texts() if "Paint" in t] == []
+        [t for t in editor_tab.locator("[data-layer-id]").all_inner_texts() if "Paint" in t or "Sneaky" in t] == []
     layers = read_layers(folder)
     assert [layer["name"] for layer in layers] == ["ink"] and layers[0]["strokes"] == []
     page.context.close()

@@ -13,8 +13,8 @@ import { CONTENT_TYPE, IsprojModel } from "./model";
 
 export const FACTORY = "Studio";
 
-type Mount = (host: HTMLElement, options: { channel: HttpChannel; documentPath: string; height?: number }) =>
-  { dispose(): void };
+type Mounted = { dispose(): void; setReadOnly(reason: string | null): void };
+type Mount = (host: HTMLElement, options: { channel: HttpChannel; documentPath: string; height?: number }) => Mounted;
 
 let canvasModule: Promise<{ mountCanvas?: Mount }> | null = null;
 
@@ -33,7 +33,7 @@ function loadCanvas(settings: ServerConnection.ISettings): Promise<{ mountCanvas
 }
 
 class StudioPanel extends Widget {
-  private mounted: { dispose(): void } | null = null;
+  private mounted: Mounted | null = null;
   private removeRoom: () => void;
 
   constructor(context: DocumentRegistry.IContext<IsprojModel>, rooms: Rooms,
@@ -79,9 +79,12 @@ class StudioPanel extends Widget {
     this.banner.dataset.role = info.role;
     this.banner.hidden = info.writes;
     this.banner.dataset.writes = String(info.writes);
-    this.banner.textContent = info.writes ? "" : `View only: ${info.username ?? "you"} ${info.role === "viewer" ?
-      "is a viewer" : `is a ${info.role}`} of this project, so changes made here are not saved (the server ` +
-      "refuses them). Ask an owner for the editor role.";
+    const who = `${info.username ?? "you"} ${info.role === "viewer" ? "is a viewer" : `is a ${info.role}`} of this project`;
+    this.banner.textContent = info.writes ? "" : `View only: ${who}, so the tools that change it are off (the ` +
+      "server refuses such changes, exports included). Panning, zooming and the colour picker work. Ask an owner for " +
+      "the editor role.";
+    // The canvas keeps only the tools that change nothing, so nothing is drawn that would not be kept.
+    this.mounted?.setReadOnly(info.writes ? null : `View only: ${who}; ask an owner for the editor role.`);
     Object.assign(this.banner.style, { padding: "4px 8px", margin: "2px 0 4px", borderRadius: "4px",
       background: "#fef3c7", color: "#78350f", border: "1px solid #f59e0b", fontSize: "12px" });
     this.fitEditor();
