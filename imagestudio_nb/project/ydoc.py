@@ -31,7 +31,7 @@ from pycrdt import Awareness, Decoder, Doc, get_state  # noqa: E402
 
 from .document import ROOTS, doc_to_data, dumps_canonical, loads_document  # noqa: E402
 from .merge import merge_data  # noqa: E402
-from .ylog import LOG_NAME, UpdateLog, text_sha  # noqa: E402
+from .ylog import LOG_NAME, UpdateLog, read_state, text_sha  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -133,20 +133,16 @@ def _log_state(folder: Path, content: dict[str, Any] | None) -> bytes:
 
 
 def _snapshot_state(folder: Path, sha: str) -> bytes | None:
-    """The log's state when it recorded a snapshot of this hash (``None`` when it did not, or has no log)."""
+    """The log's state (``read_state``) when it recorded a snapshot of this hash; ``None`` when it did not, or
+    there is no log."""
     if not (folder / LOG_NAME).is_file():
         return None
-    log_ = UpdateLog(folder)
+    log_ = UpdateLog(folder, create=False)
     try:
-        if log_.snapshot(sha) is None:
-            return None
-        updates, _ = log_.read_all()
-        doc = Doc()
-        for update in updates:
-            doc.apply_update(update)
-        return doc.get_update()
+        known = log_.snapshot(sha) is not None
     finally:
         log_.close()
+    return read_state(folder) if known else None
 
 
 class YIsproj(YBaseDoc):
@@ -285,8 +281,9 @@ class YIsproj(YBaseDoc):
     def set(self, value: str) -> None:
         """Load JSON text: from the project's log when it has one, merging only what the text changes."""
         if self._empty():
-            folder = self._folder or _folders_by_text.get(text_sha(value))
-            state = _snapshot_state(folder, text_sha(value)) if folder is not None else None
+            sha = text_sha(value)
+            folder = self._folder or _folders_by_text.get(sha)
+            state = _snapshot_state(folder, sha) if folder is not None else None
             if state is not None:  # a file the log wrote: the log holds all of it, and what came after
                 self._ydoc.apply_update(state)
                 return
@@ -329,8 +326,6 @@ def _meta_id(folder: Path) -> str | None:
     from .workspace import DOCUMENT_NAME
 
     if (folder / LOG_NAME).exists():
-        from .ylog import read_state
-
         try:
             doc = Doc()
             doc.apply_update(read_state(folder))
