@@ -155,14 +155,19 @@ class FilterPanel(StudioWidget):
 
     def apply(self) -> list:
         """Store the panel's chain on the layer (``Project.update_layer(filters=...)``) and return it."""
-        from ..imaging.chains import validate_chain
-
-        layer = self._target()
-        chain = validate_chain(self.chain)
-        self.project.update_layer(layer["id"], filters=chain)
+        chain = self._store(self.chain)
         self._stored = chain
         self.chain = chain
         return chain
+
+    def _store(self, chain: list, layer_id: str | None = None) -> list:
+        """Check ``chain`` and store it on the layer (default: the panel's); return it as stored."""
+        from ..imaging.chains import validate_chain
+
+        layer = self._target(layer_id)
+        checked = validate_chain(chain)
+        self.project.update_layer(layer["id"], filters=checked)
+        return checked
 
     def cancel(self) -> list:
         """Forget unapplied edits: back to the layer's stored chain."""
@@ -173,17 +178,17 @@ class FilterPanel(StudioWidget):
     def load_preset(self, name: str, *, merge: bool = False) -> list:
         """Replace the panel's chain with preset ``name`` (``imaging.presets.get_preset``), or with
         ``merge=True`` add the preset's steps after the chain's (one change: Cancel goes back to before)."""
-        from ..imaging.presets import get_preset
-
-        steps = list(get_preset(name)["chain"])
-        self.chain = [*self.chain, *steps] if merge else steps
+        self.chain = _with_preset(self.chain, name, merge)
         return self.chain
 
     def save_preset(self, name: str, *, description: str = "") -> None:
         """Save the panel's chain as a user preset (``imaging.presets.save_preset``)."""
+        self._save_preset(name, self.chain, description)
+
+    def _save_preset(self, name: str, chain: list, description: str = "") -> None:
         from ..imaging.presets import list_presets, save_preset
 
-        save_preset(name, self.chain, description=description, overwrite=True)
+        save_preset(name, chain, description=description, overwrite=True)
         self.presets = list_presets()
 
     # --- messages --------------------------------------------------------------------------------------
@@ -208,16 +213,11 @@ class FilterPanel(StudioWidget):
         return {"layer": layer["id"], "name": f"{layer['name']} ({layer['kind']})", "filters": list(layer.get("filters") or [])}
 
     def _call_apply(self, buffers, chain: list | None = None, layer: str | None = None) -> list:
-        from ..imaging.chains import validate_chain
-
         if layer is None:
             if chain is not None:
                 self.chain = chain
             return self.apply()
-        target = self._target(layer)
-        checked = validate_chain(self.chain if chain is None else chain)
-        self.project.update_layer(target["id"], filters=checked)
-        return checked
+        return self._store(self.chain if chain is None else chain, layer)
 
     def _call_cancel(self, buffers, layer: str | None = None) -> list:
         if layer is None:
@@ -225,17 +225,19 @@ class FilterPanel(StudioWidget):
         return list(self._target(layer).get("filters") or [])
 
     def _call_load_preset(self, buffers, name: str, merge: bool = False, chain: list | None = None) -> list:
-        from ..imaging.presets import get_preset
-
         if chain is None:
             return self.load_preset(name, merge=bool(merge))
-        steps = list(get_preset(name)["chain"])
-        return [*chain, *steps] if merge else steps
+        return _with_preset(chain, name, bool(merge))
 
     def _call_save_preset(self, buffers, name: str, chain: list | None = None) -> None:
-        from ..imaging.presets import list_presets, save_preset
-
         if chain is None:
             return self.save_preset(name)
-        save_preset(name, chain, description="", overwrite=True)
-        self.presets = list_presets()
+        self._save_preset(name, chain)
+
+
+def _with_preset(chain: list, name: str, merge: bool) -> list:
+    """Preset ``name``'s steps instead of ``chain``, or after it with ``merge``."""
+    from ..imaging.presets import get_preset
+
+    steps = list(get_preset(name)["chain"])
+    return [*chain, *steps] if merge else steps
