@@ -267,3 +267,39 @@ def test_a_hand_edit_of_the_json_is_merged_keeping_the_logs_later_changes(worksp
     names = [layer["name"] for layer in state["layers"]]
     assert names == ["L0", "renamed by hand", "L2", "added elsewhere"], names
     assert [layer["id"] for layer in state["layers"]][-1] == added
+
+
+_DROPPING_WRITER = """
+    import gc, sys
+    from imagestudio_nb.project import Project
+    for i in range(int(sys.argv[3])):
+        # A project opened for one change and dropped without close(): it is freed now (its log and document
+        # released while the change is already committed), so every change here goes through a fresh one.
+        print("layer", Project.open(sys.argv[1]).add_layer("paint", name=f"{sys.argv[2]}-{i}"), flush=True)
+        gc.collect()
+"""
+
+
+def test_writers_that_drop_their_projects_keep_every_change_when_one_is_killed(workspace):
+    folder = Project.create("Dropping").path
+    steady = [start_python(_DROPPING_WRITER, str(folder), name, "25") for name in ("a", "b")]
+    killed = start_python(_DROPPING_WRITER, str(folder), "k", "100000")
+    first = killed.stdout.readline()
+    assert first.startswith("layer"), killed.stderr.read()
+    time.sleep(1.0)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    acknowledged = _acknowledged(first) + _acknowledged(killed.stdout.read())
+    killed.stderr.close()
+    for writer in steady:
+        out, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err[-3000:]
+        acknowledged += _acknowledged(out)
+    assert killed.returncode == -signal.SIGKILL
+    assert all(count == 1 for count in acknowledged.values()), acknowledged
+    assert len(acknowledged) >= 52, len(acknowledged)  # the steady writers' 25 each, and the killed one's (2 or more)
+
+    layers = Counter(layer["id"] for layer in state_in_fresh_process(folder)["layers"])
+    missing = [ident for _, ident in acknowledged if layers[ident] != 1]
+    assert missing == [], f"acknowledged layers not found exactly once: {missing}"
+    assert len(layers) - len(acknowledged) <= 1  # at most the one the kill cut before it was printed
